@@ -1,0 +1,15 @@
+/** One jest run for every suite: unit, templates, workflows and local end-to-end. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/tests'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: { module: 'commonjs', moduleResolution: 'node10', isolatedModules: true, ignoreDeprecations: '6.0' }, diagnostics: false }],
+  },
+  moduleNameMapper: {
+    '^#shared/(.*)$': '<rootDir>/functions/shared/$1',
+    '^#clients/(.*)$': '<rootDir>/functions/shared/clients/$1',
+  },
+  setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
+  clearMocks: true,
+};
