@@ -4,7 +4,18 @@ module.exports = {
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: { module: 'commonjs', moduleResolution: 'node10', isolatedModules: true, ignoreDeprecations: '6.0' }, diagnostics: false }],
+    '^.+\\.ts$': [
+      'ts-jest',
+      {
+        tsconfig: {
+          module: 'commonjs',
+          moduleResolution: 'node10',
+          isolatedModules: true,
+          ignoreDeprecations: '6.0',
+        },
+        diagnostics: false,
+      },
+    ],
   },
   moduleNameMapper: {
     '^#shared/(.*)$': '<rootDir>/functions/shared/$1',
