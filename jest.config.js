@@ -21,6 +21,7 @@ module.exports = {
     '^#shared/(.*)$': '<rootDir>/functions/shared/$1',
     '^#clients/(.*)$': '<rootDir>/functions/shared/clients/$1',
   },
+  setupFiles: ['<rootDir>/tests/helpers/env.ts'],
   setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
   clearMocks: true,
 };

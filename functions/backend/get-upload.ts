@@ -1,0 +1,18 @@
+import * as z from 'zod/mini';
+import { baseUrl, nonEmpty, readConfig } from '#shared/config';
+import { NotFoundError } from '#shared/errors';
+import { apiHandler, callerId, json, parsePath } from '#shared/http';
+import { presentUpload } from '#shared/presentation';
+import { getUpload } from '#shared/uploads';
+import { uploadIdSchema } from '#shared/validation';
+
+const config = readConfig(z.object({ TABLE_NAME: nonEmpty, PHOTO_BASE_URL: baseUrl }));
+
+/** GET /uploads/{id} — the status of one of the caller's uploads; other users' uploads do not exist for them. */
+export const handler = apiHandler(async (event) => {
+  const userId = callerId(event);
+  const { id } = parsePath(event, z.object({ id: uploadIdSchema }));
+  const upload = await getUpload(config.TABLE_NAME, id);
+  if (!upload || upload.userId !== userId) throw new NotFoundError(`Upload ${id} does not exist`);
+  return json(200, presentUpload(config.PHOTO_BASE_URL, upload));
+});

@@ -1,0 +1,231 @@
+/** Verifies SigV4-signed S3 requests: presigned URLs (query string) and the Authorization header. */
+import { accessDenied, invalidAccessKeyId, S3RequestError } from './errors';
+import {
+  buildCanonicalRequest,
+  buildStringToSign,
+  type CredentialScope,
+  deriveSigningKey,
+  formatAmzDate,
+  hmacHex,
+  parseAmzDate,
+  parseCredential,
+  SIGV4_ALGORITHM,
+  signaturesMatch,
+} from './sigv4';
+
+export interface AccessKey {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export interface VerifierSettings {
+  credentials: AccessKey;
+  region: string;
+  now: () => Date;
+}
+
+export interface IncomingSignedRequest {
+  method: string;
+  rawPath: string;
+  query: Array<[string, string]>;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export type AuthMechanism = 'presigned-url' | 'authorization-header' | 'none';
+
+const MAX_PRESIGNED_EXPIRY_SECONDS = 604800;
+const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
+const PRESIGN_PARAMS = [
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Signature',
+  'X-Amz-Date',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Expires',
+] as const;
+
+export function detectAuthMechanism(request: IncomingSignedRequest): AuthMechanism {
+  if (request.query.some(([name]) => name === 'X-Amz-Algorithm')) return 'presigned-url';
+  if (request.headers.authorization !== undefined) return 'authorization-header';
+  return 'none';
+}
+
+const queryError = (message: string) => new S3RequestError('AuthorizationQueryParametersError', 400, message);
+const headerError = (message: string) => new S3RequestError('AuthorizationHeaderMalformed', 400, message);
+
+/** Checks the access key and region of a credential scope; `fail` builds the mechanism-specific error. */
+export function checkCredentialScope(
+  credential: string,
+  settings: VerifierSettings,
+  fail: (message: string) => S3RequestError,
+): CredentialScope {
+  const scope = parseCredential(credential);
+  if (!scope || scope.service !== 's3' || scope.terminator !== 'aws4_request' || !/^\d{8}$/.test(scope.date)) {
+    throw fail(`Error parsing the credential '${credential}'; expected <key>/<date>/<region>/s3/aws4_request`);
+  }
+  if (scope.accessKeyId !== settings.credentials.accessKeyId) throw invalidAccessKeyId(scope.accessKeyId);
+  if (scope.region !== settings.region) {
+    throw fail(`The region '${scope.region}' is wrong; expecting '${settings.region}'`);
+  }
+  return scope;
+}
+
+function signatureDoesNotMatch(
+  accessKeyId: string,
+  stringToSign: string,
+  signatureProvided: string,
+  canonicalRequest: string,
+): S3RequestError {
+  return new S3RequestError(
+    'SignatureDoesNotMatch',
+    403,
+    'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+    { AWSAccessKeyId: accessKeyId, StringToSign: stringToSign, SignatureProvided: signatureProvided, CanonicalRequest: canonicalRequest },
+  );
+}
+
+function verifySignature(
+  request: IncomingSignedRequest,
+  settings: VerifierSettings,
+  scope: CredentialScope,
+  signed: { amzDate: string; signedHeaders: string[]; signature: string; payloadHash: string; query: Array<[string, string]> },
+): void {
+  const canonicalRequest = buildCanonicalRequest({
+    method: request.method,
+    rawPath: request.rawPath,
+    query: signed.query,
+    headers: request.headers,
+    signedHeaders: signed.signedHeaders,
+    payloadHash: signed.payloadHash,
+  });
+  const stringToSign = buildStringToSign(signed.amzDate, scope, canonicalRequest);
+  const key = deriveSigningKey(settings.credentials.secretAccessKey, scope.date, scope.region, scope.service);
+  if (!signaturesMatch(hmacHex(key, stringToSign), signed.signature)) {
+    throw signatureDoesNotMatch(scope.accessKeyId, stringToSign, signed.signature, canonicalRequest);
+  }
+}
+
+function parseSignedHeaders(value: string): string[] {
+  return value
+    .split(';')
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name !== '');
+}
+
+/** Verifies a presigned URL (query-string SigV4); returns the access key id. */
+export function verifyPresignedUrl(request: IncomingSignedRequest, settings: VerifierSettings): string {
+  const params = new Map(request.query);
+  const missing = PRESIGN_PARAMS.filter((name) => !params.has(name));
+  if (missing.length > 0) {
+    throw queryError(
+      'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.',
+    );
+  }
+  const read = (name: (typeof PRESIGN_PARAMS)[number]) => params.get(name) ?? '';
+  if (read('X-Amz-Algorithm') !== SIGV4_ALGORITHM) {
+    throw queryError(`X-Amz-Algorithm only supports "${SIGV4_ALGORITHM}"`);
+  }
+  const scope = checkCredentialScope(read('X-Amz-Credential'), settings, (message) =>
+    queryError(`Error parsing the X-Amz-Credential parameter; ${message}`),
+  );
+  const signedAt = parseAmzDate(read('X-Amz-Date'));
+  if (!signedAt) throw queryError("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
+  const expiresIn = Number(read('X-Amz-Expires'));
+  if (!Number.isInteger(expiresIn) || expiresIn < 0) {
+    throw queryError('X-Amz-Expires should be a number');
+  }
+  if (expiresIn > MAX_PRESIGNED_EXPIRY_SECONDS) {
+    throw queryError('X-Amz-Expires must be less than a week (in seconds) that is 604800');
+  }
+  const now = settings.now();
+  const expiresAt = new Date(signedAt.getTime() + expiresIn * 1000);
+  if (now.getTime() > expiresAt.getTime()) {
+    throw accessDenied('Request has expired', {
+      'X-Amz-Expires': expiresIn,
+      Expires: formatIso(expiresAt),
+      ServerTime: formatIso(now),
+    });
+  }
+  if (signedAt.getTime() - now.getTime() > MAX_CLOCK_SKEW_MS) {
+    throw accessDenied('Request is not valid yet');
+  }
+  verifySignature(request, settings, scope, {
+    amzDate: read('X-Amz-Date'),
+    signedHeaders: parseSignedHeaders(read('X-Amz-SignedHeaders')),
+    signature: read('X-Amz-Signature'),
+    payloadHash: params.get('X-Amz-Content-Sha256') ?? 'UNSIGNED-PAYLOAD',
+    query: request.query.filter(([name]) => name !== 'X-Amz-Signature'),
+  });
+  return scope.accessKeyId;
+}
+
+function formatIso(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function parseAuthorizationHeader(value: string): { credential: string; signedHeaders: string; signature: string } {
+  const space = value.indexOf(' ');
+  const algorithm = space === -1 ? value : value.slice(0, space);
+  if (algorithm !== SIGV4_ALGORITHM) {
+    throw new S3RequestError('InvalidArgument', 400, 'Unsupported Authorization Type', {
+      ArgumentName: 'Authorization',
+      ArgumentValue: value,
+    });
+  }
+  const components = new Map<string, string>();
+  for (const part of value.slice(space + 1).split(',')) {
+    const equals = part.indexOf('=');
+    if (equals !== -1) components.set(part.slice(0, equals).trim(), part.slice(equals + 1).trim());
+  }
+  const credential = components.get('Credential');
+  const signedHeaders = components.get('SignedHeaders');
+  const signature = components.get('Signature');
+  if (credential === undefined || signedHeaders === undefined || signature === undefined) {
+    throw headerError(
+      'The authorization header is malformed; the authorization header requires three components: Credential, SignedHeaders, and Signature.',
+    );
+  }
+  return { credential, signedHeaders, signature };
+}
+
+function singleHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Verifies a request signed with the Authorization header; returns the access key id. */
+export function verifyAuthorizationHeader(request: IncomingSignedRequest, settings: VerifierSettings): string {
+  const header = parseAuthorizationHeader(singleHeader(request.headers.authorization) ?? '');
+  const scope = checkCredentialScope(header.credential, settings, (message) =>
+    headerError(`The authorization header is malformed; ${message}`),
+  );
+  const payloadHash = singleHeader(request.headers['x-amz-content-sha256']);
+  if (payloadHash === undefined) {
+    throw new S3RequestError(
+      'InvalidRequest',
+      400,
+      'Missing required header for this request: x-amz-content-sha256',
+    );
+  }
+  const amzDate = singleHeader(request.headers['x-amz-date']);
+  const signedAt = amzDate === undefined ? undefined : parseAmzDate(amzDate);
+  if (amzDate === undefined || !signedAt) {
+    throw accessDenied('AWS authentication requires a valid Date or x-amz-date header');
+  }
+  const now = settings.now();
+  if (Math.abs(now.getTime() - signedAt.getTime()) > MAX_CLOCK_SKEW_MS) {
+    throw new S3RequestError(
+      'RequestTimeTooSkewed',
+      403,
+      'The difference between the request time and the current time is too large.',
+      { RequestTime: amzDate, ServerTime: formatAmzDate(now), MaxAllowedSkewMilliseconds: MAX_CLOCK_SKEW_MS },
+    );
+  }
+  verifySignature(request, settings, scope, {
+    amzDate,
+    signedHeaders: parseSignedHeaders(header.signedHeaders),
+    signature: header.signature,
+    payloadHash,
+    query: request.query,
+  });
+  return scope.accessKeyId;
+}

@@ -1,0 +1,147 @@
+/** AWS Signature Version 4 building blocks, as S3 computes them on the server side. */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+
+export const SIGV4_ALGORITHM = 'AWS4-HMAC-SHA256';
+
+export interface CredentialScope {
+  accessKeyId: string;
+  date: string;
+  region: string;
+  service: string;
+  terminator: string;
+}
+
+export function sha256Hex(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function hmac(key: Buffer | string, data: string): Buffer {
+  return createHmac('sha256', key).update(data, 'utf8').digest();
+}
+
+export function hmacHex(key: Buffer, data: string): string {
+  return hmac(key, data).toString('hex');
+}
+
+export function deriveSigningKey(secretAccessKey: string, date: string, region: string, service: string): Buffer {
+  const dateKey = hmac(`AWS4${secretAccessKey}`, date);
+  const regionKey = hmac(dateKey, region);
+  const serviceKey = hmac(regionKey, service);
+  return hmac(serviceKey, 'aws4_request');
+}
+
+/** Constant-time comparison of two hex signatures. */
+export function signaturesMatch(expected: string, provided: string): boolean {
+  const a = Buffer.from(expected, 'utf8');
+  const b = Buffer.from(provided.toLowerCase(), 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** RFC 3986 encoding: everything except A-Z a-z 0-9 - . _ ~ is percent-encoded (UTF-8, upper-case hex). */
+export function uriEncode(text: string): string {
+  return encodeURIComponent(text).replace(
+    /[!'()*]/g,
+    (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+function decodeComponent(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The canonical URI of a raw request path: each segment decoded once, then encoded per RFC 3986. */
+export function canonicalUri(rawPath: string): string {
+  return rawPath
+    .split('/')
+    .map((segment) => uriEncode(decodeComponent(segment)))
+    .join('/');
+}
+
+/** Splits a raw query string into decoded name/value pairs, keeping order and duplicates. */
+export function parseQuery(rawQuery: string): Array<[string, string]> {
+  if (rawQuery === '') return [];
+  return rawQuery
+    .split('&')
+    .filter((part) => part !== '')
+    .map((part) => {
+      const equals = part.indexOf('=');
+      const name = equals === -1 ? part : part.slice(0, equals);
+      const value = equals === -1 ? '' : part.slice(equals + 1);
+      return [decodeComponent(name), decodeComponent(value)];
+    });
+}
+
+export function canonicalQuery(params: Array<[string, string]>): string {
+  return params
+    .map(([name, value]) => [uriEncode(name), uriEncode(value)] as const)
+    .sort(([nameA, valueA], [nameB, valueB]) =>
+      nameA === nameB ? compareStrings(valueA, valueB) : compareStrings(nameA, nameB),
+    )
+    .map(([name, value]) => `${name}=${value}`)
+    .join('&');
+}
+
+function compareStrings(a: string, b: string): number {
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
+}
+
+export function canonicalHeaderValue(value: string | string[] | undefined): string {
+  const joined = Array.isArray(value) ? value.join(',') : (value ?? '');
+  return joined.trim().replace(/\s+/g, ' ');
+}
+
+export interface CanonicalRequestParts {
+  method: string;
+  rawPath: string;
+  query: Array<[string, string]>;
+  headers: Record<string, string | string[] | undefined>;
+  signedHeaders: string[];
+  payloadHash: string;
+}
+
+export function buildCanonicalRequest(parts: CanonicalRequestParts): string {
+  const headerLines = parts.signedHeaders.map(
+    (name) => `${name}:${canonicalHeaderValue(parts.headers[name])}\n`,
+  );
+  return [
+    parts.method,
+    canonicalUri(parts.rawPath),
+    canonicalQuery(parts.query),
+    headerLines.join(''),
+    parts.signedHeaders.join(';'),
+    parts.payloadHash,
+  ].join('\n');
+}
+
+export function formatScope(scope: CredentialScope): string {
+  return `${scope.date}/${scope.region}/${scope.service}/${scope.terminator}`;
+}
+
+export function buildStringToSign(amzDate: string, scope: CredentialScope, canonicalRequest: string): string {
+  return [SIGV4_ALGORITHM, amzDate, formatScope(scope), sha256Hex(canonicalRequest)].join('\n');
+}
+
+/** Parses `AKID/20240101/eu-west-1/s3/aws4_request`; undefined when it does not have five parts. */
+export function parseCredential(credential: string): CredentialScope | undefined {
+  const parts = credential.split('/');
+  if (parts.length !== 5) return undefined;
+  const [accessKeyId, date, region, service, terminator] = parts as [string, string, string, string, string];
+  return { accessKeyId, date, region, service, terminator };
+}
+
+/** Parses an ISO 8601 basic timestamp (20240101T120000Z). */
+export function parseAmzDate(value: string): Date | undefined {
+  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
+  if (!match) return undefined;
+  const [, year, month, day, hour, minute, second] = match.map(Number) as number[];
+  return new Date(Date.UTC(year ?? 0, (month ?? 1) - 1, day, hour, minute, second));
+}
+
+export function formatAmzDate(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+}

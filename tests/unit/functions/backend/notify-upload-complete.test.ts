@@ -1,0 +1,134 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { mockClient } from 'aws-sdk-client-mock';
+import { handler } from '../../../../functions/backend/notify-upload-complete';
+import { fixture } from '../../../helpers/fixtures';
+
+const eventBridge = mockClient(EventBridgeClient);
+
+type S3Notification = { Records: Array<{ s3: { object: { key: string } } }> };
+
+function detailsSent(): unknown[] {
+  return eventBridge
+    .commandCalls(PutEventsCommand)
+    .flatMap((call) => call.args[0].input.Entries ?? [])
+    .map((entry) => JSON.parse(entry.Detail ?? '{}'));
+}
+
+beforeEach(() => {
+  eventBridge.reset();
+  eventBridge.on(PutEventsCommand).callsFake((input: { Entries: unknown[] }) => ({
+    FailedEntryCount: 0,
+    Entries: input.Entries.map((_, index) => ({ EventId: `event-${index}` })),
+  }));
+});
+
+describe('upload notification', () => {
+  it('puts one uploadComplete event on the application bus per uploaded photo', async () => {
+    const result = await handler(fixture('backend/s3-object-created.json'));
+
+    expect(result).toEqual({ published: 1, skipped: 0 });
+    expect(eventBridge).toHaveReceivedCommandWith(PutEventsCommand, {
+      Entries: [
+        expect.objectContaining({
+          EventBusName: 'app-bus',
+          Source: 'happy-path.uploads',
+          DetailType: 'uploadComplete',
+        }),
+      ],
+    });
+    expect(detailsSent()).toEqual([
+      {
+        bucket: 'happy-path-backend-uploadbucket-example',
+        key: 'ChIJ-central-park/0192f3a0-7b1c-7d2e-8f3a-4b5c6d7e8f90.jpg',
+        placeId: 'ChIJ-central-park',
+        uploadId: '0192f3a0-7b1c-7d2e-8f3a-4b5c6d7e8f90',
+        size: 2457600,
+        etag: '0123456789abcdef0123456789abcdef',
+      },
+    ]);
+  });
+
+  it('skips a record whose decoded key is not an upload key, and publishes the others', async () => {
+    const result = await handler(fixture('backend/s3-object-created-encoded-key.json'));
+
+    expect(result).toEqual({ published: 1, skipped: 1 });
+    expect(detailsSent()).toEqual([
+      expect.objectContaining({ uploadId: '0192f3a0-7b1c-7d2e-8f3a-4b5c6d7e8f91' }),
+    ]);
+  });
+
+  it('skips an S3 test event without calling EventBridge', async () => {
+    const result = await handler(fixture('backend/s3-test-event.json'));
+
+    expect(result).toEqual({ published: 0, skipped: 1 });
+    expect(eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
+  });
+
+  it('skips a record with a key that is not valid URL encoding', async () => {
+    const event = fixture<S3Notification>('backend/s3-object-created.json');
+    const record = event.Records[0];
+    if (record) record.s3.object.key = 'place/%E0%A4%A.jpg';
+
+    const result = await handler(event);
+
+    expect(result).toEqual({ published: 0, skipped: 1 });
+  });
+
+  it('sends events in batches of ten', async () => {
+    const template = fixture<S3Notification>('backend/s3-object-created.json').Records[0];
+    const records = Array.from({ length: 23 }, (_, index) => {
+      const record = structuredClone(template) as { s3: { object: { key: string } } };
+      record.s3.object.key = `place-1/0192f3a0-7b1c-7d2e-8f3a-4b5c6d7e${String(index).padStart(4, '0')}.jpg`;
+      return record;
+    });
+
+    const result = await handler({ Records: records });
+
+    expect(result.published).toBe(23);
+    expect(
+      eventBridge.commandCalls(PutEventsCommand).map((call) => call.args[0].input.Entries?.length),
+    ).toEqual([10, 10, 3]);
+  });
+
+  it('re-sends only the entries EventBridge failed to accept', async () => {
+    eventBridge
+      .on(PutEventsCommand)
+      .resolvesOnce({
+        FailedEntryCount: 1,
+        Entries: [{ EventId: 'accepted' }, { ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }],
+      })
+      .resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'accepted-on-retry' }] });
+    const event = fixture<S3Notification>('backend/s3-object-created.json');
+    const second = structuredClone(event.Records[0]) as S3Notification['Records'][number];
+    second.s3.object.key = 'ChIJ-central-park/0192f3a0-7b1c-7d2e-8f3a-4b5c6d7e8f99.jpg';
+    event.Records.push(second);
+
+    const result = await handler(event);
+
+    expect(result.published).toBe(2);
+    const calls = eventBridge.commandCalls(PutEventsCommand);
+    expect(calls).toHaveLength(2);
+    const retried = calls[1]?.args[0].input.Entries ?? [];
+    expect(retried.map((entry) => JSON.parse(entry.Detail ?? '{}').uploadId)).toEqual([
+      '0192f3a0-7b1c-7d2e-8f3a-4b5c6d7e8f99',
+    ]);
+  });
+
+  it('fails the invocation when events still fail after retrying, so S3 retries it', async () => {
+    eventBridge.on(PutEventsCommand).resolves({
+      FailedEntryCount: 1,
+      Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' }],
+    });
+
+    await expect(handler(fixture('backend/s3-object-created.json'))).rejects.toMatchObject({
+      name: 'EventPublishError',
+    });
+    expect(eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 3);
+  });
+
+  it('fails the invocation when EventBridge is unreachable', async () => {
+    eventBridge.on(PutEventsCommand).rejects(new Error('socket hang up'));
+
+    await expect(handler(fixture('backend/s3-object-created.json'))).rejects.toThrow('socket hang up');
+  });
+});
