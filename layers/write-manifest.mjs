@@ -11,7 +11,9 @@ if (!layerName || !pattern || !outputDir) {
   console.error('usage: write-manifest.mjs <layer-name> <package-name-pattern> <output-dir>');
   process.exit(2);
 }
-const root = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8'));
+const root = JSON.parse(
+  readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8'),
+);
 const matcher = new RegExp(pattern);
 const dependencies = Object.fromEntries(
   Object.entries(root.dependencies ?? {}).filter(([name]) => matcher.test(name)),
@@ -23,4 +25,8 @@ if (Object.keys(dependencies).length === 0) {
 mkdirSync(outputDir, { recursive: true });
 const manifest = { name: `happy-path-${layerName}-layer`, private: true, dependencies };
 writeFileSync(join(outputDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-console.log(`${layerName} layer: ${Object.entries(dependencies).map(([n, v]) => `${n}@${v}`).join(' ')}`);
+console.log(
+  `${layerName} layer: ${Object.entries(dependencies)
+    .map(([n, v]) => `${n}@${v}`)
+    .join(' ')}`,
+);
