@@ -46,8 +46,9 @@ function flatten(values: JsonValue[]): JsonValue[] {
 }
 
 function matchesField(expected: JsonValue[], leaves: Leaf[]): boolean {
+  const present = leaves.length > 0;
   return expected.some((matcher) => {
-    if (isPlainObject(matcher) && 'exists' in matcher) return leaves.length > 0 === matcher.exists;
+    if (isPlainObject(matcher) && 'exists' in matcher) return present === matcher.exists;
     return leaves.some((leaf) => matchesValue(matcher, leaf));
   });
 }

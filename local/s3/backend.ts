@@ -1,7 +1,9 @@
 /** The s3rver instance behind the verifying front server: storage on disk, reached over loopback HTTP. */
 import http from 'node:http';
 import type { Readable } from 'node:stream';
-import S3rver, { type S3rverStore } from 's3rver';
+import S3rver from 's3rver';
+
+type S3rverStore = S3rver.S3rverStore;
 
 export interface BackendRequest {
   method: string;

@@ -87,7 +87,11 @@ export function answerPreflight(
   if (!rules || rules.length === 0) {
     throw new S3RequestError('CORSResponse', 403, 'CORS is not enabled for this bucket.');
   }
-  const request: CorsRequest = { origin, method: requestMethod, requestHeaders: parseRequestedHeaders(requestHeaders) };
+  const request: CorsRequest = {
+    origin,
+    method: requestMethod,
+    requestHeaders: parseRequestedHeaders(requestHeaders),
+  };
   const rule = findCorsRule(rules, request);
   if (!rule) {
     throw new S3RequestError(

@@ -58,7 +58,13 @@ export function readPostForm(request: IncomingMessage, options: ReadPostFormOpti
     };
 
     const acceptFile = (filename: string, contentType: string) => {
-      const uploaded: UploadedFile = { filename, contentType, data: Buffer.alloc(0), size: 0, truncated: false };
+      const uploaded: UploadedFile = {
+        filename,
+        contentType,
+        data: Buffer.alloc(0),
+        size: 0,
+        truncated: false,
+      };
       file = uploaded;
       return { uploaded, cap: options.fileSizeCap(fields) };
     };

@@ -2,8 +2,8 @@
 import { invalidPolicyDocument, policyDenied, S3RequestError } from './errors';
 
 export type PolicyCondition =
-  | { kind: 'eq'; field: string; value: string }
-  | { kind: 'starts-with'; field: string; prefix: string }
+  | { kind: 'eq'; field: string; label: string; value: string }
+  | { kind: 'starts-with'; field: string; label: string; prefix: string }
   | { kind: 'content-length-range'; min: number; max: number };
 
 export interface PostPolicy {
@@ -41,11 +41,12 @@ export function decodePostPolicy(base64Policy: string): PostPolicy {
   return { expiration: expiresAt, conditions: conditions.map(parseCondition) };
 }
 
-function fieldName(reference: unknown, condition: unknown): string {
+/** `$Content-Type` → field `content-type` (form field names are case-insensitive), label `Content-Type`. */
+function fieldReference(reference: unknown, condition: unknown): { field: string; label: string } {
   if (typeof reference !== 'string' || !reference.startsWith('$') || reference.length < 2) {
     throw invalidPolicyDocument(`Invalid condition: ${JSON.stringify(condition)}`);
   }
-  return reference.slice(1).toLowerCase();
+  return { field: reference.slice(1).toLowerCase(), label: reference.slice(1) };
 }
 
 function toLength(value: unknown, condition: unknown): number {
@@ -64,13 +65,19 @@ function parseCondition(condition: unknown): PolicyCondition {
     }
     switch (operator.toLowerCase()) {
       case 'eq':
-        if (typeof second !== 'string') throw invalidPolicyDocument(`Invalid condition: ${JSON.stringify(condition)}`);
-        return { kind: 'eq', field: fieldName(first, condition), value: second };
+        if (typeof second !== 'string')
+          throw invalidPolicyDocument(`Invalid condition: ${JSON.stringify(condition)}`);
+        return { kind: 'eq', ...fieldReference(first, condition), value: second };
       case 'starts-with':
-        if (typeof second !== 'string') throw invalidPolicyDocument(`Invalid condition: ${JSON.stringify(condition)}`);
-        return { kind: 'starts-with', field: fieldName(first, condition), prefix: second };
+        if (typeof second !== 'string')
+          throw invalidPolicyDocument(`Invalid condition: ${JSON.stringify(condition)}`);
+        return { kind: 'starts-with', ...fieldReference(first, condition), prefix: second };
       case 'content-length-range':
-        return { kind: 'content-length-range', min: toLength(first, condition), max: toLength(second, condition) };
+        return {
+          kind: 'content-length-range',
+          min: toLength(first, condition),
+          max: toLength(second, condition),
+        };
       default:
         throw invalidPolicyDocument(`Unknown condition: ${operator}`);
     }
@@ -81,7 +88,7 @@ function parseCondition(condition: unknown): PolicyCondition {
     if (entries.length !== 1 || !entry || typeof entry[1] !== 'string') {
       throw invalidPolicyDocument(`Invalid Simple-Condition: ${JSON.stringify(condition)}`);
     }
-    return { kind: 'eq', field: entry[0].toLowerCase(), value: entry[1] };
+    return { kind: 'eq', field: entry[0].toLowerCase(), label: entry[0], value: entry[1] };
   }
   throw invalidPolicyDocument(`Invalid condition: ${JSON.stringify(condition)}`);
 }
@@ -100,7 +107,7 @@ function describe(condition: PolicyCondition): string {
   const parts =
     condition.kind === 'content-length-range'
       ? [condition.kind, condition.min, condition.max]
-      : [condition.kind, `$${condition.field}`, condition.kind === 'eq' ? condition.value : condition.prefix];
+      : [condition.kind, `$${condition.label}`, condition.kind === 'eq' ? condition.value : condition.prefix];
   return `[${parts.map((part) => JSON.stringify(part)).join(', ')}]`;
 }
 
@@ -123,7 +130,9 @@ export function checkFieldConditions(policy: PostPolicy, form: SubmittedForm): v
   for (const condition of policy.conditions) {
     if (!holds(condition, form)) throw policyDenied(`Policy Condition failed: ${describe(condition)}`);
   }
-  const covered = new Set(policy.conditions.flatMap((c) => (c.kind === 'content-length-range' ? [] : [c.field])));
+  const covered = new Set(
+    policy.conditions.flatMap((c) => (c.kind === 'content-length-range' ? [] : [c.field])),
+  );
   const extra = [...form.fields.keys()].filter(
     (name) => !FIELDS_EXEMPT_FROM_POLICY.has(name) && !name.startsWith('x-ignore-') && !covered.has(name),
   );
@@ -135,16 +144,26 @@ export function checkContentLength(policy: PostPolicy, size: number): void {
   for (const condition of policy.conditions) {
     if (condition.kind !== 'content-length-range') continue;
     if (size > condition.max) {
-      throw new S3RequestError('EntityTooLarge', 400, 'Your proposed upload exceeds the maximum allowed size', {
-        ProposedSize: size,
-        MaxSizeAllowed: condition.max,
-      });
+      throw new S3RequestError(
+        'EntityTooLarge',
+        400,
+        'Your proposed upload exceeds the maximum allowed size',
+        {
+          ProposedSize: size,
+          MaxSizeAllowed: condition.max,
+        },
+      );
     }
     if (size < condition.min) {
-      throw new S3RequestError('EntityTooSmall', 400, 'Your proposed upload is smaller than the minimum allowed size', {
-        ProposedSize: size,
-        MinSizeAllowed: condition.min,
-      });
+      throw new S3RequestError(
+        'EntityTooSmall',
+        400,
+        'Your proposed upload is smaller than the minimum allowed size',
+        {
+          ProposedSize: size,
+          MinSizeAllowed: condition.min,
+        },
+      );
     }
   }
 }

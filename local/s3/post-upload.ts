@@ -17,6 +17,9 @@ export const MAX_POST_UPLOAD_BYTES = 256 * 1024 * 1024;
 /** Bytes read past the policy's maximum before giving up, so that small overruns report their exact size. */
 export const OVERSIZE_READ_MARGIN = 64 * 1024;
 
+/** The key variable S3 replaces with the uploaded file's name. */
+const FILENAME_VARIABLE = '$' + '{filename}';
+
 /** Headers stored with the object when they are sent as form fields. */
 const STORED_HEADER_FIELDS = [
   'cache-control',
@@ -41,7 +44,10 @@ export function fileSizeCap(fields: Map<string, string>): number {
   const policy = fields.get('policy');
   if (policy === undefined) return 0;
   try {
-    return Math.min(maxAllowedSize(decodePostPolicy(policy)) ?? MAX_POST_UPLOAD_BYTES, MAX_POST_UPLOAD_BYTES) + OVERSIZE_READ_MARGIN;
+    return (
+      Math.min(maxAllowedSize(decodePostPolicy(policy)) ?? MAX_POST_UPLOAD_BYTES, MAX_POST_UPLOAD_BYTES) +
+      OVERSIZE_READ_MARGIN
+    );
   } catch {
     return 0;
   }
@@ -58,7 +64,11 @@ function requireField(fields: Map<string, string>, name: string): string {
   return value;
 }
 
-function verifyPolicySignature(fields: Map<string, string>, policyBase64: string, settings: VerifierSettings): string {
+function verifyPolicySignature(
+  fields: Map<string, string>,
+  policyBase64: string,
+  settings: VerifierSettings,
+): string {
   const algorithm = requireField(fields, 'x-amz-algorithm');
   if (algorithm !== SIGV4_ALGORITHM) {
     throw invalidArgument(`X-Amz-Algorithm only supports "${SIGV4_ALGORITHM}"`, {
@@ -107,7 +117,7 @@ export function verifyPostUpload(form: PostForm, bucket: string, settings: Verif
       ArgumentValue: '0',
     });
   }
-  const key = rawKey.split('${filename}').join(file.filename);
+  const key = rawKey.split(FILENAME_VARIABLE).join(file.filename);
   if (key === '') throw invalidArgument('User key must have a length greater than 0.');
   checkFieldConditions(policy, { fields: new Map(fields).set('key', key), bucket });
   checkContentLength(policy, file.size);
@@ -125,7 +135,10 @@ export type PostSuccess =
   | { kind: 'status'; status: 200 | 201 | 204 };
 
 /** success_action_redirect (or the older `redirect`) wins; otherwise success_action_status, 204 by default. */
-export function postSuccess(fields: Map<string, string>, result: { bucket: string; key: string; eTag: string }): PostSuccess {
+export function postSuccess(
+  fields: Map<string, string>,
+  result: { bucket: string; key: string; eTag: string },
+): PostSuccess {
   const redirect = fields.get('success_action_redirect') ?? fields.get('redirect');
   if (redirect) {
     try {

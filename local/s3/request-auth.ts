@@ -60,8 +60,10 @@ export function checkCredentialScope(
   fail: (message: string) => S3RequestError,
 ): CredentialScope {
   const scope = parseCredential(credential);
-  if (!scope || scope.service !== 's3' || scope.terminator !== 'aws4_request' || !/^\d{8}$/.test(scope.date)) {
-    throw fail(`Error parsing the credential '${credential}'; expected <key>/<date>/<region>/s3/aws4_request`);
+  if (scope?.service !== 's3' || scope.terminator !== 'aws4_request' || !/^\d{8}$/.test(scope.date)) {
+    throw fail(
+      `Error parsing the credential '${credential}'; expected <key>/<date>/<region>/s3/aws4_request`,
+    );
   }
   if (scope.accessKeyId !== settings.credentials.accessKeyId) throw invalidAccessKeyId(scope.accessKeyId);
   if (scope.region !== settings.region) {
@@ -80,7 +82,12 @@ function signatureDoesNotMatch(
     'SignatureDoesNotMatch',
     403,
     'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
-    { AWSAccessKeyId: accessKeyId, StringToSign: stringToSign, SignatureProvided: signatureProvided, CanonicalRequest: canonicalRequest },
+    {
+      AWSAccessKeyId: accessKeyId,
+      StringToSign: stringToSign,
+      SignatureProvided: signatureProvided,
+      CanonicalRequest: canonicalRequest,
+    },
   );
 }
 
@@ -88,7 +95,13 @@ function verifySignature(
   request: IncomingSignedRequest,
   settings: VerifierSettings,
   scope: CredentialScope,
-  signed: { amzDate: string; signedHeaders: string[]; signature: string; payloadHash: string; query: Array<[string, string]> },
+  signed: {
+    amzDate: string;
+    signedHeaders: string[];
+    signature: string;
+    payloadHash: string;
+    query: Array<[string, string]>;
+  },
 ): void {
   const canonicalRequest = buildCanonicalRequest({
     method: request.method,
@@ -163,7 +176,11 @@ function formatIso(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-function parseAuthorizationHeader(value: string): { credential: string; signedHeaders: string; signature: string } {
+function parseAuthorizationHeader(value: string): {
+  credential: string;
+  signedHeaders: string;
+  signature: string;
+} {
   const space = value.indexOf(' ');
   const algorithm = space === -1 ? value : value.slice(0, space);
   if (algorithm !== SIGV4_ALGORITHM) {
@@ -193,7 +210,10 @@ function singleHeader(value: string | string[] | undefined): string | undefined 
 }
 
 /** Verifies a request signed with the Authorization header; returns the access key id. */
-export function verifyAuthorizationHeader(request: IncomingSignedRequest, settings: VerifierSettings): string {
+export function verifyAuthorizationHeader(
+  request: IncomingSignedRequest,
+  settings: VerifierSettings,
+): string {
   const header = parseAuthorizationHeader(singleHeader(request.headers.authorization) ?? '');
   const scope = checkCredentialScope(header.credential, settings, (message) =>
     headerError(`The authorization header is malformed; ${message}`),

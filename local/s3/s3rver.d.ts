@@ -1,44 +1,46 @@
 /** The parts of s3rver 3.7 (untyped CommonJS) that the local S3 endpoint uses. */
 declare module 's3rver' {
-  interface S3rverStoredObject {
-    key: string;
-    metadata: Record<string, string>;
-    readonly size: number;
-    readonly lastModifiedDate: Date;
-  }
+  namespace S3rver {
+    interface S3rverStoredObject {
+      key: string;
+      metadata: Record<string, string>;
+      readonly size: number;
+      readonly lastModifiedDate: Date;
+    }
 
-  interface S3rverListOptions {
-    prefix?: string;
-    startAfter?: string;
-    maxKeys?: number;
-    delimiter?: string;
-  }
+    interface S3rverListOptions {
+      prefix?: string;
+      startAfter?: string;
+      maxKeys?: number;
+      delimiter?: string;
+    }
 
-  interface S3rverStore {
-    getBucket(bucket: string): Promise<unknown>;
-    existsObject(bucket: string, key: string): Promise<boolean>;
-    deleteObject(bucket: string, key: string): Promise<void>;
-    getMetadata(bucket: string, key: string): Promise<Record<string, string>>;
-    listObjects(
-      bucket: string,
-      options: S3rverListOptions,
-    ): Promise<{ objects: S3rverStoredObject[]; commonPrefixes: string[]; isTruncated: boolean }>;
-  }
+    interface S3rverStore {
+      getBucket(bucket: string): Promise<unknown>;
+      existsObject(bucket: string, key: string): Promise<boolean>;
+      deleteObject(bucket: string, key: string): Promise<void>;
+      getMetadata(bucket: string, key: string): Promise<Record<string, string>>;
+      listObjects(
+        bucket: string,
+        options: S3rverListOptions,
+      ): Promise<{ objects: S3rverStoredObject[]; commonPrefixes: string[]; isTruncated: boolean }>;
+    }
 
-  interface S3rverOptions {
-    address?: string;
-    port?: number;
-    silent?: boolean;
-    directory?: string;
-    resetOnClose?: boolean;
-    vhostBuckets?: boolean;
-    allowMismatchedSignatures?: boolean;
-    configureBuckets?: Array<{ name: string; configs?: Array<string | Buffer> }>;
+    interface S3rverOptions {
+      address?: string;
+      port?: number;
+      silent?: boolean;
+      directory?: string;
+      resetOnClose?: boolean;
+      vhostBuckets?: boolean;
+      allowMismatchedSignatures?: boolean;
+      configureBuckets?: Array<{ name: string; configs?: Array<string | Buffer> }>;
+    }
   }
 
   class S3rver {
-    constructor(options: S3rverOptions);
-    readonly store: S3rverStore;
+    constructor(options: S3rver.S3rverOptions);
+    readonly store: S3rver.S3rverStore;
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;
   }

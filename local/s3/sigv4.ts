@@ -23,7 +23,12 @@ export function hmacHex(key: Buffer, data: string): string {
   return hmac(key, data).toString('hex');
 }
 
-export function deriveSigningKey(secretAccessKey: string, date: string, region: string, service: string): Buffer {
+export function deriveSigningKey(
+  secretAccessKey: string,
+  date: string,
+  region: string,
+  service: string,
+): Buffer {
   const dateKey = hmac(`AWS4${secretAccessKey}`, date);
   const regionKey = hmac(dateKey, region);
   const serviceKey = hmac(regionKey, service);
@@ -143,5 +148,8 @@ export function parseAmzDate(value: string): Date | undefined {
 }
 
 export function formatAmzDate(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }

@@ -3,7 +3,7 @@
  * latest, with no delete markers. Covers ListObjectVersions and DeleteObjects.
  */
 import { XMLParser } from 'fast-xml-parser';
-import type { S3rverStore } from 's3rver';
+import type S3rver from 's3rver';
 import { escapeXml, S3RequestError } from './errors';
 import { uriEncode } from './sigv4';
 
@@ -29,10 +29,15 @@ export function readListVersionsQuery(bucket: string, query: Map<string, string>
   const rawMaxKeys = query.get('max-keys');
   const maxKeys = rawMaxKeys === undefined ? MAX_KEYS_LIMIT : Number(rawMaxKeys);
   if (!Number.isInteger(maxKeys) || maxKeys < 0) {
-    throw new S3RequestError('InvalidArgument', 400, 'Provided max-keys not an integer or within integer range', {
-      ArgumentName: 'max-keys',
-      ArgumentValue: rawMaxKeys ?? '',
-    });
+    throw new S3RequestError(
+      'InvalidArgument',
+      400,
+      'Provided max-keys not an integer or within integer range',
+      {
+        ArgumentName: 'max-keys',
+        ArgumentValue: rawMaxKeys ?? '',
+      },
+    );
   }
   const encodingType = query.get('encoding-type');
   if (encodingType !== undefined && encodingType !== 'url') {
@@ -51,7 +56,11 @@ export function readListVersionsQuery(bucket: string, query: Map<string, string>
   };
 }
 
-export async function listVersionsXml(store: S3rverStore, query: ListVersionsQuery, owner: ObjectOwner): Promise<string> {
+export async function listVersionsXml(
+  store: S3rver.S3rverStore,
+  query: ListVersionsQuery,
+  owner: ObjectOwner,
+): Promise<string> {
   const listing =
     query.maxKeys === 0
       ? { objects: [], commonPrefixes: [], isTruncated: false }
@@ -72,7 +81,9 @@ export async function listVersionsXml(store: S3rverStore, query: ListVersionsQue
       `<Owner><ID>${escapeXml(owner.id)}</ID><DisplayName>${escapeXml(owner.displayName)}</DisplayName></Owner>` +
       '<StorageClass>STANDARD</StorageClass></Version>',
   );
-  const commonPrefixes = listing.commonPrefixes.map((prefix) => `<CommonPrefixes>${element('Prefix', prefix)}</CommonPrefixes>`);
+  const commonPrefixes = listing.commonPrefixes.map(
+    (prefix) => `<CommonPrefixes>${element('Prefix', prefix)}</CommonPrefixes>`,
+  );
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n' +
     `<ListVersionsResult xmlns="${S3_XMLNS}">` +
@@ -130,7 +141,7 @@ export function parseDeleteRequest(xml: string): { entries: DeleteRequestEntry[]
 }
 
 export async function deleteObjectsXml(
-  store: S3rverStore,
+  store: S3rver.S3rverStore,
   bucket: string,
   request: { entries: DeleteRequestEntry[]; quiet: boolean },
 ): Promise<{ xml: string; deletedKeys: string[] }> {

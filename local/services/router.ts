@@ -150,7 +150,7 @@ export function createServicesHandler(options: ServicesOptions): RequestListener
       const result = await queryHandlers[service].handle(action, params);
       send(res, 200, 'text/xml', renderQueryResult(action, xmlNamespace, result, requestId), requestId);
     } catch (error) {
-      const serviceError = toServiceError(error, 'InternalFailure', action);
+      const serviceError = toServiceError(error, 'InternalFailure', `${service ?? 'query'}.${action}`);
       send(
         res,
         serviceError.statusCode,
@@ -162,7 +162,10 @@ export function createServicesHandler(options: ServicesOptions): RequestListener
   };
 
   const toServiceError = (error: unknown, internalCode: string, context: string): ServiceError => {
-    if (error instanceof ServiceError) return error;
+    if (error instanceof ServiceError) {
+      options.log(`[services] ${context} rejected: ${error.code}: ${error.message}`);
+      return error;
+    }
     options.log(`[services] ${context} failed: ${(error as Error)?.stack ?? String(error)}`);
     return new ServiceError(
       internalCode,

@@ -17,7 +17,9 @@ export class TemplateError extends Error {
   readonly line: number | undefined;
 
   constructor(location: TemplateLocation, detail: string) {
-    super(location.path ? `${location.fileName}: ${location.path}: ${detail}` : `${location.fileName}: ${detail}`);
+    super(
+      location.path ? `${location.fileName}: ${location.path}: ${detail}` : `${location.fileName}: ${detail}`,
+    );
     this.name = 'TemplateError';
     this.fileName = location.fileName;
     this.path = location.path;

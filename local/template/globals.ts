@@ -28,12 +28,19 @@ const REPLACED_LISTS: Readonly<Record<string, readonly string[]>> = {
 function isIntrinsic(value: Record<string, unknown>): boolean {
   const keys = Object.keys(value);
   const [key] = keys;
-  return keys.length === 1 && key !== undefined && (key === 'Ref' || key === 'Condition' || key.startsWith('Fn::'));
+  return (
+    keys.length === 1 && key !== undefined && (key === 'Ref' || key === 'Condition' || key.startsWith('Fn::'))
+  );
 }
 
 function mergeValue(globalValue: unknown, localValue: unknown): unknown {
   if (Array.isArray(globalValue) && Array.isArray(localValue)) return [...globalValue, ...localValue];
-  if (isRecord(globalValue) && isRecord(localValue) && !isIntrinsic(globalValue) && !isIntrinsic(localValue)) {
+  if (
+    isRecord(globalValue) &&
+    isRecord(localValue) &&
+    !isIntrinsic(globalValue) &&
+    !isIntrinsic(localValue)
+  ) {
     const merged: Record<string, unknown> = { ...globalValue };
     for (const [key, value] of Object.entries(localValue)) {
       merged[key] = key in merged ? mergeValue(merged[key], value) : value;
@@ -56,7 +63,11 @@ function mergeProperties(
   return merged;
 }
 
-function ignoredGlobals(fileName: string, logicalId: string, resource: Record<string, unknown>): '*' | string[] {
+function ignoredGlobals(
+  fileName: string,
+  logicalId: string,
+  resource: Record<string, unknown>,
+): '*' | string[] {
   const ignore = resource.IgnoreGlobals;
   if (ignore === undefined) return [];
   if (ignore === '*') return '*';
@@ -98,8 +109,18 @@ function parseGlobals(fileName: string, globals: unknown): Map<string, Record<st
 
 /** Event types whose API SAM creates implicitly when the event names no API of its own. */
 const IMPLICIT_APIS = [
-  { eventType: 'HttpApi', apiProperty: 'ApiId', logicalId: 'ServerlessHttpApi', type: 'AWS::Serverless::HttpApi' },
-  { eventType: 'Api', apiProperty: 'RestApiId', logicalId: 'ServerlessRestApi', type: 'AWS::Serverless::Api' },
+  {
+    eventType: 'HttpApi',
+    apiProperty: 'ApiId',
+    logicalId: 'ServerlessHttpApi',
+    type: 'AWS::Serverless::HttpApi',
+  },
+  {
+    eventType: 'Api',
+    apiProperty: 'RestApiId',
+    logicalId: 'ServerlessRestApi',
+    type: 'AWS::Serverless::Api',
+  },
 ] as const;
 
 function functionEvents(resource: Record<string, unknown>): Record<string, unknown>[] {
@@ -119,12 +140,18 @@ function addImplicitApis(resources: Record<string, unknown>): void {
       (resource) =>
         isRecord(resource) &&
         functionEvents(resource).some(
-          (event) => event.Type === api.eventType && !(isRecord(event.Properties) && api.apiProperty in event.Properties),
+          (event) =>
+            event.Type === api.eventType &&
+            !(isRecord(event.Properties) && api.apiProperty in event.Properties),
         ),
     );
     if (needed) {
       const properties = api.type === 'AWS::Serverless::Api' ? { StageName: 'Prod' } : {};
-      resources[api.logicalId] = { Type: api.type, Properties: properties, Metadata: { SamImplicitApi: true } };
+      resources[api.logicalId] = {
+        Type: api.type,
+        Properties: properties,
+        Metadata: { SamImplicitApi: true },
+      };
     }
   }
 }
@@ -159,7 +186,9 @@ export function applySamGlobals(template: TemplateDocument, fileName = 'template
         );
       }
     }
-    const applicable = Object.fromEntries(Object.entries(globalProperties).filter(([key]) => !ignore.includes(key)));
+    const applicable = Object.fromEntries(
+      Object.entries(globalProperties).filter(([key]) => !ignore.includes(key)),
+    );
     const local = resource.Properties === undefined ? {} : resource.Properties;
     if (!isRecord(local)) continue;
     resource.Properties = mergeProperties(section, applicable, local);

@@ -4,7 +4,11 @@ const UPPER_ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const LOWER_ALPHANUMERIC = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
 /** Deterministic pseudo-random characters derived from `seed` (stands in for CloudFormation's random ids). */
-export function stableToken(seed: string, length: number, alphabet: 'upper' | 'lower' | 'hex' = 'upper'): string {
+export function stableToken(
+  seed: string,
+  length: number,
+  alphabet: 'upper' | 'lower' | 'hex' = 'upper',
+): string {
   let output = '';
   let counter = 0;
   while (output.length < length) {

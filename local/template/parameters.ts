@@ -32,6 +32,16 @@ function splitList(raw: string | readonly unknown[]): string[] {
   return (raw as string).split(',').map((item) => item.trim());
 }
 
+/** AllowedPattern must match the whole value. */
+function wholeValuePattern(pattern: unknown, fail: (detail: string) => never): RegExp {
+  if (typeof pattern !== 'string') return fail('AllowedPattern must be a string');
+  try {
+    return new RegExp(`^(?:${pattern})$`);
+  } catch {
+    return fail(`AllowedPattern ${pattern} is not a valid regular expression`);
+  }
+}
+
 function checkConstraints(
   name: string,
   type: ParameterType,
@@ -40,7 +50,8 @@ function checkConstraints(
   fail: (detail: string) => never,
 ): void {
   const constraintFailed = (rule: string): never => {
-    const description = typeof declaration.ConstraintDescription === 'string' ? declaration.ConstraintDescription : rule;
+    const description =
+      typeof declaration.ConstraintDescription === 'string' ? declaration.ConstraintDescription : rule;
     return fail(`Parameter '${name}' failed to satisfy constraint: ${description}`);
   };
   const allowedValues = declaration.AllowedValues;
@@ -54,13 +65,7 @@ function checkConstraints(
   if (type === 'String' || type === 'CommaDelimitedList') {
     const pattern = declaration.AllowedPattern;
     if (pattern !== undefined) {
-      if (typeof pattern !== 'string') fail('AllowedPattern must be a string');
-      let regex: RegExp;
-      try {
-        regex = new RegExp(`^(?:${pattern})$`, 'u');
-      } catch {
-        return fail(`AllowedPattern ${pattern} is not a valid regular expression`);
-      }
+      const regex = wholeValuePattern(pattern, fail);
       for (const item of items) {
         if (!regex.test(item)) constraintFailed(`must match pattern ${pattern}`);
       }

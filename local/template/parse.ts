@@ -25,7 +25,7 @@ export function parseTemplate(text: string, fileName: string): ParsedTemplate {
   });
   const firstError = document.errors[0];
   if (firstError) {
-    const line = firstError.linePos?.[0].line;
+    const line = lineCounter.linePos(firstError.pos[0]).line;
     throw new TemplateError(
       { fileName, path: line ? `line ${line}` : '', line },
       `invalid template syntax: ${firstError.message.split('\n')[0]}`,

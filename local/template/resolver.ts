@@ -60,6 +60,10 @@ export class StackResolver {
 
   constructor(private readonly input: ResolverInput) {}
 
+  get fileName(): string {
+    return this.input.fileName;
+  }
+
   fail(path: string, detail: string): never {
     const logicalId = /^Resources\.([^.[]+)/.exec(path)?.[1];
     const line = logicalId === undefined ? undefined : this.input.resourceLines[logicalId];
@@ -69,7 +73,9 @@ export class StackResolver {
   /** Resolves every intrinsic function in `value`; may return `NO_VALUE`. */
   resolve(value: unknown, path: string): unknown {
     if (Array.isArray(value)) {
-      return value.map((item, index) => this.resolve(item, `${path}[${index}]`)).filter((item) => item !== NO_VALUE);
+      return value
+        .map((item, index) => this.resolve(item, `${path}[${index}]`))
+        .filter((item) => item !== NO_VALUE);
     }
     if (!isRecord(value)) return value;
     const fn = intrinsicName(value);
@@ -86,7 +92,8 @@ export class StackResolver {
   condition(name: string, path: string): boolean {
     const cached = this.conditionValues.get(name);
     if (cached !== undefined) return cached;
-    if (!(name in this.input.conditions)) this.fail(path, `condition '${name}' is not declared in Conditions`);
+    if (!(name in this.input.conditions))
+      this.fail(path, `condition '${name}' is not declared in Conditions`);
     if (this.conditionChain.includes(name)) {
       this.fail(`Conditions.${name}`, `circular condition: ${[...this.conditionChain, name].join(' → ')}`);
     }
@@ -109,7 +116,8 @@ export class StackResolver {
     if (!declaration) return false;
     const condition = declaration.Condition;
     if (condition === undefined) return true;
-    if (typeof condition !== 'string') this.fail(`Resources.${logicalId}.Condition`, 'Condition must be a name');
+    if (typeof condition !== 'string')
+      this.fail(`Resources.${logicalId}.Condition`, 'Condition must be a name');
     return this.condition(condition, `Resources.${logicalId}.Condition`);
   }
 
@@ -144,6 +152,7 @@ export class StackResolver {
     const entry = this.resourceEntry(logicalId);
     const properties = entry?.declaration.Properties;
     if (!isRecord(properties) || !(property in properties)) return undefined;
+    if (property.startsWith('Fn::')) this.fail(path, `${property} is not supported by the local runtime`);
     const value = this.cached(`${logicalId}.Properties.${property}`, path, () =>
       this.resolve(properties[property], path),
     );
@@ -158,7 +167,8 @@ export class StackResolver {
     }
     if (!logicalId.endsWith('Role')) return undefined;
     const owner = this.input.resources[logicalId.slice(0, -'Role'.length)];
-    if (!owner || typeof owner.Type !== 'string' || !TYPES_WITH_IMPLICIT_ROLE.has(owner.Type)) return undefined;
+    if (!owner || typeof owner.Type !== 'string' || !TYPES_WITH_IMPLICIT_ROLE.has(owner.Type))
+      return undefined;
     if (isRecord(owner.Properties) && owner.Properties.Role !== undefined) return undefined;
     const implicitRole: Record<string, unknown> = { Type: 'AWS::IAM::Role', Properties: {} };
     if (owner.Condition !== undefined) implicitRole.Condition = owner.Condition;
@@ -171,16 +181,20 @@ export class StackResolver {
       if (!this.input.parameters.has(name) && this.resourceEntry(name)) found.add(name);
     };
     if (Array.isArray(value)) {
-      for (const item of value) this.referencedResources(item, path, found);
+      for (const [index, item] of value.entries()) this.referencedResources(item, `${path}[${index}]`, found);
       return found;
     }
     if (!isRecord(value)) return found;
     const fn = intrinsicName(value);
     const argument = fn === undefined ? undefined : value[fn];
-    if (fn === 'Ref' && typeof argument === 'string') {
+    if (fn === undefined) {
+      for (const [key, item] of Object.entries(value))
+        this.referencedResources(item, `${path}.${key}`, found);
+    } else if (fn === 'Ref' && typeof argument === 'string') {
       note(argument);
     } else if (fn === 'Fn::GetAtt') {
-      const target = typeof argument === 'string' ? argument.split('.')[0] : Array.isArray(argument) ? argument[0] : '';
+      const target =
+        typeof argument === 'string' ? argument.split('.')[0] : Array.isArray(argument) ? argument[0] : '';
       if (typeof target === 'string') note(target);
       if (Array.isArray(argument)) this.referencedResources(argument.slice(1), path, found);
     } else if (fn === 'Fn::Sub') {
@@ -197,7 +211,26 @@ export class StackResolver {
       const taken = this.condition(argument[0], path) ? argument[1] : argument[2];
       this.referencedResources(taken, path, found);
     } else {
-      this.referencedResources(Object.values(value), path, found);
+      this.referencedResources(argument, path, found);
+    }
+    return found;
+  }
+
+  /** Names read by Fn::ImportValue in `value`, following taken Fn::If branches only. */
+  importedExportNames(value: unknown, path: string, found: Set<string>): Set<string> {
+    if (Array.isArray(value)) {
+      for (const item of value) this.importedExportNames(item, path, found);
+      return found;
+    }
+    if (!isRecord(value)) return found;
+    const fn = intrinsicName(value);
+    const argument = fn === undefined ? undefined : value[fn];
+    if (fn === 'Fn::ImportValue') {
+      found.add(this.resolveString(argument, path, 'Fn::ImportValue name'));
+    } else if (fn === 'Fn::If' && Array.isArray(argument) && typeof argument[0] === 'string') {
+      this.importedExportNames(this.condition(argument[0], path) ? argument[1] : argument[2], path, found);
+    } else {
+      this.importedExportNames(Object.values(value), path, found);
     }
     return found;
   }
@@ -209,17 +242,30 @@ export class StackResolver {
   ): { entry: ResourceEntry; model: ResourceTypeModel } {
     const entry = this.resourceEntry(logicalId);
     if (!entry) {
-      this.fail(path, `${fn} to '${logicalId}': no parameter or resource of that name exists in the template`);
+      this.fail(
+        path,
+        `${fn} to '${logicalId}': no parameter or resource of that name exists in the template`,
+      );
     }
     if (this.inConditions) {
-      this.fail(path, `conditions can only use parameters and pseudo parameters, not resource '${logicalId}'`);
+      this.fail(
+        path,
+        `conditions can only use parameters and pseudo parameters, not resource '${logicalId}'`,
+      );
     }
     const condition = entry.declaration.Condition;
     if (typeof condition === 'string' && !this.condition(condition, path)) {
-      this.fail(path, `${fn} to '${logicalId}', which is not created because condition '${condition}' is false`);
+      this.fail(
+        path,
+        `${fn} to '${logicalId}', which is not created because condition '${condition}' is false`,
+      );
     }
     const model = modelFor(this.input.model, entry.type);
-    if (!model) this.fail(path, `${fn} to '${logicalId}': resource type ${entry.type} is not supported by the local runtime`);
+    if (!model)
+      this.fail(
+        path,
+        `${fn} to '${logicalId}': resource type ${entry.type} is not supported by the local runtime`,
+      );
     return { entry, model };
   }
 
@@ -313,13 +359,16 @@ export class StackResolver {
         if (typeof delimiter !== 'string') this.fail(path, 'Fn::Join delimiter must be a string');
         const items = this.resolveList(list, path, 'Fn::Join list');
         return items
-          .map((item) => scalarToString(item) ?? this.fail(path, 'Fn::Join list items must resolve to strings'))
+          .map(
+            (item) => scalarToString(item) ?? this.fail(path, 'Fn::Join list items must resolve to strings'),
+          )
           .join(delimiter);
       }
       case 'Fn::Select': {
         const [index, list] = this.arguments(fn, argument, path, 2);
         const position = this.resolveString(index, path, 'Fn::Select index');
-        if (!/^\d+$/.test(position)) this.fail(path, `Fn::Select index '${position}' must be a non-negative integer`);
+        if (!/^\d+$/.test(position))
+          this.fail(path, `Fn::Select index '${position}' must be a non-negative integer`);
         const items = this.resolveList(list, path, 'Fn::Select list');
         const item = items[Number(position)];
         if (item === undefined) {
@@ -392,22 +441,31 @@ export class StackResolver {
       if (inner.startsWith('!')) return `\${${inner.slice(1)}}`;
       const given = values.get(inner);
       if (given !== undefined) return given;
-      if (inner === '') this.fail(path, 'Fn::Sub has an empty ${} variable');
+      if (inner === '') this.fail(path, 'Fn::Sub has an empty variable reference');
       const dot = inner.indexOf('.');
-      const value = dot > 0 ? this.getAtt(inner.slice(0, dot), inner.slice(dot + 1), path) : this.ref(inner, path);
+      const value =
+        dot > 0 ? this.getAtt(inner.slice(0, dot), inner.slice(dot + 1), path) : this.ref(inner, path);
       const replacement = scalarToString(value);
-      if (replacement === undefined) this.fail(path, `Fn::Sub variable \${${inner}} must resolve to a string`);
+      if (replacement === undefined)
+        this.fail(path, `Fn::Sub variable \${${inner}} must resolve to a string`);
       return replacement;
     });
   }
 
   private findInMap(argument: unknown, path: string): unknown {
-    const [mapArgument, topArgument, secondArgument, options] = this.arguments('Fn::FindInMap', argument, path, 3, 4);
+    const [mapArgument, topArgument, secondArgument, options] = this.arguments(
+      'Fn::FindInMap',
+      argument,
+      path,
+      3,
+      4,
+    );
     const mapName = this.resolveString(mapArgument, path, 'Fn::FindInMap map name');
     const topKey = this.resolveString(topArgument, path, 'Fn::FindInMap top-level key');
     const secondKey = this.resolveString(secondArgument, path, 'Fn::FindInMap second-level key');
     const mapping = this.input.mappings[mapName];
-    if (!isRecord(mapping)) this.fail(path, `Fn::FindInMap: mapping '${mapName}' is not declared in Mappings`);
+    if (!isRecord(mapping))
+      this.fail(path, `Fn::FindInMap: mapping '${mapName}' is not declared in Mappings`);
     const level = mapping[topKey];
     const value = isRecord(level) ? level[secondKey] : undefined;
     if (value !== undefined) return value;
@@ -416,7 +474,8 @@ export class StackResolver {
   }
 
   private evaluateCondition(expression: unknown, path: string): boolean {
-    const fn = isRecord(expression) && Object.keys(expression).length === 1 ? Object.keys(expression)[0] : undefined;
+    const fn =
+      isRecord(expression) && Object.keys(expression).length === 1 ? Object.keys(expression)[0] : undefined;
     const argument = fn === undefined ? undefined : (expression as Record<string, unknown>)[fn];
     switch (fn) {
       case 'Fn::Equals': {
@@ -428,9 +487,13 @@ export class StackResolver {
         return !this.evaluateCondition(operand, path);
       }
       case 'Fn::And':
-        return this.arguments(fn, argument, path, 2, 10).every((operand) => this.evaluateCondition(operand, path));
+        return this.arguments(fn, argument, path, 2, 10).every((operand) =>
+          this.evaluateCondition(operand, path),
+        );
       case 'Fn::Or':
-        return this.arguments(fn, argument, path, 2, 10).some((operand) => this.evaluateCondition(operand, path));
+        return this.arguments(fn, argument, path, 2, 10).some((operand) =>
+          this.evaluateCondition(operand, path),
+        );
       case 'Condition':
         if (typeof argument !== 'string') this.fail(path, 'Condition takes a condition name');
         return this.condition(argument, path);

@@ -41,7 +41,12 @@ function text(resource: ResourceContext, property: string): string | undefined {
   return resource.fail(`${property} of ${resource.logicalId} must resolve to a string to name the resource`);
 }
 
-function arn(resource: ResourceContext, service: string, rest: string, scope: 'regional' | 'global' = 'regional') {
+function arn(
+  resource: ResourceContext,
+  service: string,
+  rest: string,
+  scope: 'regional' | 'global' = 'regional',
+) {
   const region = scope === 'regional' ? resource.region : '';
   const account = service === 's3' ? '' : resource.accountId;
   return `arn:${resource.partition}:${service}:${region}:${account}:${rest}`;
@@ -58,8 +63,7 @@ function nameOf(
   options: { lowerCase?: boolean; withoutStackName?: boolean } = {},
 ): ResourceValue {
   return (resource) =>
-    text(resource, property) ??
-    generatedName({ ...identity(resource), maxLength, ...options });
+    text(resource, property) ?? generatedName({ ...identity(resource), maxLength, ...options });
 }
 
 const S3_LEGACY_WEBSITE_REGIONS = new Set([
@@ -138,7 +142,9 @@ const layerArn =
   (r) => {
     const name =
       text(r, 'LayerName') ??
-      (defaultName === 'logicalId' ? r.logicalId : generatedName({ ...identity(r), maxLength: 140, withoutStackName: true }));
+      (defaultName === 'logicalId'
+        ? r.logicalId
+        : generatedName({ ...identity(r), maxLength: 140, withoutStackName: true }));
     return arn(r, 'lambda', `layer:${name}:1`);
   };
 
@@ -215,7 +221,8 @@ const topicArn: ResourceValue = (r) => arn(r, 'sns', String(topicName(r)));
 const topic: ResourceTypeModel = { ref: topicArn, attributes: { TopicArn: topicArn, TopicName: topicName } };
 
 const queueName = fifoName('QueueName', 80);
-const queueUrl: ResourceValue = (r) => `https://sqs.${r.region}.${r.urlSuffix}/${r.accountId}/${queueName(r)}`;
+const queueUrl: ResourceValue = (r) =>
+  `https://sqs.${r.region}.${r.urlSuffix}/${r.accountId}/${queueName(r)}`;
 const queue: ResourceTypeModel = {
   ref: queueUrl,
   attributes: { Arn: (r) => arn(r, 'sqs', String(queueName(r))), QueueName: queueName, QueueUrl: queueUrl },
@@ -223,7 +230,11 @@ const queue: ResourceTypeModel = {
 
 const secretArn: ResourceValue = (r) => {
   const name = text(r, 'Name') ?? generatedName({ ...identity(r), maxLength: 256, withoutStackName: true });
-  return arn(r, 'secretsmanager', `secret:${name}-${stableToken(`${r.stackName}/${r.logicalId}/secret`, 6, 'lower')}`);
+  return arn(
+    r,
+    'secretsmanager',
+    `secret:${name}-${stableToken(`${r.stackName}/${r.logicalId}/secret`, 6, 'lower')}`,
+  );
 };
 const secret: ResourceTypeModel = { ref: secretArn, attributes: { Id: secretArn } };
 
@@ -252,7 +263,8 @@ const role: ResourceTypeModel = {
 const managedPolicyArn: ResourceValue = (r) =>
   arn(r, 'iam', `policy${text(r, 'Path') ?? '/'}${nameOf('ManagedPolicyName', 128)(r)}`, 'global');
 
-const distributionId: ResourceValue = (r) => `E${stableToken(`${r.stackName}/${r.logicalId}/distribution`, 13)}`;
+const distributionId: ResourceValue = (r) =>
+  `E${stableToken(`${r.stackName}/${r.logicalId}/distribution`, 13)}`;
 const distribution: ResourceTypeModel = {
   ref: distributionId,
   attributes: {
@@ -297,7 +309,10 @@ export const defaultResourceModel: ResourceModel = {
   'AWS::Lambda::Function': lambdaFunction,
   'AWS::Lambda::Permission': opaque(),
   'AWS::Lambda::EventInvokeConfig': opaque(),
-  'AWS::Lambda::EventSourceMapping': { ref: (r) => stableUuid(`${r.stackName}/${r.logicalId}/esm`), attributes: {} },
+  'AWS::Lambda::EventSourceMapping': {
+    ref: (r) => stableUuid(`${r.stackName}/${r.logicalId}/esm`),
+    attributes: {},
+  },
   'AWS::Serverless::LayerVersion': { ref: layerArn('logicalId'), attributes: {} },
   'AWS::Lambda::LayerVersion': { ref: layerArn('generated'), attributes: {} },
   'AWS::Serverless::StateMachine': stateMachine,
@@ -306,7 +321,10 @@ export const defaultResourceModel: ResourceModel = {
   'AWS::ApiGatewayV2::Api': httpApi,
   'AWS::Serverless::Api': restApi,
   'AWS::SNS::Topic': topic,
-  'AWS::SNS::Subscription': { ref: (r) => `${topicArn(r)}:${stableUuid(`${r.stackName}/${r.logicalId}`)}`, attributes: {} },
+  'AWS::SNS::Subscription': {
+    ref: (r) => `${topicArn(r)}:${stableUuid(`${r.stackName}/${r.logicalId}`)}`,
+    attributes: {},
+  },
   'AWS::SNS::TopicPolicy': opaque(),
   'AWS::SQS::Queue': queue,
   'AWS::SQS::QueuePolicy': opaque(),
@@ -320,7 +338,10 @@ export const defaultResourceModel: ResourceModel = {
   'AWS::CloudFront::OriginAccessControl': { ref: cloudFrontId, attributes: { Id: cloudFrontId } },
   'AWS::CloudFront::CachePolicy': { ref: cloudFrontPolicyId, attributes: { Id: cloudFrontPolicyId } },
   'AWS::CloudFront::OriginRequestPolicy': { ref: cloudFrontPolicyId, attributes: { Id: cloudFrontPolicyId } },
-  'AWS::CloudFront::ResponseHeadersPolicy': { ref: cloudFrontPolicyId, attributes: { Id: cloudFrontPolicyId } },
+  'AWS::CloudFront::ResponseHeadersPolicy': {
+    ref: cloudFrontPolicyId,
+    attributes: { Id: cloudFrontPolicyId },
+  },
   'AWS::SES::EmailIdentity': named('EmailIdentity'),
   'AWS::SES::ConfigurationSet': named('Name', 64),
   'AWS::SES::*': opaque(),

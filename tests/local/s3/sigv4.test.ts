@@ -1,0 +1,86 @@
+import { verifyAuthorizationHeader, verifyPresignedUrl } from '../../../local/s3/request-auth';
+import { canonicalUri, parseQuery } from '../../../local/s3/sigv4';
+
+// The worked examples of the Amazon S3 SigV4 documentation (examplebucket, 2013-05-24).
+const settings = {
+  credentials: {
+    accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  },
+  region: 'us-east-1',
+  now: () => new Date('2013-05-24T00:05:00Z'),
+};
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+describe('SigV4 verification', () => {
+  it('accepts the documented GET Object request signed in the Authorization header', () => {
+    const request = {
+      method: 'GET',
+      rawPath: '/test.txt',
+      query: [],
+      headers: {
+        host: 'examplebucket.s3.amazonaws.com',
+        range: 'bytes=0-9',
+        'x-amz-content-sha256': EMPTY_SHA256,
+        'x-amz-date': '20130524T000000Z',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41',
+      },
+    };
+
+    expect(verifyAuthorizationHeader(request, settings)).toBe('AKIAIOSFODNN7EXAMPLE');
+  });
+
+  it('refuses the documented request once a signed header changes', () => {
+    const request = {
+      method: 'GET',
+      rawPath: '/test.txt',
+      query: [],
+      headers: {
+        host: 'examplebucket.s3.amazonaws.com',
+        range: 'bytes=0-99',
+        'x-amz-content-sha256': EMPTY_SHA256,
+        'x-amz-date': '20130524T000000Z',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41',
+      },
+    };
+
+    expect(() => verifyAuthorizationHeader(request, settings)).toThrow(
+      expect.objectContaining({ code: 'SignatureDoesNotMatch', status: 403 }),
+    );
+  });
+
+  it('accepts the documented presigned URL', () => {
+    const rawQuery =
+      'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404';
+    const request = {
+      method: 'GET',
+      rawPath: '/test.txt',
+      query: parseQuery(rawQuery),
+      headers: { host: 'examplebucket.s3.amazonaws.com' },
+    };
+
+    expect(verifyPresignedUrl(request, settings)).toBe('AKIAIOSFODNN7EXAMPLE');
+  });
+
+  it('refuses the documented presigned URL after its 24 hours with "Request has expired"', () => {
+    const rawQuery =
+      'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404';
+    const request = {
+      method: 'GET',
+      rawPath: '/test.txt',
+      query: parseQuery(rawQuery),
+      headers: { host: 'examplebucket.s3.amazonaws.com' },
+    };
+    const nextDay = { ...settings, now: () => new Date('2013-05-25T00:00:01Z') };
+
+    expect(() => verifyPresignedUrl(request, nextDay)).toThrow(
+      expect.objectContaining({ code: 'AccessDenied', message: 'Request has expired' }),
+    );
+  });
+
+  it('builds the canonical URI by encoding each decoded path segment per RFC 3986', () => {
+    expect(canonicalUri('/bucket/a%20b+c/%C3%A9(1).jpg')).toBe('/bucket/a%20b%2Bc/%C3%A9%281%29.jpg');
+  });
+});
