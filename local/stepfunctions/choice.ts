@@ -8,7 +8,13 @@ type Kind = 'String' | 'Numeric' | 'Boolean' | 'Timestamp';
 type Operator = 'Equals' | 'LessThan' | 'GreaterThan' | 'LessThanEquals' | 'GreaterThanEquals';
 
 const KINDS: readonly Kind[] = ['String', 'Numeric', 'Boolean', 'Timestamp'];
-const OPERATORS: readonly Operator[] = ['Equals', 'LessThan', 'GreaterThan', 'LessThanEquals', 'GreaterThanEquals'];
+const OPERATORS: readonly Operator[] = [
+  'Equals',
+  'LessThan',
+  'GreaterThan',
+  'LessThanEquals',
+  'GreaterThanEquals',
+];
 const TYPE_TESTS = ['IsNull', 'IsPresent', 'IsNumeric', 'IsString', 'IsBoolean', 'IsTimestamp'] as const;
 
 /** Every comparator field name a Choice rule may use. */
@@ -98,7 +104,12 @@ function runtimeError(path: string): StatesError {
   );
 }
 
-function evaluateTypeTest(test: (typeof TYPE_TESTS)[number], expected: unknown, found: boolean, value: unknown) {
+function evaluateTypeTest(
+  test: (typeof TYPE_TESTS)[number],
+  expected: unknown,
+  found: boolean,
+  value: unknown,
+) {
   const actual = (() => {
     switch (test) {
       case 'IsPresent':
@@ -124,7 +135,8 @@ export function evaluateChoiceRule(rule: ChoiceRule, input: unknown, context: un
   if (rule.Or) return rule.Or.some((nested) => evaluateChoiceRule(nested, input, context));
   if (rule.Not) return !evaluateChoiceRule(rule.Not, input, context);
   const variablePath = rule.Variable;
-  if (typeof variablePath !== 'string') throw new StatesError(StatesErrors.Runtime, 'A Choice rule has no Variable');
+  if (typeof variablePath !== 'string')
+    throw new StatesError(StatesErrors.Runtime, 'A Choice rule has no Variable');
   const comparator = COMPARATORS.find((name) => name in rule);
   if (!comparator) throw new StatesError(StatesErrors.Runtime, 'A Choice rule has no comparison operator');
   const variable = readVariable(variablePath, input, context);

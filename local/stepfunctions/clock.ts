@@ -79,7 +79,11 @@ export class ManualClock implements Clock {
         reject(abortReason(signal));
         return;
       }
-      const sleeper: Sleeper = { wakeAt: this.current + Math.max(0, ms), order: this.order++, resolve };
+      if (ms <= 0) {
+        queueMicrotask(resolve);
+        return;
+      }
+      const sleeper: Sleeper = { wakeAt: this.current + ms, order: this.order++, resolve };
       const onAbort = () => {
         this.sleepers = this.sleepers.filter((s) => s !== sleeper);
         reject(abortReason(signal as AbortSignal));

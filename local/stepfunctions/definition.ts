@@ -118,7 +118,15 @@ export interface MapState extends BaseState {
   Catch?: Catcher[];
 }
 
-export type State = TaskState | PassState | ChoiceState | WaitState | SucceedState | FailState | ParallelState | MapState;
+export type State =
+  | TaskState
+  | PassState
+  | ChoiceState
+  | WaitState
+  | SucceedState
+  | FailState
+  | ParallelState
+  | MapState;
 
 export interface StateMachineDefinition extends StateMachineBody {
   Version?: string;
@@ -128,7 +136,16 @@ export interface StateMachineDefinition extends StateMachineBody {
 
 export type StateType = State['Type'];
 
-export const STATE_TYPES: readonly StateType[] = ['Task', 'Pass', 'Choice', 'Wait', 'Succeed', 'Fail', 'Parallel', 'Map'];
+export const STATE_TYPES: readonly StateType[] = [
+  'Task',
+  'Pass',
+  'Choice',
+  'Wait',
+  'Succeed',
+  'Fail',
+  'Parallel',
+  'Map',
+];
 
 /** The states a Map state runs for each item (ItemProcessor, or the legacy Iterator). */
 export function mapProcessor(state: MapState): StateMachineBody {

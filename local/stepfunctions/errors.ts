@@ -20,7 +20,10 @@ export const StatesErrors = {
 } as const;
 
 /** Errors that end the execution and that no Retry or Catch can handle (States.ALL included). */
-const UNCATCHABLE_ERRORS: ReadonlySet<string> = new Set([StatesErrors.Runtime, StatesErrors.DataLimitExceeded]);
+const UNCATCHABLE_ERRORS: ReadonlySet<string> = new Set([
+  StatesErrors.Runtime,
+  StatesErrors.DataLimitExceeded,
+]);
 
 export function isCatchableError(errorName: string): boolean {
   return !UNCATCHABLE_ERRORS.has(errorName);

@@ -21,7 +21,11 @@ export interface Integrations {
    * `CorruptImageError`). Reject with `FunctionTimeoutError` when the function runs past
    * its timeout, and with `LambdaServiceError` when Lambda itself fails (unknown function…).
    */
-  invokeFunction(functionNameOrArn: string, payload: unknown, options: InvokeFunctionOptions): Promise<unknown>;
+  invokeFunction(
+    functionNameOrArn: string,
+    payload: unknown,
+    options: InvokeFunctionOptions,
+  ): Promise<unknown>;
   /**
    * Calls a service action, e.g. `('dynamodb', 'PutItem', { TableName, Item })`. Reject
    * with an error whose `name` is the AWS exception name (e.g.

@@ -318,7 +318,9 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
   },
   'States.MathAdd': (call, values) => {
     expectCount(call, values, 2);
-    return expectInteger(call, values[0], 'the first number') + expectInteger(call, values[1], 'the second number');
+    return (
+      expectInteger(call, values[0], 'the first number') + expectInteger(call, values[1], 'the second number')
+    );
   },
   'States.StringSplit': (call, values) => {
     expectCount(call, values, 2);
@@ -382,7 +384,8 @@ export function evaluateIntrinsic(expression: string, input: unknown, context: u
 /** Throws IntrinsicSyntaxError for a malformed expression or an unknown function name. */
 export function checkIntrinsic(expression: string): void {
   const visit = (call: IntrinsicCall): void => {
-    if (!IMPLEMENTATIONS[call.name]) throw new IntrinsicSyntaxError(expression, `unknown function ${call.name}`);
+    if (!IMPLEMENTATIONS[call.name])
+      throw new IntrinsicSyntaxError(expression, `unknown function ${call.name}`);
     for (const argument of call.args) if (argument.kind === 'call') visit(argument.call);
   };
   visit(parseIntrinsic(expression));

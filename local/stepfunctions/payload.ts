@@ -26,7 +26,8 @@ export function applyPayloadTemplate(
   context: unknown,
   failureName: string = StatesErrors.ParameterPathFailure,
 ): unknown {
-  if (Array.isArray(template)) return template.map((item) => applyPayloadTemplate(item, input, context, failureName));
+  if (Array.isArray(template))
+    return template.map((item) => applyPayloadTemplate(item, input, context, failureName));
   if (!isJsonObject(template)) return template;
   const output: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(template)) {
@@ -36,7 +37,10 @@ export function applyPayloadTemplate(
     }
     const name = key.slice(0, -2);
     if (typeof value !== 'string') {
-      throw new StatesError(failureName, `The value for the field '${key}' must be a path or an intrinsic function`);
+      throw new StatesError(
+        failureName,
+        `The value for the field '${key}' must be a path or an intrinsic function`,
+      );
     }
     output[name] = resolveDynamicValue(value, input, context, failureName, key);
   }
@@ -92,7 +96,11 @@ function selectOrRuntimeError(data: unknown, path: string | null | undefined, fi
 }
 
 /** ResultPath: `undefined` → the result replaces the input, `null` → the input passes through. */
-export function applyResultPath(stateInput: unknown, resultPath: string | null | undefined, result: unknown): unknown {
+export function applyResultPath(
+  stateInput: unknown,
+  resultPath: string | null | undefined,
+  result: unknown,
+): unknown {
   if (resultPath === null) return stateInput;
   if (resultPath === undefined || resultPath === '$') return result;
   try {

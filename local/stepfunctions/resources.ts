@@ -22,7 +22,8 @@ export class UnsupportedResourceError extends Error {
   }
 }
 
-const LAMBDA_FUNCTION_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:([A-Za-z0-9_-]+)(?::[A-Za-z0-9$_-]+)?$/;
+const LAMBDA_FUNCTION_ARN =
+  /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:([A-Za-z0-9_-]+)(?::[A-Za-z0-9$_-]+)?$/;
 const STATES_INTEGRATION_ARN = /^arn:aws[a-z-]*:states:::(.+)$/;
 
 export function parseResource(arn: string): TaskResource {
@@ -32,10 +33,14 @@ export function parseResource(arn: string): TaskResource {
     throw new UnsupportedResourceError(arn, 'activities are not supported by the local engine');
   }
   const integration = STATES_INTEGRATION_ARN.exec(arn)?.[1];
-  if (!integration) throw new UnsupportedResourceError(arn, 'not a Lambda function or service integration ARN');
+  if (!integration)
+    throw new UnsupportedResourceError(arn, 'not a Lambda function or service integration ARN');
   const [target, pattern, ...extra] = integration.split('.');
   if (extra.length > 0 || (pattern !== undefined && pattern !== 'waitForTaskToken')) {
-    throw new UnsupportedResourceError(arn, `the integration pattern '.${[pattern, ...extra].join('.')}' is not supported locally`);
+    throw new UnsupportedResourceError(
+      arn,
+      `the integration pattern '.${[pattern, ...extra].join('.')}' is not supported locally`,
+    );
   }
   const waitForTaskToken = pattern === 'waitForTaskToken';
   const parts = (target ?? '').split(':');
@@ -115,16 +120,16 @@ export function functionFailure(error: unknown): StatesError {
     return new StatesError(`Lambda.${error.code}`, error.message);
   }
   if (error instanceof FunctionTimeoutError) {
-    const cause = { errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${randomUUID()} Error: ${error.message}` };
+    const cause = {
+      errorType: 'Sandbox.Timedout',
+      errorMessage: `RequestId: ${randomUUID()} Error: ${error.message}`,
+    };
     return new StatesError('Sandbox.Timedout', JSON.stringify(cause));
   }
   const stack = (error as ErrorLike | null)?.stack;
   const trace = typeof stack === 'string' ? stack.split('\n') : [];
   const errorType = errorName(error);
-  return new StatesError(
-    errorType,
-    JSON.stringify({ errorType, errorMessage: errorMessage(error), trace }),
-  );
+  return new StatesError(errorType, JSON.stringify({ errorType, errorMessage: errorMessage(error), trace }));
 }
 
 /** A service integration's failure, named `<Service>.<Exception>` as Step Functions does. */
@@ -186,7 +191,10 @@ export async function invokeResource(
   if (resource.kind === 'lambda-invoke') {
     const functionName = params.FunctionName;
     if (typeof functionName !== 'string') {
-      throw new StatesError(StatesErrors.Runtime, 'The Parameters of lambda:invoke must include FunctionName');
+      throw new StatesError(
+        StatesErrors.Runtime,
+        'The Parameters of lambda:invoke must include FunctionName',
+      );
     }
     const payload = params.Payload ?? {};
     if (params.InvocationType === 'Event') {

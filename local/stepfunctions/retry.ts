@@ -17,12 +17,18 @@ export function errorMatches(errorEquals: readonly string[], errorName: string):
 }
 
 /** Index of the first retrier whose ErrorEquals matches, if any. */
-export function findRetrierIndex(retriers: readonly Retrier[] | undefined, errorName: string): number | undefined {
+export function findRetrierIndex(
+  retriers: readonly Retrier[] | undefined,
+  errorName: string,
+): number | undefined {
   const index = (retriers ?? []).findIndex((retrier) => errorMatches(retrier.ErrorEquals, errorName));
   return index === -1 ? undefined : index;
 }
 
-export function findCatcher(catchers: readonly Catcher[] | undefined, errorName: string): Catcher | undefined {
+export function findCatcher(
+  catchers: readonly Catcher[] | undefined,
+  errorName: string,
+): Catcher | undefined {
   return (catchers ?? []).find((catcher) => errorMatches(catcher.ErrorEquals, errorName));
 }
 
@@ -34,7 +40,11 @@ export function maxAttempts(retrier: Retrier): number {
  * Delay before retry number `retriesSoFar + 1` of this retrier: IntervalSeconds ×
  * BackoffRate^retriesSoFar, capped by MaxDelaySeconds; FULL jitter picks uniformly in [0, delay].
  */
-export function retryDelayMs(retrier: Retrier, retriesSoFar: number, random: () => number = Math.random): number {
+export function retryDelayMs(
+  retrier: Retrier,
+  retriesSoFar: number,
+  random: () => number = Math.random,
+): number {
   const interval = retrier.IntervalSeconds ?? RETRY_DEFAULTS.IntervalSeconds;
   const backoff = retrier.BackoffRate ?? RETRY_DEFAULTS.BackoffRate;
   let seconds = interval * backoff ** retriesSoFar;

@@ -45,7 +45,15 @@ const ALLOWED_FIELDS: Record<StateType, readonly string[]> = {
   ],
   Pass: [...COMMON_FIELDS, ...IO_FIELDS, ...TRANSITION_FIELDS, 'Result', 'ResultPath', 'Parameters'],
   Choice: [...COMMON_FIELDS, ...IO_FIELDS, 'Choices', 'Default'],
-  Wait: [...COMMON_FIELDS, ...IO_FIELDS, ...TRANSITION_FIELDS, 'Seconds', 'Timestamp', 'SecondsPath', 'TimestampPath'],
+  Wait: [
+    ...COMMON_FIELDS,
+    ...IO_FIELDS,
+    ...TRANSITION_FIELDS,
+    'Seconds',
+    'Timestamp',
+    'SecondsPath',
+    'TimestampPath',
+  ],
   Succeed: [...COMMON_FIELDS, ...IO_FIELDS],
   Fail: [...COMMON_FIELDS, 'Error', 'ErrorPath', 'Cause', 'CausePath'],
   Parallel: [
@@ -130,7 +138,8 @@ class DefinitionChecker {
       if (name.length > 80) this.report(`State "${name}"`, 'state names are at most 80 characters');
       this.checkState(name, state, States as Record<string, State>);
     }
-    if (typeof StartAt === 'string' && StartAt in States) this.checkReachability(StartAt, States as Record<string, State>, where);
+    if (typeof StartAt === 'string' && StartAt in States)
+      this.checkReachability(StartAt, States as Record<string, State>, where);
   }
 
   private checkReachability(startAt: string, states: Record<string, State>, where: string): void {
@@ -164,7 +173,8 @@ class DefinitionChecker {
     for (const field of Object.keys(state)) {
       const unsupported = UNSUPPORTED_FIELDS[field];
       if (unsupported) this.report(where, `field "${field}" is not supported: ${unsupported}`);
-      else if (!ALLOWED_FIELDS[type].includes(field)) this.report(where, `field "${field}" is not allowed in a ${type} state`);
+      else if (!ALLOWED_FIELDS[type].includes(field))
+        this.report(where, `field "${field}" is not allowed in a ${type} state`);
     }
     this.checkTransition(where, state, siblings);
     this.checkPaths(where, state);
@@ -204,7 +214,11 @@ class DefinitionChecker {
     }
   }
 
-  private checkTransition(where: string, state: Record<string, unknown>, siblings: Record<string, State>): void {
+  private checkTransition(
+    where: string,
+    state: Record<string, unknown>,
+    siblings: Record<string, State>,
+  ): void {
     const type = state.Type as StateType;
     const terminal = type === 'Succeed' || type === 'Fail' || type === 'Choice';
     if (terminal) return;
@@ -224,7 +238,8 @@ class DefinitionChecker {
         this.report(where, `${field} must be a path starting with $`);
       }
     }
-    if (state.ResultPath !== undefined && state.ResultPath !== null) this.checkReferencePath(where, 'ResultPath', state.ResultPath);
+    if (state.ResultPath !== undefined && state.ResultPath !== null)
+      this.checkReferencePath(where, 'ResultPath', state.ResultPath);
   }
 
   private checkReferencePath(where: string, field: string, value: unknown): void {
@@ -232,7 +247,10 @@ class DefinitionChecker {
       if (typeof value !== 'string') throw new Error('must be a string');
       parseReferencePath(value);
     } catch (error) {
-      this.report(where, `${field} ${JSON.stringify(value)} is not a valid reference path (${(error as Error).message})`);
+      this.report(
+        where,
+        `${field} ${JSON.stringify(value)} is not a valid reference path (${(error as Error).message})`,
+      );
     }
   }
 
@@ -264,7 +282,11 @@ class DefinitionChecker {
   }
 
   private checkErrorEquals(where: string, errorEquals: unknown, isLast: boolean): void {
-    if (!Array.isArray(errorEquals) || errorEquals.length === 0 || !errorEquals.every((e) => typeof e === 'string')) {
+    if (
+      !Array.isArray(errorEquals) ||
+      errorEquals.length === 0 ||
+      !errorEquals.every((e) => typeof e === 'string')
+    ) {
       this.report(where, 'ErrorEquals must be a non-empty array of error names');
       return;
     }
@@ -318,7 +340,8 @@ class DefinitionChecker {
   }
 
   private checkExclusive(where: string, state: Record<string, unknown>, a: string, b: string): void {
-    if (state[a] !== undefined && state[b] !== undefined) this.report(where, `${a} and ${b} are mutually exclusive`);
+    if (state[a] !== undefined && state[b] !== undefined)
+      this.report(where, `${a} and ${b} are mutually exclusive`);
   }
 
   private checkTask(where: string, state: Record<string, unknown>): void {
@@ -339,14 +362,23 @@ class DefinitionChecker {
         this.report(where, `${field} must be a positive integer`);
       }
     }
-    const { TimeoutSeconds, HeartbeatSeconds } = state as { TimeoutSeconds?: number; HeartbeatSeconds?: number };
-    if (TimeoutSeconds !== undefined && HeartbeatSeconds !== undefined && HeartbeatSeconds >= TimeoutSeconds) {
+    const { TimeoutSeconds, HeartbeatSeconds } = state as {
+      TimeoutSeconds?: number;
+      HeartbeatSeconds?: number;
+    };
+    if (
+      TimeoutSeconds !== undefined &&
+      HeartbeatSeconds !== undefined &&
+      HeartbeatSeconds >= TimeoutSeconds
+    ) {
       this.report(where, 'HeartbeatSeconds must be smaller than TimeoutSeconds');
     }
   }
 
   private checkWait(where: string, state: Record<string, unknown>): void {
-    const given = ['Seconds', 'Timestamp', 'SecondsPath', 'TimestampPath'].filter((field) => state[field] !== undefined);
+    const given = ['Seconds', 'Timestamp', 'SecondsPath', 'TimestampPath'].filter(
+      (field) => state[field] !== undefined,
+    );
     if (given.length !== 1) {
       this.report(where, 'exactly one of Seconds, Timestamp, SecondsPath or TimestampPath is required');
     }
@@ -392,11 +424,16 @@ class DefinitionChecker {
       const key = combinators[0] as 'And' | 'Or' | 'Not';
       if (rule.Variable !== undefined) this.report(where, `${key} cannot be combined with Variable`);
       if (key === 'Not') this.checkChoiceRule(`${where} Not`, rule.Not, false);
-      else if (!Array.isArray(rule[key]) || (rule[key] as unknown[]).length === 0) this.report(where, `${key} must be a non-empty array`);
-      else (rule[key] as unknown[]).forEach((nested, index) => this.checkChoiceRule(`${where} ${key}[${index}]`, nested, false));
+      else if (!Array.isArray(rule[key]) || (rule[key] as unknown[]).length === 0)
+        this.report(where, `${key} must be a non-empty array`);
+      else
+        (rule[key] as unknown[]).forEach((nested, index) => {
+          this.checkChoiceRule(`${where} ${key}[${index}]`, nested, false);
+        });
       return;
     }
-    if (typeof rule.Variable !== 'string' || !rule.Variable.startsWith('$')) this.report(where, 'Variable must be a path');
+    if (typeof rule.Variable !== 'string' || !rule.Variable.startsWith('$'))
+      this.report(where, 'Variable must be a path');
     const comparator = comparators[0] as string;
     const value = rule[comparator];
     if (comparator.endsWith('Path') && (typeof value !== 'string' || !value.startsWith('$'))) {
@@ -404,7 +441,11 @@ class DefinitionChecker {
     } else if (comparator.startsWith('Is') && typeof value !== 'boolean') {
       this.report(where, `${comparator} must be true or false`);
     } else if (!comparator.endsWith('Path') && !comparator.startsWith('Is')) {
-      const expectedType = comparator.startsWith('Numeric') ? 'number' : comparator.startsWith('Boolean') ? 'boolean' : 'string';
+      const expectedType = comparator.startsWith('Numeric')
+        ? 'number'
+        : comparator.startsWith('Boolean')
+          ? 'boolean'
+          : 'string';
       if (typeof value !== expectedType) this.report(where, `${comparator} must be a ${expectedType}`);
     }
   }
@@ -412,10 +453,19 @@ class DefinitionChecker {
   private checkMap(where: string, state: MapState): void {
     const hasProcessor = state.ItemProcessor !== undefined;
     const hasIterator = state.Iterator !== undefined;
-    if (hasProcessor === hasIterator) this.report(where, 'exactly one of ItemProcessor or Iterator is required');
+    if (hasProcessor === hasIterator)
+      this.report(where, 'exactly one of ItemProcessor or Iterator is required');
     this.checkExclusive(where, state as unknown as Record<string, unknown>, 'ItemSelector', 'Parameters');
-    this.checkExclusive(where, state as unknown as Record<string, unknown>, 'MaxConcurrency', 'MaxConcurrencyPath');
-    if (state.MaxConcurrency !== undefined && !(Number.isInteger(state.MaxConcurrency) && state.MaxConcurrency >= 0)) {
+    this.checkExclusive(
+      where,
+      state as unknown as Record<string, unknown>,
+      'MaxConcurrency',
+      'MaxConcurrencyPath',
+    );
+    if (
+      state.MaxConcurrency !== undefined &&
+      !(Number.isInteger(state.MaxConcurrency) && state.MaxConcurrency >= 0)
+    ) {
       this.report(where, 'MaxConcurrency must be a non-negative integer');
     }
     const processor = state.ItemProcessor ?? state.Iterator;
@@ -423,7 +473,10 @@ class DefinitionChecker {
       const config = processor.ProcessorConfig;
       const body = { ...processor };
       delete body.ProcessorConfig;
-      if (config !== undefined && (!isJsonObject(config) || !['INLINE', 'DISTRIBUTED', undefined].includes(config.Mode as string))) {
+      if (
+        config !== undefined &&
+        (!isJsonObject(config) || !['INLINE', 'DISTRIBUTED', undefined].includes(config.Mode as string))
+      ) {
         this.report(where, 'ProcessorConfig.Mode must be INLINE or DISTRIBUTED');
       }
       this.checkBody(body, `${where} ItemProcessor`);
@@ -436,7 +489,8 @@ class DefinitionChecker {
 /** Names of the states a state can move to: Next, Default, the Choices' and Catchers' Next. */
 export function transitionsOf(state: Record<string, unknown>): string[] {
   const targets: unknown[] = [state.Next, state.Default];
-  if (Array.isArray(state.Choices)) for (const rule of state.Choices) targets.push((rule as ChoiceRule)?.Next);
+  if (Array.isArray(state.Choices))
+    for (const rule of state.Choices) targets.push((rule as ChoiceRule)?.Next);
   if (Array.isArray(state.Catch)) for (const catcher of state.Catch) targets.push((catcher as Catcher)?.Next);
   return targets.filter((target): target is string => typeof target === 'string');
 }
@@ -448,7 +502,10 @@ export function parseDefinition(definition: string | object): StateMachineDefini
     try {
       parsed = JSON.parse(definition);
     } catch (error) {
-      throw new StepFunctionsApiError('InvalidDefinition', `Invalid State Machine Definition: not JSON (${(error as Error).message})`);
+      throw new StepFunctionsApiError(
+        'InvalidDefinition',
+        `Invalid State Machine Definition: not JSON (${(error as Error).message})`,
+      );
     }
   }
   const checker = new DefinitionChecker();
@@ -458,7 +515,8 @@ export function parseDefinition(definition: string | object): StateMachineDefini
     checker.checkQueryLanguage('Definition', parsed.QueryLanguage);
     const allowedTopLevel = ['StartAt', 'States', 'Comment', 'Version', 'TimeoutSeconds', 'QueryLanguage'];
     for (const field of Object.keys(parsed)) {
-      if (!allowedTopLevel.includes(field)) checker.report('Definition', `field "${field}" is not allowed at the top level`);
+      if (!allowedTopLevel.includes(field))
+        checker.report('Definition', `field "${field}" is not allowed at the top level`);
     }
     const timeout = parsed.TimeoutSeconds;
     if (timeout !== undefined && !(Number.isInteger(timeout) && (timeout as number) > 0)) {
