@@ -25,8 +25,8 @@ export class FunctionError extends Error {
     this.name = errorType;
   }
 
-  /** The Cause Step Functions records: Lambda's error payload as JSON. */
-  get cause(): string {
+  /** Lambda's error payload as JSON, which Step Functions records as the Cause. */
+  get errorPayload(): string {
     return JSON.stringify({ errorType: this.errorType, errorMessage: this.errorMessage, trace: this.trace });
   }
 }

@@ -54,7 +54,7 @@ describe('FunctionHost', () => {
     const failure = await host.invoke('stack-fails', {}).catch((error: unknown) => error);
 
     expect(failure).toMatchObject({ name: 'PhotoTooSmallError', errorMessage: 'The photo is 10x10' });
-    expect(JSON.parse((failure as { cause: string }).cause)).toMatchObject({
+    expect(JSON.parse((failure as { errorPayload: string }).errorPayload)).toMatchObject({
       errorType: 'PhotoTooSmallError',
       errorMessage: 'The photo is 10x10',
     });

@@ -1,0 +1,500 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { fromCloudFormationTarget, handleEventBridgeRequest, LocalEventBus } from '../eventbridge';
+import { type LocalS3, startLocalS3 } from '../s3';
+import {
+  createServicesHandler,
+  DeclaredLabelsVisionEngine,
+  fromGenerateSecretString,
+  type VisionEngine,
+} from '../services';
+import {
+  FunctionTimeoutError as EngineTimeoutError,
+  handleStepFunctionsRequest,
+  LambdaServiceError,
+  StepFunctionsEngine,
+} from '../stepfunctions';
+import { loadProject, type ResolvedStack } from '../template';
+import { FunctionHost, FunctionNotFoundError, FunctionTimeoutError } from './function-host';
+import { callService } from './service-calls';
+
+/** Credentials every local client signs with; the local S3 verifies signatures against them. */
+export const LOCAL_CREDENTIALS = {
+  accessKeyId: 'AKIDLOCALHAPPYPATH',
+  secretAccessKey: 'local-happy-path-secret',
+};
+
+export interface RuntimeOptions {
+  /** Project root: holds templates/ and samconfig.toml. */
+  root: string;
+  /** samconfig config envs to run, e.g. ['layers', 'backend', 'workflow-v4', 'gdpr']. */
+  configEnvs: string[];
+  /** Parameter overrides per config env (win over samconfig.toml). */
+  parameterOverrides?: Record<string, Record<string, string>>;
+  templatesDir?: string;
+  samConfigPath?: string;
+  dataDir: string;
+  host?: string;
+  ports?: { s3?: number; dynamodb?: number; services?: number };
+  region?: string;
+  accountId?: string;
+  vision?: VisionEngine;
+  log?: (line: string) => void;
+}
+
+export interface Runtime {
+  stacks: readonly ResolvedStack[];
+  endpoints: { s3: string; dynamodb: string; services: string };
+  /** What a process needs in its environment to use the local services with the AWS SDK. */
+  environment: Record<string, string>;
+  functions: FunctionHost;
+  engine: StepFunctionsEngine;
+  buses: Map<string, LocalEventBus>;
+  close(): Promise<void>;
+}
+
+type Properties = Record<string, unknown>;
+
+function resourcesOfType(stacks: readonly ResolvedStack[], ...types: string[]) {
+  return stacks.flatMap((stack) =>
+    Object.entries(stack.resources)
+      .filter(([, resource]) => types.includes(resource.type))
+      .map(([logicalId, resource]) => ({
+        stack,
+        logicalId,
+        physicalId: String(resource.physicalId),
+        properties: (resource.properties ?? {}) as Properties,
+        metadata: (resource.metadata ?? {}) as Properties,
+      })),
+  );
+}
+
+function listen(server: Server, host: string, port: number): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const address = server.address() as AddressInfo;
+      resolvePromise(`http://${host}:${address.port}`);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolvePromise) => server.close(() => resolvePromise()));
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Keys of S3 notifications are form-encoded; filters apply to the decoded key. */
+function decodeKey(key: string): string {
+  return decodeURIComponent(key.replace(/\+/g, ' '));
+}
+
+function matchesS3Filter(filter: unknown, key: string): boolean {
+  const rules =
+    (filter as { S3Key?: { Rules?: Array<{ Name: string; Value: string }> } })?.S3Key?.Rules ?? [];
+  return rules.every((rule) =>
+    rule.Name.toLowerCase() === 'prefix' ? key.startsWith(rule.Value) : key.endsWith(rule.Value),
+  );
+}
+
+function s3EventMatches(patterns: unknown, eventName: string): boolean {
+  return (Array.isArray(patterns) ? patterns : [patterns]).some((pattern) => {
+    const wanted = String(pattern).replace(/^s3:/, '');
+    return wanted.endsWith('*') ? eventName.startsWith(wanted.slice(0, -1)) : eventName === wanted;
+  });
+}
+
+/**
+ * Starts the whole application offline from its SAM templates: DynamoDB (dynalite) tables,
+ * S3 buckets with notifications, event buses and rules, state machines, functions and the
+ * service stand-ins, all on localhost.
+ */
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const region = options.region ?? 'us-east-1';
+  const accountId = options.accountId ?? '000000000000';
+  const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? (() => undefined);
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const closers: Array<() => Promise<void>> = [];
+
+  const { stacks } = loadProject({
+    templatesDir: options.templatesDir ?? join(options.root, 'templates'),
+    samConfigPath: options.samConfigPath ?? join(options.root, 'samconfig.toml'),
+    stacks: options.configEnvs.map((configEnv) => ({
+      configEnv,
+      ...(options.parameterOverrides?.[configEnv]
+        ? { parameterOverrides: options.parameterOverrides[configEnv] }
+        : {}),
+    })),
+    region,
+    accountId,
+    logger: (message) => log(`template: ${message}`),
+  });
+
+  try {
+    // DynamoDB ---------------------------------------------------------------
+    const dynalite = (require('dynalite') as (options: object) => Server)({
+      path: join(dataDir, 'dynamodb'),
+      createTableMs: 0,
+      deleteTableMs: 0,
+      updateTableMs: 0,
+    });
+    const dynamodbEndpoint = await listen(dynalite, host, options.ports?.dynamodb ?? 0);
+    closers.push(() => closeServer(dynalite));
+
+    // Shared environment: every SDK client in this process talks to the local services.
+    const environment: Record<string, string> = {
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
+    };
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+    Object.assign(process.env, environment);
+    await createTables(stacks, log);
+
+    // Functions --------------------------------------------------------------
+    const functions = new FunctionHost({ sharedEnvironment: environment, log });
+    for (const fn of resourcesOfType(stacks, 'AWS::Serverless::Function')) {
+      const build = (fn.metadata.BuildProperties ?? {}) as { EntryPoints?: string[] };
+      const entryPoint = build.EntryPoints?.[0];
+      if (!entryPoint) throw new Error(`${fn.stack.fileName}: ${fn.logicalId} has no esbuild EntryPoints`);
+      const templateDir = options.templatesDir ?? join(options.root, 'templates');
+      const variables = ((fn.properties.Environment as Properties | undefined)?.Variables ??
+        {}) as Properties;
+      functions.register({
+        logicalId: fn.logicalId,
+        functionName: fn.physicalId,
+        arn: String(fn.stack.getAtt(fn.logicalId, 'Arn')),
+        entry: resolve(templateDir, String(fn.properties.CodeUri ?? '.'), entryPoint),
+        handlerExport:
+          String(fn.properties.Handler ?? 'index.handler')
+            .split('.')
+            .pop() ?? 'handler',
+        environment: Object.fromEntries(
+          Object.entries(variables).map(([key, value]) => [key, String(value)]),
+        ),
+        timeoutSeconds: Number(fn.properties.Timeout ?? 3),
+        memoryMb: Number(fn.properties.MemorySize ?? 128),
+      });
+    }
+    const invokeAsync = (target: string, payload: unknown, why: string) => {
+      functions
+        .invoke(target, payload)
+        .catch((error: Error) => log(`function ${target} failed (${why}): ${error.name}: ${error.message}`));
+    };
+
+    // Step Functions -----------------------------------------------------------
+    const engine = new StepFunctionsEngine({
+      dataDir: join(dataDir, 'stepfunctions'),
+      logger: (message) => log(`stepfunctions: ${message}`),
+      onEvent: ({ executionName, stateMachineName, event }) => {
+        const detail = event as { type: string; stateEnteredEventDetails?: { name?: string } };
+        const state = detail.stateEnteredEventDetails?.name;
+        if (state || /^Execution/.test(detail.type))
+          log(`execution ${stateMachineName}/${executionName}: ${detail.type}${state ? ` ${state}` : ''}`);
+      },
+      integrations: {
+        invokeFunction: async (target, payload) => {
+          try {
+            return await functions.invoke(target, payload);
+          } catch (error) {
+            if (error instanceof FunctionTimeoutError) throw new EngineTimeoutError(error.message);
+            if (error instanceof FunctionNotFoundError)
+              throw new LambdaServiceError('ResourceNotFoundException', error.message);
+            throw error;
+          }
+        },
+        callService: (service, action, params, { signal }) => callService(service, action, params, signal),
+      },
+    });
+    closers.push(() => engine.close());
+    for (const machine of resourcesOfType(stacks, 'AWS::Serverless::StateMachine')) {
+      registerStateMachine(engine, machine, options.templatesDir ?? join(options.root, 'templates'));
+    }
+
+    // EventBridge ----------------------------------------------------------------
+    const buses = new Map<string, LocalEventBus>();
+    const deliver = async (targetArn: string, input: string) => {
+      if (targetArn.includes(':states:')) {
+        engine.startExecution({ stateMachineArn: targetArn, input });
+      } else {
+        await functions.invoke(targetArn, JSON.parse(input));
+      }
+    };
+    const busFor = (name: string) => {
+      let bus = buses.get(name);
+      if (!bus) {
+        bus = new LocalEventBus({
+          name,
+          dataDir,
+          account: accountId,
+          region,
+          deliver,
+          onDeliveryFailure: (failure: unknown) => log(`event delivery failed: ${JSON.stringify(failure)}`),
+        });
+        buses.set(name, bus);
+      }
+      return bus;
+    };
+    busFor('default');
+    for (const bus of resourcesOfType(stacks, 'AWS::Events::EventBus')) busFor(bus.physicalId);
+    registerRules(stacks, busFor);
+    closers.push(async () => {
+      await Promise.all([...buses.values()].map((bus) => bus.drain()));
+    });
+
+    // S3 ---------------------------------------------------------------------------
+    const bucketResources = resourcesOfType(stacks, 'AWS::S3::Bucket');
+    const notifications = collectS3Notifications(stacks);
+    const s3: LocalS3 = await startLocalS3({
+      dataDir: join(dataDir, 's3'),
+      host,
+      port: options.ports?.s3 ?? 0,
+      region,
+      credentials: LOCAL_CREDENTIALS,
+      buckets: bucketResources.map((bucket) => ({
+        name: bucket.physicalId,
+        corsRules: ((bucket.properties.CorsConfiguration as Properties | undefined)?.CorsRules ??
+          []) as never,
+      })),
+      onObjectCreated: (record) => {
+        const key = decodeKey(record.s3.object.key);
+        for (const notification of notifications) {
+          if (notification.bucket !== record.s3.bucket.name) continue;
+          if (
+            !s3EventMatches(notification.events, record.eventName) ||
+            !matchesS3Filter(notification.filter, key)
+          )
+            continue;
+          log(`s3 ${record.eventName} ${record.s3.bucket.name}/${key} → ${notification.functionName}`);
+          invokeAsync(notification.functionName, { Records: [record] }, 'S3 notification');
+        }
+      },
+      log: (line) => log(`s3: ${line}`),
+    });
+    closers.push(() => s3.close());
+    environment.AWS_ENDPOINT_URL_S3 = s3.endpoint;
+    process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
+
+    // Services (EventBridge, Step Functions, SES, SNS, Secrets Manager, SSM, Rekognition) --------
+    const s3Client = new S3Client({});
+    const servicesHandler = createServicesHandler({
+      dataDir,
+      region,
+      accountId,
+      topics: resourcesOfType(stacks, 'AWS::SNS::Topic').map((topic) => ({
+        arn: topic.physicalId,
+        name: topic.physicalId.split(':').pop() ?? topic.logicalId,
+      })),
+      secrets: resourcesOfType(stacks, 'AWS::SecretsManager::Secret').map((secret) => ({
+        arn: secret.physicalId,
+        name: String(secret.properties.Name ?? secret.physicalId.split(':').pop()),
+        ...(typeof secret.properties.SecretString === 'string'
+          ? { secretString: secret.properties.SecretString }
+          : {}),
+        ...(secret.properties.GenerateSecretString
+          ? { generate: fromGenerateSecretString(secret.properties.GenerateSecretString as never) }
+          : {}),
+      })),
+      parameters: resourcesOfType(stacks, 'AWS::SSM::Parameter').map((parameter) => ({
+        name: parameter.physicalId,
+        value: String(parameter.properties.Value ?? ''),
+        type: (parameter.properties.Type as 'String' | 'StringList' | undefined) ?? 'String',
+      })),
+      vision: options.vision ?? new DeclaredLabelsVisionEngine({ log }),
+      log,
+      readObject: async (bucket, key) => {
+        const object = await s3Client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return Buffer.from(
+          await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+        );
+      },
+    });
+    const services = createServer((request: IncomingMessage, response: ServerResponse) => {
+      const target = String(request.headers['x-amz-target'] ?? '');
+      if (target.startsWith('AWSEvents.') || target.startsWith('AWSStepFunctions.')) {
+        readBody(request)
+          .then(async (body) => {
+            const answer = target.startsWith('AWSEvents.')
+              ? await handleEventBridgeRequest((name) => buses.get(name), target, body)
+              : await handleStepFunctionsRequest(engine, target, body);
+            response.writeHead(
+              answer.statusCode,
+              (answer as { headers?: Record<string, string> }).headers ?? {
+                'content-type': 'application/x-amz-json-1.0',
+              },
+            );
+            response.end(typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body));
+          })
+          .catch((error: Error) => {
+            log(`services: ${error.stack ?? error.message}`);
+            response.writeHead(500, { 'content-type': 'application/json' });
+            response.end(JSON.stringify({ __type: 'InternalFailure', message: error.message }));
+          });
+        return;
+      }
+      servicesHandler(request, response);
+    });
+    const servicesEndpoint = await listen(services, host, options.ports?.services ?? 0);
+    closers.push(() => closeServer(services));
+    for (const service of ['EVENTBRIDGE', 'SFN', 'SES', 'SNS', 'REKOGNITION', 'SECRETS_MANAGER', 'SSM']) {
+      environment[`AWS_ENDPOINT_URL_${service}`] = servicesEndpoint;
+    }
+    Object.assign(process.env, environment);
+
+    engine.resume();
+    return {
+      stacks,
+      endpoints: { s3: s3.endpoint, dynamodb: dynamodbEndpoint, services: servicesEndpoint },
+      environment,
+      functions,
+      engine,
+      buses,
+      close: async () => {
+        for (const close of closers.reverse()) await close();
+      },
+    };
+  } catch (error) {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function createTables(stacks: readonly ResolvedStack[], log: (line: string) => void): Promise<void> {
+  const client = new DynamoDBClient({});
+  for (const table of resourcesOfType(stacks, 'AWS::DynamoDB::Table')) {
+    const { properties } = table;
+    const indexes = (properties.GlobalSecondaryIndexes ?? []) as Properties[];
+    try {
+      await client.send(
+        new CreateTableCommand({
+          TableName: table.physicalId,
+          AttributeDefinitions: properties.AttributeDefinitions as never,
+          KeySchema: properties.KeySchema as never,
+          BillingMode: 'PAY_PER_REQUEST',
+          ...(indexes.length > 0
+            ? {
+                GlobalSecondaryIndexes: indexes.map((index) => ({
+                  IndexName: String(index.IndexName),
+                  KeySchema: index.KeySchema as never,
+                  Projection: index.Projection as never,
+                })),
+              }
+            : {}),
+        }),
+      );
+      log(`dynamodb table ${table.physicalId} created`);
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+  }
+  client.destroy();
+}
+
+function registerStateMachine(
+  engine: StepFunctionsEngine,
+  machine: ReturnType<typeof resourcesOfType>[number],
+  templatesDir: string,
+): void {
+  const { properties } = machine;
+  let definition: string;
+  if (typeof properties.DefinitionUri === 'string') {
+    definition = readFileSync(resolve(templatesDir, properties.DefinitionUri), 'utf8');
+  } else if (properties.Definition !== undefined) {
+    definition = JSON.stringify(properties.Definition);
+  } else {
+    throw new Error(`${machine.stack.fileName}: ${machine.logicalId} needs DefinitionUri or Definition`);
+  }
+  const substitutions = (properties.DefinitionSubstitutions ?? {}) as Record<string, unknown>;
+  definition = definition.replace(/\$\{([A-Za-z0-9_]+)\}/g, (whole, name: string) =>
+    name in substitutions ? String(substitutions[name]) : whole,
+  );
+  engine.registerStateMachine({
+    arn: machine.physicalId,
+    name: machine.physicalId.split(':').pop() ?? machine.logicalId,
+    definition,
+    type: (properties.Type as 'STANDARD' | 'EXPRESS' | undefined) ?? 'STANDARD',
+  });
+}
+
+/** Rules from AWS::Events::Rule resources and SAM EventBridgeRule events of functions and state machines. */
+function registerRules(stacks: readonly ResolvedStack[], busFor: (name: string) => LocalEventBus): void {
+  const busName = (value: unknown) =>
+    String(value ?? 'default')
+      .split('/')
+      .pop() ?? 'default';
+  for (const rule of resourcesOfType(stacks, 'AWS::Events::Rule')) {
+    if (!rule.properties.EventPattern) continue;
+    busFor(busName(rule.properties.EventBusName)).putRule({
+      name: rule.physicalId.split('/').pop() ?? rule.logicalId,
+      eventPattern: rule.properties.EventPattern as never,
+      state: (rule.properties.State as 'ENABLED' | 'DISABLED' | undefined) ?? 'ENABLED',
+      targets: ((rule.properties.Targets ?? []) as never[]).map((target) => fromCloudFormationTarget(target)),
+    });
+  }
+  for (const owner of resourcesOfType(stacks, 'AWS::Serverless::Function', 'AWS::Serverless::StateMachine')) {
+    const events = (owner.properties.Events ?? {}) as Record<
+      string,
+      { Type?: string; Properties?: Properties }
+    >;
+    for (const [eventId, event] of Object.entries(events)) {
+      if (event.Type !== 'EventBridgeRule' && event.Type !== 'CloudWatchEvent') continue;
+      const properties = event.Properties ?? {};
+      const arn =
+        owner.stack.resources[owner.logicalId]?.type === 'AWS::Serverless::StateMachine'
+          ? owner.physicalId
+          : String(owner.stack.getAtt(owner.logicalId, 'Arn'));
+      busFor(busName(properties.EventBusName)).putRule({
+        name: `${owner.logicalId}${eventId}`,
+        eventPattern: properties.Pattern as never,
+        state: properties.State === 'DISABLED' ? 'DISABLED' : 'ENABLED',
+        targets: [
+          {
+            id: `${owner.logicalId}${eventId}Target`,
+            arn,
+            ...(typeof properties.Input === 'string' ? { input: properties.Input } : {}),
+            ...(typeof properties.InputPath === 'string' ? { inputPath: properties.InputPath } : {}),
+          },
+        ],
+      });
+    }
+  }
+}
+
+interface S3Notification {
+  bucket: string;
+  events: unknown;
+  filter: unknown;
+  functionName: string;
+}
+
+/** SAM `S3` events of functions: which bucket notifies which function of what. */
+function collectS3Notifications(stacks: readonly ResolvedStack[]): S3Notification[] {
+  const notifications: S3Notification[] = [];
+  for (const fn of resourcesOfType(stacks, 'AWS::Serverless::Function')) {
+    const events = (fn.properties.Events ?? {}) as Record<string, { Type?: string; Properties?: Properties }>;
+    for (const event of Object.values(events)) {
+      if (event.Type !== 'S3') continue;
+      notifications.push({
+        bucket: String(event.Properties?.Bucket),
+        events: event.Properties?.Events,
+        filter: event.Properties?.Filter,
+        functionName: fn.physicalId,
+      });
+    }
+  }
+  return notifications;
+}

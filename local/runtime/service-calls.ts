@@ -1,0 +1,68 @@
+/**
+ * Step Functions service integrations (`arn:aws:states:::dynamodb:putItem`,
+ * `arn:aws:states:::aws-sdk:s3:getObject`, …) carried out with the real AWS SDK v3 clients,
+ * pointed at the local endpoints through the AWS_ENDPOINT_URL_* variables.
+ */
+
+type Client = {
+  send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<Record<string, unknown>>;
+};
+type ClientModule = Record<string, unknown>;
+
+/** Service name in an integration ARN → SDK package and client class. */
+const SERVICES: Readonly<Record<string, { load: () => ClientModule; client: string }>> = {
+  dynamodb: { load: () => require('@aws-sdk/client-dynamodb'), client: 'DynamoDBClient' },
+  s3: { load: () => require('@aws-sdk/client-s3'), client: 'S3Client' },
+  sns: { load: () => require('@aws-sdk/client-sns'), client: 'SNSClient' },
+  ses: { load: () => require('@aws-sdk/client-ses'), client: 'SESClient' },
+  events: { load: () => require('@aws-sdk/client-eventbridge'), client: 'EventBridgeClient' },
+  eventbridge: { load: () => require('@aws-sdk/client-eventbridge'), client: 'EventBridgeClient' },
+  sfn: { load: () => require('@aws-sdk/client-sfn'), client: 'SFNClient' },
+  states: { load: () => require('@aws-sdk/client-sfn'), client: 'SFNClient' },
+  rekognition: { load: () => require('@aws-sdk/client-rekognition'), client: 'RekognitionClient' },
+  secretsmanager: { load: () => require('@aws-sdk/client-secrets-manager'), client: 'SecretsManagerClient' },
+  ssm: { load: () => require('@aws-sdk/client-ssm'), client: 'SSMClient' },
+};
+
+export class UnsupportedIntegrationError extends Error {
+  override readonly name = 'States.Runtime';
+}
+
+const clients = new Map<string, { module: ClientModule; client: Client }>();
+
+function clientFor(service: string): { module: ClientModule; client: Client } {
+  const known = clients.get(service);
+  if (known) return known;
+  const spec = SERVICES[service.toLowerCase()];
+  if (!spec)
+    throw new UnsupportedIntegrationError(`The local runtime has no client for service '${service}'`);
+  const module = spec.load();
+  const ClientClass = module[spec.client] as new (config: object) => Client;
+  const created = { module, client: new ClientClass({}) };
+  clients.set(service, created);
+  return created;
+}
+
+/** Byte streams (S3 GetObject Body) come back as text, as Step Functions returns them. */
+async function plain(output: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const { $metadata: _metadata, ...rest } = output;
+  for (const [key, value] of Object.entries(rest)) {
+    const stream = value as { transformToString?: () => Promise<string> } | undefined;
+    if (stream && typeof stream.transformToString === 'function')
+      rest[key] = await stream.transformToString();
+  }
+  return rest;
+}
+
+export async function callService(
+  service: string,
+  action: string,
+  params: Record<string, unknown>,
+  signal?: AbortSignal,
+): Promise<unknown> {
+  const { module, client } = clientFor(service);
+  const Command = module[`${action}Command`] as (new (input: object) => unknown) | undefined;
+  if (!Command) throw new UnsupportedIntegrationError(`${service} has no action ${action}`);
+  const output = await client.send(new Command(params), signal ? { abortSignal: signal } : undefined);
+  return plain(output);
+}
