@@ -88,7 +88,7 @@ Ready in ${Date.now() - started} ms. Ctrl-C stops.`);
     log('stopping…');
     await api?.close();
     await runtime.close();
-    log('stopped; data kept in ' + dataDir);
+    log(`stopped; data kept in ${dataDir}`);
     process.exit(0);
   };
   process.on('SIGINT', stop);
