@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { decodeS3EventKey } from '../../functions/shared/upload-notifications';
 import { fromCloudFormationTarget, handleEventBridgeRequest, LocalEventBus } from '../eventbridge';
 import { type LocalS3, startLocalS3 } from '../s3';
 import {
@@ -91,11 +92,6 @@ async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** Keys of S3 notifications are form-encoded; filters apply to the decoded key. */
-function decodeKey(key: string): string {
-  return decodeURIComponent(key.replace(/\+/g, ' '));
 }
 
 function matchesS3Filter(filter: unknown, key: string): boolean {
@@ -271,7 +267,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           []) as never,
       })),
       onObjectCreated: (record) => {
-        const key = decodeKey(record.s3.object.key);
+        const key = decodeS3EventKey(record.s3.object.key);
         for (const notification of notifications) {
           if (notification.bucket !== record.s3.bucket.name) continue;
           if (
