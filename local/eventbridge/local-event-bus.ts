@@ -53,7 +53,11 @@ export interface DeliveryFailure extends DeliveryContext {
   error: unknown;
 }
 
-export type EventBusLog = (level: 'debug' | 'warn', message: string, fields: Record<string, unknown>) => void;
+export type EventBusLog = (
+  level: 'debug' | 'info' | 'warn',
+  message: string,
+  fields: Record<string, unknown>,
+) => void;
 
 export interface LocalEventBusOptions {
   /** Bus name, e.g. "default" or "photos". */
@@ -170,10 +174,19 @@ export class LocalEventBus {
   }
 
   private dispatch(record: ArchivedEvent): void {
+    const matched: string[] = [];
     for (const rule of this.rules.values()) {
       if (rule.state !== 'ENABLED' || !matchesEventPattern(rule.eventPattern, record.event)) continue;
+      matched.push(rule.name);
       for (const target of rule.targets) this.track(this.deliverToTarget(rule, target, record));
     }
+    this.options.log?.('info', 'Accepted event', {
+      bus: this.name,
+      source: record.event.source,
+      detailType: record.event['detail-type'],
+      eventId: record.event.id,
+      rules: matched,
+    });
   }
 
   private track(delivery: Promise<void>): void {

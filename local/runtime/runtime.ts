@@ -122,6 +122,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const closers: Array<() => Promise<void>> = [];
+  let engineForCleanup: StepFunctionsEngine | undefined;
 
   const { stacks } = loadProject({
     templatesDir: options.templatesDir ?? join(options.root, 'templates'),
@@ -186,14 +187,17 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         memoryMb: Number(fn.properties.MemorySize ?? 128),
       });
     }
+    const invocationsInFlight = new Set<Promise<unknown>>();
     const invokeAsync = (target: string, payload: unknown, why: string) => {
-      functions
+      const invocation = functions
         .invoke(target, payload)
-        .catch((error: Error) => log(`function ${target} failed (${why}): ${error.name}: ${error.message}`));
+        .catch((error: Error) => log(`function ${target} failed (${why}): ${error.name}: ${error.message}`))
+        .finally(() => invocationsInFlight.delete(invocation));
+      invocationsInFlight.add(invocation);
     };
 
     // Step Functions -----------------------------------------------------------
-    const engine = new StepFunctionsEngine({
+    const engine: StepFunctionsEngine = new StepFunctionsEngine({
       dataDir: join(dataDir, 'stepfunctions'),
       logger: (message) => log(`stepfunctions: ${message}`),
       onEvent: ({ executionName, stateMachineName, event }) => {
@@ -216,7 +220,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         callService: (service, action, params, { signal }) => callService(service, action, params, signal),
       },
     });
-    closers.push(() => engine.close());
+    engineForCleanup = engine;
     for (const machine of resourcesOfType(stacks, 'AWS::Serverless::StateMachine')) {
       registerStateMachine(engine, machine, options.templatesDir ?? join(options.root, 'templates'));
     }
@@ -239,7 +243,20 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           account: accountId,
           region,
           deliver,
-          onDeliveryFailure: (failure: unknown) => log(`event delivery failed: ${JSON.stringify(failure)}`),
+          onDeliveryFailure: (failure) =>
+            log(
+              `event ${failure.event['detail-type']} on ${failure.busName}: delivery to ${failure.targetArn} failed after ${failure.attempts} attempts: ${failure.error instanceof Error ? failure.error.message : String(failure.error)}`,
+            ),
+          log: (level, message, fields) => {
+            if (level === 'info' && message === 'Accepted event') {
+              const rules = fields.rules as string[];
+              log(
+                `event ${String(fields.source)} ${String(fields.detailType)} on ${String(fields.bus)} → ${rules.length > 0 ? rules.join(', ') : 'no rule matched'}`,
+              );
+            } else if (level === 'warn' && !message.startsWith('Giving up')) {
+              log(`eventbridge: ${message} ${JSON.stringify(fields)}`);
+            }
+          },
         });
         buses.set(name, bus);
       }
@@ -248,9 +265,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     busFor('default');
     for (const bus of resourcesOfType(stacks, 'AWS::Events::EventBus')) busFor(bus.physicalId);
     registerRules(stacks, busFor);
-    closers.push(async () => {
-      await Promise.all([...buses.values()].map((bus) => bus.drain()));
-    });
 
     // S3 ---------------------------------------------------------------------------
     const bucketResources = resourcesOfType(stacks, 'AWS::S3::Bucket');
@@ -359,11 +373,17 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       functions,
       engine,
       buses,
+      // Work in flight finishes first (S3 notifications, event deliveries), then the engine stops
+      // (a running execution stays RUNNING on disk and resumes on the next start), then the ports close.
       close: async () => {
+        while (invocationsInFlight.size > 0) await Promise.allSettled([...invocationsInFlight]);
+        await Promise.all([...buses.values()].map((bus) => bus.drain()));
+        await engine.close();
         for (const close of closers.reverse()) await close();
       },
     };
   } catch (error) {
+    await engineForCleanup?.close().catch(() => undefined);
     for (const close of closers.reverse()) await close().catch(() => undefined);
     throw error;
   }

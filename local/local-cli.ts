@@ -1,0 +1,72 @@
+/**
+ * `npm run local -- <command>`: looks into the data of the offline runtime without starting it.
+ *   executions [id]   lists executions, or shows one with its path through the states
+ *   events            lists the events the application bus accepted
+ */
+import { readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EventArchive } from './eventbridge/event-archive';
+import {
+  findExecution,
+  formatExecution,
+  formatExecutionList,
+  readExecutions,
+} from './runtime/execution-report';
+
+const USAGE = `Usage: npm run local -- <command> [--data-dir DIR]
+  executions        list executions, newest first
+  executions ID     show one execution (name, ARN or a prefix of the name) with its path through the states
+  events            list the events every bus accepted, oldest first`;
+
+function listEvents(dataDir: string): string {
+  const directory = join(dataDir, 'events');
+  let files: string[] = [];
+  try {
+    files = readdirSync(directory).filter((file) => file.endsWith('.jsonl'));
+  } catch {
+    return 'No events yet.';
+  }
+  const lines = files.flatMap((file) =>
+    new EventArchive(dataDir, decodeURIComponent(file.slice(0, -'.jsonl'.length)))
+      .list()
+      .map(
+        ({ ingestionTime, event }) =>
+          `${ingestionTime}  ${file.slice(0, -'.jsonl'.length)}  ${event.source}  ${event['detail-type']}  ${event.id}`,
+      ),
+  );
+  return lines.length === 0 ? 'No events yet.' : lines.sort().join('\n');
+}
+
+function main(): void {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      'data-dir': { type: 'string', default: '.local' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const dataDir = resolve(values['data-dir']);
+  const [command, id] = positionals;
+  if (values.help || command === undefined) {
+    console.log(USAGE);
+    return;
+  }
+  if (command === 'executions') {
+    const records = readExecutions(dataDir);
+    console.log(
+      id === undefined ? formatExecutionList(records) : formatExecution(findExecution(records, id)),
+    );
+  } else if (command === 'events') {
+    console.log(listEvents(dataDir));
+  } else {
+    throw new Error(`Unknown command ${command}\n${USAGE}`);
+  }
+}
+
+try {
+  main();
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
