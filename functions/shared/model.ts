@@ -115,3 +115,12 @@ export interface UploadCompleteDetail {
   size: number;
   etag: string;
 }
+
+/**
+ * Where a processed upload's public copies live in the distribution bucket. Derived from the ids
+ * alone, so a retried resize overwrites its own copies and the GDPR flow can find copies even
+ * when an execution failed after writing them.
+ */
+export function publishedImageKeys(placeId: string, uploadId: string): PublishedImages {
+  return { tileKey: `tiles/${placeId}/${uploadId}.jpg`, scaledKey: `photos/${placeId}/${uploadId}.jpg` };
+}
