@@ -39,3 +39,35 @@ export const baseUrl = z.pipe(
   z.string().check(z.regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'must be an absolute http(s) URL')),
   z.transform((value: string) => value.replace(/\/+$/, '')),
 );
+
+/** A confidence percentage (0–100, decimals allowed) given as a string. */
+export const percentage = z.pipe(
+  z.string().check(z.regex(/^\d{1,3}(\.\d+)?$/, 'must be a number from 0 to 100')),
+  z.pipe(
+    z.transform((value: string) => Number(value)),
+    z.number().check(z.gte(0), z.lte(100)),
+  ),
+);
+
+/** A comma-separated list ("a, b,c" → ["a", "b", "c"]); empty entries dropped. */
+export const commaList = z.pipe(
+  z.string(),
+  z.transform((value: string) =>
+    value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== ''),
+  ),
+);
+
+/** Fills in defaults for unset variables before validation: `readConfig(schema, withDefaults({...}))`. */
+export function withDefaults(
+  defaults: Record<string, string>,
+  env: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
+  const merged: NodeJS.ProcessEnv = { ...env };
+  for (const [name, value] of Object.entries(defaults)) {
+    if (merged[name] === undefined || merged[name] === '') merged[name] = value;
+  }
+  return merged;
+}

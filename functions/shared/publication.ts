@@ -1,0 +1,107 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from '#clients/dynamodb';
+import { keys, type PhotoItem, type UploadItem } from './model';
+import type { ResizedImages, UploadRef } from './workflow';
+
+/** The upload record does not exist (the object was not uploaded through a ticket). */
+export class UploadNotFoundError extends Error {
+  override readonly name = 'UploadNotFoundError';
+}
+
+/** The upload already ended REJECTED or FAILED; a late or duplicate execution must not publish it. */
+export class UploadAlreadyFinalError extends Error {
+  override readonly name = 'UploadAlreadyFinalError';
+}
+
+export interface PublishedPhoto {
+  placeId: string;
+  uploadId: string;
+  tileUrl: string;
+  scaledUrl: string;
+  width: number;
+  height: number;
+  /** True when an earlier attempt had already added the photo (duplicate event or retried execution). */
+  alreadyPublished: boolean;
+}
+
+/**
+ * Marks the upload PROCESSED and adds the photo to its place, idempotently: the upload update is
+ * conditional on the upload not having ended REJECTED or FAILED, and the photo is written only
+ * if absent. Running it twice (a duplicate event, a retried execution) changes nothing more.
+ * The upload is updated first, so a crash in between is repaired by the retry.
+ */
+export async function publishPhoto(
+  tableName: string,
+  upload: UploadRef,
+  images: ResizedImages,
+  now = new Date(),
+): Promise<PublishedPhoto> {
+  const timestamp = now.toISOString();
+  let record: UploadItem;
+  try {
+    const updated = await dynamo.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: keys.upload(upload.uploadId),
+        UpdateExpression:
+          'SET #status = :processed, images = :images, updatedAt = :now, processedAt = if_not_exists(processedAt, :now)',
+        ConditionExpression: 'attribute_exists(pk) AND #status IN (:pending, :processing, :processed)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':processed': 'PROCESSED',
+          ':pending': 'PENDING',
+          ':processing': 'PROCESSING',
+          ':images': { tileKey: images.tileKey, scaledKey: images.scaledKey },
+          ':now': timestamp,
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    record = updated.Attributes as UploadItem & { processedAt: string };
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    throw await explainRefusal(tableName, upload.uploadId);
+  }
+
+  const photo: PhotoItem & { camera?: string; takenAt?: string } = {
+    ...keys.photo(record.placeId, record.uploadId),
+    entity: 'photo',
+    placeId: record.placeId,
+    uploadId: record.uploadId,
+    userId: record.userId,
+    tileKey: images.tileKey,
+    scaledKey: images.scaledKey,
+    width: images.width,
+    height: images.height,
+    ...(images.camera ? { camera: images.camera } : {}),
+    ...(images.takenAt ? { takenAt: images.takenAt } : {}),
+    createdAt: (record as { processedAt?: string }).processedAt ?? timestamp,
+  };
+  let alreadyPublished = false;
+  try {
+    await dynamo.send(
+      new PutCommand({ TableName: tableName, Item: photo, ConditionExpression: 'attribute_not_exists(pk)' }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    alreadyPublished = true;
+  }
+  return {
+    placeId: record.placeId,
+    uploadId: record.uploadId,
+    tileUrl: images.tileUrl,
+    scaledUrl: images.scaledUrl,
+    width: images.width,
+    height: images.height,
+    alreadyPublished,
+  };
+}
+
+async function explainRefusal(tableName: string, uploadId: string): Promise<Error> {
+  const { Item } = await dynamo.send(
+    new GetCommand({ TableName: tableName, Key: keys.upload(uploadId), ConsistentRead: true }),
+  );
+  if (!Item) return new UploadNotFoundError(`Upload ${uploadId} has no upload record`);
+  return new UploadAlreadyFinalError(`Upload ${uploadId} already ended ${String(Item.status)}`);
+}

@@ -1,0 +1,17 @@
+import * as z from 'zod/mini';
+import { nonEmpty, readConfig } from '#shared/config';
+import { logger } from '#shared/logger';
+import { publishPhoto } from '#shared/publication';
+import { parseTaskInput } from '#shared/task-input';
+import { publishInputSchema } from '#shared/workflow';
+
+const config = readConfig(z.object({ TABLE_NAME: nonEmpty }));
+
+/** Workflow task "Publish": marks the upload PROCESSED and adds the photo to its place, idempotently. */
+export const handler = async (event: unknown) => {
+  const { upload, images } = parseTaskInput(publishInputSchema, event);
+  logger.appendKeys({ uploadId: upload.uploadId });
+  const photo = await publishPhoto(config.TABLE_NAME, upload, images);
+  logger.info('Published', { alreadyPublished: photo.alreadyPublished });
+  return photo;
+};
