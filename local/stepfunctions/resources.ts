@@ -207,12 +207,22 @@ export async function invokeResource(
       throw functionFailure(error);
     }
   }
+  let result: unknown;
   try {
-    return await integrations.callService(resource.service, pascalCase(resource.action), params, {
+    result = await integrations.callService(resource.service, pascalCase(resource.action), params, {
       signal,
       integration: resource.kind,
     });
   } catch (error) {
     throw serviceFailure(resource, error);
   }
+  if (isOptimizedPutEvents(resource) && isJsonObject(result) && Number(result.FailedEntryCount ?? 0) > 0) {
+    // The optimized EventBridge integration fails the task when any entry was not accepted.
+    throw new StatesError('EventBridge.FailedEntry', JSON.stringify(result));
+  }
+  return result;
+}
+
+function isOptimizedPutEvents(resource: TaskResource): boolean {
+  return resource.kind === 'optimized' && resource.service === 'events' && resource.action === 'putEvents';
 }

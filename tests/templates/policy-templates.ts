@@ -92,5 +92,16 @@ export const ACTIONS_WITHOUT_RESOURCES: readonly string[] = [
   'rekognition:DetectText',
   'xray:PutTraceSegments',
   'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  // Step Functions log delivery to CloudWatch Logs (documented as Resource "*").
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
   'cloudwatch:PutMetricData',
 ];

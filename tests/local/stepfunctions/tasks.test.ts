@@ -168,6 +168,23 @@ describe('Task resources', () => {
     expect(result.error).toBe(expected);
   });
 
+  it('fails an events:putEvents task with EventBridge.FailedEntry when an entry was not accepted', async () => {
+    const integrations = fakeIntegrations({
+      callService: async () => ({
+        FailedEntryCount: 1,
+        Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }],
+      }),
+    });
+
+    const result = await run(
+      single({ Type: 'Task', Resource: 'arn:aws:states:::events:putEvents', Parameters: { Entries: [] } }),
+      {},
+      { integrations },
+    );
+
+    expect(result.error).toBe('EventBridge.FailedEntry');
+  });
+
   it('returns a service integration result as the task result', async () => {
     const integrations = fakeIntegrations({ callService: async () => ({ Item: { type: { S: 'park' } } }) });
 
