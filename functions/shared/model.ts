@@ -59,7 +59,15 @@ export interface UploadItem {
   reason?: string;
   /** Human-readable explanation of the reason. */
   detail?: string;
+  /** REJECTED: the facts behind the decision (labels, people count, dimensions) as JSON text. */
+  evidence?: string;
+  /** FAILED: the Step Functions error name and cause (internal; never shown by the API). */
+  error?: string;
+  cause?: string;
+  /** The workflow execution that recorded the outcome. */
+  executionId?: string;
   images?: PublishedImages;
+  processedAt?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -114,6 +122,8 @@ export interface UploadCompleteDetail {
   uploadId: string;
   size: number;
   etag: string;
+  /** The object version (the upload bucket is versioned); every workflow read pins it. */
+  versionId?: string;
 }
 
 /**

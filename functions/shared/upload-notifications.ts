@@ -11,6 +11,7 @@ const recordSchema = z.object({
       key: z.string(),
       size: z.number().check(z.gte(0)),
       eTag: z.optional(z.string()),
+      versionId: z.optional(z.string()),
     }),
   }),
 });
@@ -67,6 +68,7 @@ export function findCompletedUploads(event: unknown): CompletedUploads {
         ...ids,
         size: object.size,
         etag: (object.eTag ?? '').replace(/"/g, ''),
+        ...(object.versionId && object.versionId !== 'null' ? { versionId: object.versionId } : {}),
       },
     });
   });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { type Runtime, startRuntime } from '../../../local/runtime/runtime';
 
@@ -82,9 +82,20 @@ describe('local runtime', () => {
       Expires: 60,
     });
 
+    // The upload record an upload ticket writes; the notifier only announces ticketed uploads.
+    await items.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD', uploadId, status: 'PENDING' },
+      }),
+    );
+
     const upload = await post(ticket.url, ticket.fields, Buffer.from('fake jpeg bytes'));
 
     expect(upload.status).toBe(204);
+    await until('the notifier to mark the upload PROCESSING', async () =>
+      (await item(`UPLOAD#${uploadId}`, 'UPLOAD'))?.status === 'PROCESSING' ? true : undefined,
+    );
     const recorded = await until('the function to record the upload', () =>
       item(`UPLOAD#${uploadId}`, 'RECORDED'),
     );

@@ -1,9 +1,14 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../../../functions/backend/notify-upload-complete';
 import { fixture } from '../../../helpers/fixtures';
 
 const eventBridge = mockClient(EventBridgeClient);
+const dynamo = mockClient(DynamoDBDocumentClient);
+const conditionFailed = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
 type S3Notification = { Records: Array<{ s3: { object: { key: string } } }> };
 
@@ -15,6 +20,8 @@ function detailsSent(): unknown[] {
 }
 
 beforeEach(() => {
+  dynamo.reset();
+  dynamo.on(UpdateCommand).resolves({});
   eventBridge.reset();
   eventBridge.on(PutEventsCommand).callsFake((input: { Entries: unknown[] }) => ({
     FailedEntryCount: 0,
@@ -44,8 +51,40 @@ describe('upload notification', () => {
         uploadId: '0192f3a0-7b1c-7d2e-8f3a-4b5c6d7e8f90',
         size: 2457600,
         etag: '0123456789abcdef0123456789abcdef',
+        versionId: 'example-version',
       },
     ]);
+  });
+
+  it('marks the upload PROCESSING before announcing it, only while it is PENDING or PROCESSING', async () => {
+    await handler(fixture('backend/s3-object-created.json'));
+
+    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+      TableName: 'app-table',
+      Key: { pk: 'UPLOAD#0192f3a0-7b1c-7d2e-8f3a-4b5c6d7e8f90', sk: 'UPLOAD' },
+      ConditionExpression: 'attribute_exists(pk) AND #status IN (:pending, :processing)',
+      ExpressionAttributeValues: expect.objectContaining({ ':processing': 'PROCESSING', ':size': 2457600 }),
+    });
+  });
+
+  it('skips an object without an upload record (not uploaded through a ticket)', async () => {
+    dynamo.on(UpdateCommand).rejects(conditionFailed());
+    dynamo.on(GetCommand).resolves({});
+
+    const result = await handler(fixture('backend/s3-object-created.json'));
+
+    expect(result).toEqual({ published: 0, skipped: 1 });
+    expect(eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
+  });
+
+  it('skips a second upload with the same ticket once the first has ended', async () => {
+    dynamo.on(UpdateCommand).rejects(conditionFailed());
+    dynamo.on(GetCommand).resolves({ Item: { status: 'PROCESSED' } });
+
+    const result = await handler(fixture('backend/s3-object-created.json'));
+
+    expect(result).toEqual({ published: 0, skipped: 1 });
+    expect(eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
   });
 
   it('skips a record whose decoded key is not an upload key, and publishes the others', async () => {
