@@ -2,12 +2,10 @@
  * `npm start`: runs the whole application offline from its SAM templates, ASL files and
  * function code. `npm start -- --help` lists the options.
  */
-import { existsSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_AUDIENCE, DEFAULT_ISSUER, loadOrCreateDevKeys } from './api/dev-keys';
-import { startHttpApis } from './runtime/http-api';
-import { startRuntime } from './runtime/runtime';
+import { startLocalApp, type WorkflowVersion } from './runtime/app';
 
 const USAGE = `Usage: npm start -- [options]
   --workflow v1|v2|v3|v4   image workflow version to run, as if that stack were deployed (default v4)
@@ -17,6 +15,7 @@ const USAGE = `Usage: npm start -- [options]
   --s3-port N              S3 port (default 4569)
   --dynamodb-port N        DynamoDB port (default 4567)
   --services-port N        EventBridge, Step Functions, SES, SNS, Rekognition, … port (default 4566)
+  --cdn-port N             published photos, as CloudFront would serve them (default 4570)
   --host HOST              interface to listen on (default 127.0.0.1)`;
 
 async function main(): Promise<void> {
@@ -29,6 +28,7 @@ async function main(): Promise<void> {
       's3-port': { type: 'string', default: '4569' },
       'dynamodb-port': { type: 'string', default: '4567' },
       'services-port': { type: 'string', default: '4566' },
+      'cdn-port': { type: 'string', default: '4570' },
       host: { type: 'string', default: '127.0.0.1' },
       help: { type: 'boolean', default: false },
     },
@@ -45,39 +45,28 @@ async function main(): Promise<void> {
   const started = Date.now();
   const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 23)} ${line}`);
 
-  const candidates = ['layers', 'backend', `workflow-${values.workflow}`, 'gdpr'];
-  const configEnvs = candidates.filter((env) => existsSync(join(root, 'templates', `${env}.yaml`)));
-  for (const env of candidates.filter((candidate) => !configEnvs.includes(candidate))) {
-    log(`stack ${env}: templates/${env}.yaml does not exist yet, skipped`);
-  }
-  const runtime = await startRuntime({
+  const app = await startLocalApp({
     root,
-    configEnvs,
+    workflow: values.workflow as WorkflowVersion,
     dataDir,
     host: values.host,
     ports: {
+      api: Number(values['api-port']),
       s3: Number(values['s3-port']),
       dynamodb: Number(values['dynamodb-port']),
       services: Number(values['services-port']),
+      cdn: Number(values['cdn-port']),
     },
-    parameterOverrides: { backend: { JwtIssuer: DEFAULT_ISSUER, JwtAudience: DEFAULT_AUDIENCE } },
     log,
   });
-  const api = await startHttpApis({
-    stacks: runtime.stacks,
-    functions: runtime.functions,
-    devKeys: await loadOrCreateDevKeys(dataDir),
-    host: values.host,
-    port: Number(values['api-port']),
-    log,
-  });
+  const { runtime, api } = app;
 
   console.log(`
-Happy Path is running offline (stacks: ${configEnvs.join(', ')}; data in ${dataDir})
-  HTTP API     ${api?.url ?? '(none)'}
+Happy Path is running offline (stacks: ${app.stacks.join(', ')}; data in ${dataDir})
+  HTTP API     ${api.url}
   S3           ${runtime.endpoints.s3}
   DynamoDB     ${runtime.endpoints.dynamodb}
-  AWS services ${runtime.endpoints.services}  (EventBridge, Step Functions, SES, SNS, Rekognition, Secrets Manager, SSM)
+  AWS services ${runtime.endpoints.services}  (EventBridge, Step Functions, SES, SNS, Rekognition, Secrets Manager, SSM)${runtime.cdns.map((cdn) => `\n  Photos (CDN) ${cdn.url}  (CloudFront ${cdn.logicalId}: bucket ${cdn.bucket})`).join('')}
   token        npm run token -- <userId>
 Ready in ${Date.now() - started} ms. Ctrl-C stops.`);
 
@@ -86,8 +75,7 @@ Ready in ${Date.now() - started} ms. Ctrl-C stops.`);
     if (stopping) return;
     stopping = true;
     log('stopping…');
-    await api?.close();
-    await runtime.close();
+    await app.close();
     log(`stopped; data kept in ${dataDir}`);
     process.exit(0);
   };

@@ -39,13 +39,21 @@ export function buildEnvJson(root: string): Record<string, Record<string, string
     shared[`AWS_ENDPOINT_URL_${service}`] = `${host}:4566`;
   }
   const result: Record<string, Record<string, string>> = { Parameters: shared };
+  // Photo URLs point at the runtime's CloudFront stand-in (npm start --cdn-port, default 4570).
+  const distributionUrls = stacks.flatMap((stack) =>
+    Object.entries(stack.resources)
+      .filter(([, resource]) => resource.type === 'AWS::CloudFront::Distribution')
+      .map(([logicalId]) => `https://${String(stack.getAtt(logicalId, 'DomainName'))}`),
+  );
+  const localize = (value: string) =>
+    distributionUrls.reduce((text, url) => text.split(url).join(`${host}:4570`), value);
   for (const stack of stacks) {
     for (const [logicalId, resource] of Object.entries(stack.resources)) {
       if (resource.type !== 'AWS::Serverless::Function') continue;
       const variables = ((resource.properties as { Environment?: { Variables?: Record<string, unknown> } })
         .Environment?.Variables ?? {}) as Record<string, unknown>;
       result[logicalId] = Object.fromEntries(
-        Object.entries(variables).map(([key, value]) => [key, String(value)]),
+        Object.entries(variables).map(([key, value]) => [key, localize(String(value))]),
       );
     }
   }

@@ -20,6 +20,7 @@ import {
   StepFunctionsEngine,
 } from '../stepfunctions';
 import { loadProject, type ResolvedStack } from '../template';
+import { type LocalCdn, localizeUrls, type ObjectReader, startLocalCdns } from './cdn';
 import { FunctionHost, FunctionNotFoundError, FunctionTimeoutError } from './function-host';
 import { callService } from './service-calls';
 
@@ -40,16 +41,20 @@ export interface RuntimeOptions {
   samConfigPath?: string;
   dataDir: string;
   host?: string;
-  ports?: { s3?: number; dynamodb?: number; services?: number };
+  ports?: { s3?: number; dynamodb?: number; services?: number; cdn?: number };
   region?: string;
   accountId?: string;
   vision?: VisionEngine;
+  /** Variables that win over every function's template environment, e.g. a quieter POWERTOOLS_LOG_LEVEL. */
+  functionEnvironment?: Record<string, string>;
   log?: (line: string) => void;
 }
 
 export interface Runtime {
   stacks: readonly ResolvedStack[];
   endpoints: { s3: string; dynamodb: string; services: string };
+  /** CloudFront stand-ins, one per distribution with an S3 origin. */
+  cdns: readonly LocalCdn[];
   /** What a process needs in its environment to use the local services with the AWS SDK. */
   environment: Record<string, string>;
   functions: FunctionHost;
@@ -162,6 +167,18 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     Object.assign(process.env, environment);
     await createTables(stacks, log);
 
+    // CloudFront --------------------------------------------------------------
+    // Listening before the functions are registered, so their environment can name its URL.
+    let readFromS3: ObjectReader = async () => undefined;
+    const cdns = await startLocalCdns({
+      stacks,
+      host,
+      port: options.ports?.cdn ?? 0,
+      readObject: (bucket, key) => readFromS3(bucket, key),
+      log,
+    });
+    for (const cdn of cdns) closers.push(() => cdn.close());
+
     // Functions --------------------------------------------------------------
     const functions = new FunctionHost({ sharedEnvironment: environment, log });
     for (const fn of resourcesOfType(stacks, 'AWS::Serverless::Function')) {
@@ -181,7 +198,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             .split('.')
             .pop() ?? 'handler',
         environment: Object.fromEntries(
-          Object.entries(variables).map(([key, value]) => [key, String(value)]),
+          Object.entries({ ...variables, ...options.functionEnvironment }).map(([key, value]) => [
+            key,
+            localizeUrls(String(value), cdns),
+          ]),
         ),
         timeoutSeconds: Number(fn.properties.Timeout ?? 3),
         memoryMb: Number(fn.properties.MemorySize ?? 128),
@@ -301,6 +321,23 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
     // Services (EventBridge, Step Functions, SES, SNS, Secrets Manager, SSM, Rekognition) --------
     const s3Client = new S3Client({});
+    readFromS3 = async (bucket, key) => {
+      try {
+        const object = await s3Client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return {
+          body: Buffer.from(
+            await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+          ),
+          ...(object.ContentType ? { contentType: object.ContentType } : {}),
+          ...(object.CacheControl ? { cacheControl: object.CacheControl } : {}),
+          ...(object.ETag ? { etag: object.ETag } : {}),
+          ...(object.LastModified ? { lastModified: object.LastModified } : {}),
+        };
+      } catch (error) {
+        if ((error as Error).name === 'NoSuchKey' || (error as Error).name === 'NotFound') return undefined;
+        throw error;
+      }
+    };
     const servicesHandler = createServicesHandler({
       dataDir,
       region,
@@ -369,6 +406,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     return {
       stacks,
       endpoints: { s3: s3.endpoint, dynamodb: dynamodbEndpoint, services: servicesEndpoint },
+      cdns,
       environment,
       functions,
       engine,

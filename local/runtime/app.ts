@@ -1,0 +1,90 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_AUDIENCE, DEFAULT_ISSUER, loadOrCreateDevKeys, signWithDevKeys } from '../api/dev-keys';
+import type { LocalHttpApi } from '../api/server';
+import type { VisionEngine } from '../services';
+import { startHttpApis } from './http-api';
+import { type Runtime, startRuntime } from './runtime';
+
+export const WORKFLOW_VERSIONS = ['v1', 'v2', 'v3', 'v4'] as const;
+export type WorkflowVersion = (typeof WORKFLOW_VERSIONS)[number];
+
+export interface LocalAppOptions {
+  /** Project root: templates/, statemachines/, functions/, samconfig.toml. */
+  root: string;
+  /** Which image workflow stack is "deployed". */
+  workflow: WorkflowVersion;
+  dataDir: string;
+  host?: string;
+  /** 0 (the default) picks free ports. */
+  ports?: { api?: number; s3?: number; dynamodb?: number; services?: number; cdn?: number };
+  vision?: VisionEngine;
+  /** Variables that win over every function's template environment. */
+  functionEnvironment?: Record<string, string>;
+  log?: (line: string) => void;
+}
+
+export interface LocalApp {
+  runtime: Runtime;
+  api: LocalHttpApi;
+  /** The config envs running: layers, backend, workflow-vN and gdpr when their templates exist. */
+  stacks: string[];
+  /** A JWT the local HTTP API accepts, for `userId`. */
+  token(userId: string): string;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole application offline: every stack's resources from the templates (as `npm start`
+ * runs them) and the HTTP API with a JWT authorizer that trusts the data directory's dev key.
+ */
+export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp> {
+  const log = options.log ?? (() => undefined);
+  const host = options.host ?? '127.0.0.1';
+  const candidates = ['layers', 'backend', `workflow-${options.workflow}`, 'gdpr'];
+  const stacks = candidates.filter((env) => existsSync(join(options.root, 'templates', `${env}.yaml`)));
+  for (const env of candidates.filter((candidate) => !stacks.includes(candidate))) {
+    log(`stack ${env}: templates/${env}.yaml does not exist yet, skipped`);
+  }
+  const runtime = await startRuntime({
+    root: options.root,
+    configEnvs: stacks,
+    dataDir: options.dataDir,
+    host,
+    ports: {
+      s3: options.ports?.s3 ?? 0,
+      dynamodb: options.ports?.dynamodb ?? 0,
+      services: options.ports?.services ?? 0,
+      cdn: options.ports?.cdn ?? 0,
+    },
+    parameterOverrides: { backend: { JwtIssuer: DEFAULT_ISSUER, JwtAudience: DEFAULT_AUDIENCE } },
+    ...(options.vision ? { vision: options.vision } : {}),
+    ...(options.functionEnvironment ? { functionEnvironment: options.functionEnvironment } : {}),
+    log,
+  });
+  try {
+    const devKeys = await loadOrCreateDevKeys(options.dataDir);
+    const api = await startHttpApis({
+      stacks: runtime.stacks,
+      functions: runtime.functions,
+      devKeys,
+      host,
+      port: options.ports?.api ?? 0,
+      log,
+    });
+    if (!api) throw new Error('no AWS::Serverless::HttpApi in the templates');
+    return {
+      runtime,
+      api,
+      stacks,
+      token: (userId) => signWithDevKeys(devKeys, { subject: userId }),
+      close: async () => {
+        await api.close();
+        await runtime.close();
+      },
+    };
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+}

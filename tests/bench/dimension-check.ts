@@ -1,0 +1,45 @@
+import sharp from 'sharp';
+import { DEFAULT_DIMENSION_LIMITS, probeImageHeader, type ReadRange } from '#shared/image-probe';
+import { smartphonePhoto } from './photo';
+
+/**
+ * Check dimensions on a smartphone photo: the header probe's ranged reads against downloading
+ * the whole object. Runs the probe on an in-memory S3 stand-in serving `photo`, checks its
+ * answer against sharp reading the whole file, and reports how much of the object it read.
+ */
+export async function benchDimensionCheck(
+  photo: Buffer,
+): Promise<{ objectBytes: number; bytesRead: number; requests: number; ratio: number }> {
+  let requests = 0;
+  let bytesRead = 0;
+  const read: ReadRange = async (start, endInclusive) => {
+    const bytes = photo.subarray(start, Math.min(endInclusive, photo.length - 1) + 1);
+    requests++;
+    bytesRead += bytes.length;
+    return { bytes, totalSize: photo.length };
+  };
+
+  const { verdict } = await probeImageHeader(read, DEFAULT_DIMENSION_LIMITS);
+
+  // The whole-object way: download everything, let sharp read the header and apply orientation.
+  const { autoOrient } = await sharp(photo).metadata();
+  if (verdict.width !== autoOrient.width || verdict.height !== autoOrient.height) {
+    throw new Error(
+      `Header probe measured ${verdict.width}×${verdict.height}, the whole file is ${autoOrient.width}×${autoOrient.height}`,
+    );
+  }
+  if (verdict.bytesRead !== bytesRead) {
+    throw new Error(`Probe reported ${verdict.bytesRead} bytes read, the stand-in served ${bytesRead}`);
+  }
+  return { objectBytes: photo.length, bytesRead, requests, ratio: bytesRead / photo.length };
+}
+
+if (require.main === module) {
+  smartphonePhoto()
+    .then(benchDimensionCheck)
+    .then((result) => console.log(JSON.stringify(result)))
+    .catch((error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    });
+}
