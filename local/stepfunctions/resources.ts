@@ -209,10 +209,15 @@ export async function invokeResource(
   }
   let result: unknown;
   try {
-    result = await integrations.callService(resource.service, pascalCase(resource.action), params, {
-      signal,
-      integration: resource.kind,
-    });
+    result = await integrations.callService(
+      resource.service,
+      pascalCase(resource.action),
+      apiParameters(resource, params),
+      {
+        signal,
+        integration: resource.kind,
+      },
+    );
   } catch (error) {
     throw serviceFailure(resource, error);
   }
@@ -221,6 +226,29 @@ export async function invokeResource(
     throw new StatesError('EventBridge.FailedEntry', JSON.stringify(result));
   }
   return result;
+}
+
+/**
+ * What the optimized integrations send to the service API: EventBridge `Detail` and SNS `Message`
+ * may be given as JSON objects in the state machine and are sent as JSON text.
+ */
+function apiParameters(resource: TaskResource, params: Record<string, unknown>): Record<string, unknown> {
+  if (resource.kind !== 'optimized') return params;
+  const asText = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
+  if (isOptimizedPutEvents(resource) && Array.isArray(params.Entries)) {
+    return {
+      ...params,
+      Entries: params.Entries.map((entry) =>
+        isJsonObject(entry) && entry.Detail !== undefined
+          ? { ...entry, Detail: asText(entry.Detail) }
+          : entry,
+      ),
+    };
+  }
+  if (resource.service === 'sns' && resource.action === 'publish' && params.Message !== undefined) {
+    return { ...params, Message: asText(params.Message) };
+  }
+  return params;
 }
 
 function isOptimizedPutEvents(resource: TaskResource): boolean {

@@ -168,6 +168,40 @@ describe('Task resources', () => {
     expect(result.error).toBe(expected);
   });
 
+  it('sends an events:putEvents Detail and an sns:publish Message given as JSON objects as JSON text', async () => {
+    const integrations = fakeIntegrations({
+      callService: async () => ({ FailedEntryCount: 0, Entries: [] }),
+    });
+
+    await run(
+      {
+        StartAt: 'Announce',
+        States: {
+          Announce: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::events:putEvents',
+            Parameters: { Entries: [{ Source: 'app', DetailType: 'done', Detail: { 'id.$': '$.id' } }] },
+            ResultPath: null,
+            Next: 'Notify',
+          },
+          Notify: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::sns:publish',
+            Parameters: { TopicArn: 'arn:aws:sns:us-east-1:123456789012:t', Message: { 'id.$': '$.id' } },
+            End: true,
+          },
+        },
+      },
+      { id: 'u-1' },
+      { integrations },
+    );
+
+    expect(integrations.serviceCalls.map((call) => call.params)).toEqual([
+      { Entries: [{ Source: 'app', DetailType: 'done', Detail: '{"id":"u-1"}' }] },
+      { TopicArn: 'arn:aws:sns:us-east-1:123456789012:t', Message: '{"id":"u-1"}' },
+    ]);
+  });
+
   it('fails an events:putEvents task with EventBridge.FailedEntry when an entry was not accepted', async () => {
     const integrations = fakeIntegrations({
       callService: async () => ({

@@ -1,0 +1,3 @@
+import { describeImageWorkflowEndToEnd } from './end-to-end';
+
+describeImageWorkflowEndToEnd('v2');
