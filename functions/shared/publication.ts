@@ -35,6 +35,7 @@ export async function publishPhoto(
   tableName: string,
   upload: UploadRef,
   images: ResizedImages,
+  executionId: string | undefined,
   now = new Date(),
 ): Promise<PublishedPhoto> {
   const timestamp = now.toISOString();
@@ -45,7 +46,8 @@ export async function publishPhoto(
         TableName: tableName,
         Key: keys.upload(upload.uploadId),
         UpdateExpression:
-          'SET #status = :processed, images = :images, updatedAt = :now, processedAt = if_not_exists(processedAt, :now)',
+          'SET #status = :processed, images = :images, updatedAt = :now, processedAt = if_not_exists(processedAt, :now)' +
+          (executionId ? ', executionId = if_not_exists(executionId, :execution)' : ''),
         ConditionExpression: 'attribute_exists(pk) AND #status IN (:pending, :processing, :processed)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
@@ -54,6 +56,7 @@ export async function publishPhoto(
           ':processing': 'PROCESSING',
           ':images': { tileKey: images.tileKey, scaledKey: images.scaledKey },
           ':now': timestamp,
+          ...(executionId ? { ':execution': executionId } : {}),
         },
         ReturnValues: 'ALL_NEW',
       }),

@@ -92,4 +92,9 @@ export const resizedImagesSchema = z.object({
   takenAt: z.optional(z.string()),
 });
 
-export const publishInputSchema = z.object({ upload: uploadSchema, images: resizedImagesSchema });
+export const publishInputSchema = z.object({
+  upload: uploadSchema,
+  images: resizedImagesSchema,
+  /** The execution publishing, recorded on the upload for tracing ($$.Execution.Id). */
+  executionId: z.optional(z.string()),
+});

@@ -9,9 +9,9 @@ const config = readConfig(z.object({ TABLE_NAME: nonEmpty }));
 
 /** Workflow task "Publish": marks the upload PROCESSED and adds the photo to its place, idempotently. */
 export const handler = async (event: unknown) => {
-  const { upload, images } = parseTaskInput(publishInputSchema, event);
+  const { upload, images, executionId } = parseTaskInput(publishInputSchema, event);
   logger.appendKeys({ uploadId: upload.uploadId });
-  const photo = await publishPhoto(config.TABLE_NAME, upload, images);
+  const photo = await publishPhoto(config.TABLE_NAME, upload, images, executionId);
   logger.info('Published', { alreadyPublished: photo.alreadyPublished });
   return photo;
 };

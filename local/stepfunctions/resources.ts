@@ -76,6 +76,14 @@ const OPTIMIZED_ERROR_PREFIX: Record<string, string> = {
   states: 'StepFunctions',
 };
 
+/**
+ * Exceptions the JavaScript SDK names differently from the names optimized integrations report
+ * (Step Functions uses the Java SDK's exception classes).
+ */
+const OPTIMIZED_ERROR_NAMES: Record<string, string> = {
+  'DynamoDB.InternalServerError': 'InternalServerErrorException',
+};
+
 const AWS_SDK_ERROR_PREFIX: Record<string, string> = {
   acmpca: 'AcmPca',
   apigateway: 'ApiGateway',
@@ -143,6 +151,7 @@ export function serviceFailure(resource: TaskResource, error: unknown): StatesEr
       : (OPTIMIZED_ERROR_PREFIX[service] ?? pascalCase(service));
   let name = errorName(error);
   if (name.startsWith(`${prefix}.`)) name = name.slice(prefix.length + 1);
+  if (resource.kind === 'optimized') name = OPTIMIZED_ERROR_NAMES[`${prefix}.${name}`] ?? name;
   if (resource.kind === 'aws-sdk' && !name.endsWith('Exception')) name = `${name}Exception`;
   const metadata = (error as ErrorLike | null)?.$metadata;
   const status = metadata?.httpStatusCode ?? 400;

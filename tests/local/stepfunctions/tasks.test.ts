@@ -137,6 +137,13 @@ describe('Task resources', () => {
   it.each([
     ['arn:aws:states:::sns:publish', 'sns', 'Publish', 'NotFoundException', 'SNS.NotFoundException'],
     [
+      'arn:aws:states:::dynamodb:updateItem',
+      'dynamodb',
+      'UpdateItem',
+      'InternalServerError',
+      'DynamoDB.InternalServerErrorException',
+    ],
+    [
       'arn:aws:states:::events:putEvents',
       'events',
       'PutEvents',

@@ -1,0 +1,188 @@
+import { reject } from '#shared/workflow';
+import {
+  expectFailed,
+  expectProcessed,
+  expectRejected,
+  imageProcessedEvent,
+  imageRejectedEvent,
+  namedError,
+  startWorkflowHarness,
+  type WorkflowHarness,
+} from './harness';
+
+let workflow: WorkflowHarness;
+
+beforeAll(async () => {
+  workflow = await startWorkflowHarness('v2');
+});
+
+afterAll(async () => {
+  await workflow.close();
+});
+
+const MODERATED = ['Moderate', 'Moderation result?'];
+const PUBLISHED = [...MODERATED, 'Resize', 'Publish', 'Announce photo published'];
+
+const unsafe = {
+  reason: 'FAILED_MODERATION',
+  detail: 'The photo was flagged as unsuitable: Weapons (97.2%).',
+  evidence: { labels: [{ name: 'Weapons', category: 'Violence', confidence: 97.2 }], modelVersion: '7.0' },
+} as const;
+
+const flagged = () =>
+  reject(
+    { labels: unsafe.evidence.labels, modelVersion: '7.0' },
+    { ...unsafe, evidence: { ...unsafe.evidence } },
+  );
+
+describe('image workflow v2 (Moderate -> Resize -> Publish)', () => {
+  it('publishes a photo moderation accepts', async () => {
+    const run = await workflow.run();
+
+    expect(run.path).toEqual(PUBLISHED);
+    expect(run.status).toBe('SUCCEEDED');
+    expectProcessed(run);
+    expect(run.events).toEqual([imageProcessedEvent('v2', run)]);
+    expect(run.calls).toEqual({ Moderate: 1, Resize: 1, Publish: 1 });
+  });
+
+  it('rejects a photo moderation flags, with its labels as evidence, without resizing it', async () => {
+    const run = await workflow.run({ tasks: { Moderate: flagged } });
+
+    expect(run.path).toEqual([...MODERATED, 'Record rejection', 'Announce rejection']);
+    expect(run.status).toBe('SUCCEEDED');
+    expectRejected(run, unsafe);
+    expect(run.events).toEqual([imageRejectedEvent('v2', run, unsafe)]);
+    expect(run.calls).toEqual({ Moderate: 1 });
+  });
+
+  it.each(['ThrottlingException', 'ProvisionedThroughputExceededException'])(
+    'retries Moderate after Rekognition answers %s',
+    async (error) => {
+      let attempts = 0;
+      const run = await workflow.run({
+        tasks: {
+          Moderate: () => {
+            attempts++;
+            if (attempts === 1) throw namedError(error, 'Rate exceeded');
+            return { accepted: true, labels: [] };
+          },
+        },
+      });
+
+      expect(run.path).toEqual(PUBLISHED);
+      expect(run.status).toBe('SUCCEEDED');
+      expectProcessed(run);
+      expect(run.taskErrors).toEqual([error]);
+      expect(run.calls).toEqual({ Moderate: 2, Resize: 1, Publish: 1 });
+    },
+  );
+
+  it('records FAILED after Moderate stays throttled through all five retries', async () => {
+    const run = await workflow.run({
+      tasks: {
+        Moderate: () => {
+          throw namedError('ThrottlingException', 'Rate exceeded');
+        },
+      },
+    });
+
+    expect(run.path).toEqual(['Moderate', 'Record failure', 'Processing failed']);
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('ThrottlingException');
+    expectFailed(run, 'ThrottlingException', 'Rate exceeded');
+    expect(run.calls).toEqual({ Moderate: 6 });
+  });
+
+  it('records FAILED when Moderate fails with an error retrying cannot help', async () => {
+    const run = await workflow.run({
+      tasks: {
+        Moderate: () => {
+          throw namedError('InvalidS3ObjectException', 'Unable to get object metadata from S3');
+        },
+      },
+    });
+
+    expect(run.path).toEqual(['Moderate', 'Record failure', 'Processing failed']);
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('InvalidS3ObjectException');
+    expectFailed(run, 'InvalidS3ObjectException', 'Unable to get object metadata from S3');
+    expect(run.events).toEqual([]);
+    expect(run.calls).toEqual({ Moderate: 1 });
+  });
+
+  it('leaves an upload that is already PROCESSED unchanged when moderation rejects it late', async () => {
+    const run = await workflow.run({ uploadStatus: 'PROCESSED', tasks: { Moderate: flagged } });
+
+    expect(run.path).toEqual([...MODERATED, 'Record rejection', 'Upload already final']);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.taskErrors).toEqual(['DynamoDB.ConditionalCheckFailedException']);
+    expect(run.upload).toEqual(run.seeded);
+    expect(run.events).toEqual([]);
+  });
+
+  it.each([
+    {
+      error: 'CorruptImageError',
+      state: 'Image is corrupt',
+      reason: 'CORRUPT_IMAGE',
+      detail: 'The image data is damaged or incomplete, so it cannot be shown.',
+    },
+    {
+      error: 'UnsupportedImageTypeError',
+      state: 'Image is not a JPEG',
+      reason: 'UNSUPPORTED_TYPE',
+      detail: 'The file is not a JPEG photo.',
+    },
+    {
+      error: 'ImageTooLargeError',
+      state: 'Image is too large',
+      reason: 'IMAGE_TOO_LARGE',
+      detail: 'The image has more pixels than accepted.',
+    },
+  ])(
+    'rejects a moderated upload as $reason when Resize throws $error',
+    async ({ error, state, reason, detail }) => {
+      const run = await workflow.run({
+        tasks: {
+          Resize: () => {
+            throw namedError(error, 'The image cannot be resized');
+          },
+        },
+      });
+
+      expect(run.path).toEqual([...MODERATED, 'Resize', state, 'Record rejection', 'Announce rejection']);
+      expect(run.status).toBe('SUCCEEDED');
+      expectRejected(run, { reason, detail, evidence: { error } });
+      expect(run.events).toEqual([imageRejectedEvent('v2', run, { reason, detail })]);
+      expect(run.calls).toEqual({ Moderate: 1, Resize: 1 });
+    },
+  );
+
+  it('fails with the original error when recording the failure fails too', async () => {
+    const run = await workflow.run({
+      tasks: {
+        Moderate: () => {
+          throw namedError(
+            'AccessDeniedException',
+            'not authorized to perform rekognition:DetectModerationLabels',
+          );
+        },
+      },
+      onDynamoDbCall: (action, params) => {
+        if (action === 'UpdateItem' && String(params.UpdateExpression).includes(':failed')) {
+          throw namedError('ValidationException', 'One or more parameter values were invalid');
+        }
+      },
+    });
+
+    expect(run.path).toEqual(['Moderate', 'Record failure', 'Processing failed']);
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('AccessDeniedException');
+    expect(run.upload).toEqual(run.seeded);
+  });
+
+  it('has entered every state of the definition across these tests', () => {
+    expect(workflow.statesNeverEntered()).toEqual([]);
+  });
+});
