@@ -219,5 +219,10 @@ export const closeRequestInputSchema = z.object({
   approval: z.optional(z.unknown()),
   purge: z.optional(z.unknown()),
   verification: z.optional(z.unknown()),
+  /** Catch output of a failed state (→ FAILED). */
   error: z.optional(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
+  /** Catch output of ErasureRejected: Cause is JSON `{ approver, decidedAt }`. */
+  rejection: z.optional(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
 });
+
+export type CloseRequestInput = z.infer<typeof closeRequestInputSchema>;

@@ -73,6 +73,10 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
       log,
     });
     if (!api) throw new Error('no AWS::Serverless::HttpApi in the templates');
+    // Every HTTP API is served on one local port: URLs of the deployed APIs point there.
+    runtime.functions.addEnvironmentRewrite((value) =>
+      value.replace(/https:\/\/[a-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com/g, api.url),
+    );
     return {
       runtime,
       api,

@@ -53,6 +53,7 @@ type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 export class FunctionHost {
   private readonly definitions = new Map<string, FunctionDefinition>();
   private readonly handlers = new Map<string, Handler>();
+  private readonly rewrites: Array<(value: string) => string> = [];
 
   /**
    * `sharedEnvironment` (region, credentials, the AWS_ENDPOINT_URL_* of the local services) is
@@ -65,6 +66,14 @@ export class FunctionHost {
     },
   ) {
     Object.assign(process.env, options.sharedEnvironment);
+  }
+
+  /**
+   * Rewrites environment values when functions load (cold start), e.g. an API's AWS URL to the
+   * local server's, known only once that server listens.
+   */
+  addEnvironmentRewrite(rewrite: (value: string) => string): void {
+    this.rewrites.push(rewrite);
   }
 
   register(definition: FunctionDefinition): void {
@@ -134,7 +143,12 @@ export class FunctionHost {
       AWS_LAMBDA_FUNCTION_NAME: definition.functionName,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(definition.memoryMb),
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-      ...definition.environment,
+      ...Object.fromEntries(
+        Object.entries(definition.environment).map(([key, value]) => [
+          key,
+          this.rewrites.reduce((text, rewrite) => rewrite(text), value),
+        ]),
+      ),
     };
     const saved = new Map(Object.keys(environment).map((key) => [key, process.env[key]]));
     Object.assign(process.env, environment);

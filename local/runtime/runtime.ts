@@ -8,9 +8,11 @@ import { decodeS3EventKey } from '../../functions/shared/upload-notifications';
 import { fromCloudFormationTarget, handleEventBridgeRequest, LocalEventBus } from '../eventbridge';
 import { type LocalS3, startLocalS3 } from '../s3';
 import {
+  createCloudFrontHandler,
   createServicesHandler,
   DeclaredLabelsVisionEngine,
   fromGenerateSecretString,
+  isCloudFrontRequest,
   type VisionEngine,
 } from '../services';
 import {
@@ -370,7 +372,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         );
       },
     });
+    const cloudFront = createCloudFrontHandler({
+      distributionIds: resourcesOfType(stacks, 'AWS::CloudFront::Distribution').map((cdn) => cdn.physicalId),
+      log,
+    });
     const services = createServer((request: IncomingMessage, response: ServerResponse) => {
+      if (isCloudFrontRequest(request)) {
+        readBody(request).then((body) => cloudFront(request, response, body));
+        return;
+      }
       const target = String(request.headers['x-amz-target'] ?? '');
       if (target.startsWith('AWSEvents.') || target.startsWith('AWSStepFunctions.')) {
         readBody(request)
@@ -397,7 +407,16 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     });
     const servicesEndpoint = await listen(services, host, options.ports?.services ?? 0);
     closers.push(() => closeServer(services));
-    for (const service of ['EVENTBRIDGE', 'SFN', 'SES', 'SNS', 'REKOGNITION', 'SECRETS_MANAGER', 'SSM']) {
+    for (const service of [
+      'EVENTBRIDGE',
+      'SFN',
+      'SES',
+      'SNS',
+      'REKOGNITION',
+      'SECRETS_MANAGER',
+      'SSM',
+      'CLOUDFRONT',
+    ]) {
       environment[`AWS_ENDPOINT_URL_${service}`] = servicesEndpoint;
     }
     Object.assign(process.env, environment);

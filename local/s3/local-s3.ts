@@ -193,6 +193,22 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       sendXml(response, 200, (await deleteObjectsXml(backend.store, request.bucket, deletion)).xml);
       return;
     }
+    if (
+      request.method === 'PUT' &&
+      request.key &&
+      incoming.headers['if-none-match'] === '*' &&
+      (await backend.store.existsObject(request.bucket, request.key))
+    ) {
+      // Conditional write (PutObject IfNoneMatch '*'): never overwrite an existing object.
+      throw new S3RequestError(
+        'PreconditionFailed',
+        412,
+        'At least one of the pre-conditions you specified did not hold',
+        {
+          Condition: 'If-None-Match',
+        },
+      );
+    }
     const eventName = creationEventName(request);
     let created: { size: number; eTag: string } | undefined;
     await forwardToBackend(backend, request, incoming, response, async (status) => {

@@ -9,6 +9,7 @@ export {
   type LabelDeclaration,
   readLabelDeclaration,
 } from './declared-labels';
+export { createCloudFrontHandler, isCloudFrontRequest } from './cloudfront';
 export { ServiceError } from './errors';
 export {
   type EmailOutboxMessage,

@@ -89,6 +89,23 @@ describe('AWS SDK operations against the local S3 endpoint', () => {
     expect(listing.Contents?.[0]?.ETag).toMatch(/^"[0-9a-f]{32}"$/);
   });
 
+  it('refuses a conditional PutObject (IfNoneMatch *) over an existing object with 412 PreconditionFailed', async () => {
+    const put = (body: string) =>
+      harness.client.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: 'reports/once.json', Body: body, IfNoneMatch: '*' }),
+      );
+    await put('first');
+
+    await expect(put('second')).rejects.toMatchObject({
+      name: 'PreconditionFailed',
+      $metadata: { httpStatusCode: 412 },
+    });
+    const stored = await harness.client.send(
+      new GetObjectCommand({ Bucket: BUCKET, Key: 'reports/once.json' }),
+    );
+    expect(await bodyText(stored)).toBe('first');
+  });
+
   it('stores a streamed body sent with aws-chunked encoding without the chunk framing', async () => {
     const body = Readable.from([Buffer.from('first chunk, '), Buffer.from('second chunk')]);
 

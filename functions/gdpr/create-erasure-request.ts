@@ -1,0 +1,38 @@
+import * as z from 'zod/mini';
+import { nonEmpty, readConfig } from '#shared/config';
+import { openErasureRequest, presentErasureRequest } from '#shared/erasure-requests';
+import { publishEvents } from '#shared/events';
+import { hashUserId, loadGdprKeys } from '#shared/gdpr-keys';
+import { apiHandler, callerId, json } from '#shared/http';
+import { logger } from '#shared/logger';
+import { DetailType, EventSource } from '#shared/model';
+
+const config = readConfig(
+  z.object({ TABLE_NAME: nonEmpty, EVENT_BUS_NAME: nonEmpty, GDPR_SECRET_ID: nonEmpty }),
+);
+
+/**
+ * POST /gdpr/erasure-requests — the caller asks for the erasure of their own data (the user id
+ * comes from the token, never from the body). 202 with a new request, or 200 with the caller's
+ * active request. A request that never reached the flow (the event failed) is announced again.
+ */
+export const handler = apiHandler(async (event) => {
+  const userId = callerId(event);
+  const userHash = hashUserId(await loadGdprKeys(config.GDPR_SECRET_ID), userId);
+  const { request, created } = await openErasureRequest(config.TABLE_NAME, { userId, userHash });
+  if (request.status === 'REQUESTED') {
+    await publishEvents(config.EVENT_BUS_NAME, [
+      {
+        source: EventSource.gdpr,
+        detailType: DetailType.erasureRequested,
+        detail: { requestId: request.requestId },
+      },
+    ]);
+  }
+  logger.info(created ? 'Erasure requested' : 'Erasure already requested', {
+    erasureRequestId: request.requestId,
+  });
+  return json(created ? 202 : 200, presentErasureRequest(request), {
+    location: `/gdpr/erasure-requests/${request.requestId}`,
+  });
+});

@@ -1,0 +1,19 @@
+import * as z from 'zod/mini';
+import { nonEmpty, readConfig } from '#shared/config';
+import { requestIdSchema } from '#shared/erasure';
+import { findOwnRequest, presentErasureRequest } from '#shared/erasure-requests';
+import { NotFoundError } from '#shared/errors';
+import { hashUserId, loadGdprKeys } from '#shared/gdpr-keys';
+import { apiHandler, callerId, json, parsePath } from '#shared/http';
+
+const config = readConfig(z.object({ TABLE_NAME: nonEmpty, GDPR_SECRET_ID: nonEmpty }));
+
+/** GET /gdpr/erasure-requests/{id} — the status of one of the caller's erasure requests. */
+export const handler = apiHandler(async (event) => {
+  const userId = callerId(event);
+  const { id } = parsePath(event, z.object({ id: requestIdSchema }));
+  const userHash = hashUserId(await loadGdprKeys(config.GDPR_SECRET_ID), userId);
+  const request = await findOwnRequest(config.TABLE_NAME, id, userHash);
+  if (!request) throw new NotFoundError(`Erasure request ${id} does not exist`);
+  return json(200, presentErasureRequest(request));
+});

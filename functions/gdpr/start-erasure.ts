@@ -1,0 +1,48 @@
+import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import * as z from 'zod/mini';
+import { sfn } from '#clients/sfn';
+import { nonEmpty, positiveInt, readConfig, withDefaults } from '#shared/config';
+import { requestIdSchema } from '#shared/erasure';
+import { logger } from '#shared/logger';
+import { parseTaskInput } from '#shared/task-input';
+
+const config = readConfig(
+  z.object({
+    STATE_MACHINE_ARN: nonEmpty,
+    APPROVAL_TIMEOUT_SECONDS: positiveInt(365 * 24 * 3600),
+    REMINDER_BEFORE_EXPIRY_SECONDS: positiveInt(365 * 24 * 3600),
+  }),
+  withDefaults({ APPROVAL_TIMEOUT_SECONDS: '604800', REMINDER_BEFORE_EXPIRY_SECONDS: '86400' }),
+);
+
+const eventSchema = z.object({ detail: z.object({ requestId: requestIdSchema }) });
+
+/**
+ * erasureRequested → one execution of the erasure flow named after the request id, so a repeated
+ * event never starts a second one. The approval window is split into the wait before the reminder
+ * and the wait after it.
+ */
+export const handler = async (event: unknown) => {
+  const { requestId } = parseTaskInput(eventSchema, event).detail;
+  const total = config.APPROVAL_TIMEOUT_SECONDS;
+  const reminderWaitSeconds = Math.min(config.REMINDER_BEFORE_EXPIRY_SECONDS, Math.max(1, total - 1));
+  try {
+    await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: config.STATE_MACHINE_ARN,
+        name: requestId,
+        input: JSON.stringify({
+          requestId,
+          approvalWaitSeconds: total - reminderWaitSeconds,
+          reminderWaitSeconds,
+        }),
+      }),
+    );
+    logger.info('Erasure flow started', { erasureRequestId: requestId });
+    return { started: true };
+  } catch (error) {
+    if (!(error instanceof ExecutionAlreadyExists)) throw error;
+    logger.info('Erasure flow already started', { erasureRequestId: requestId });
+    return { started: false };
+  }
+};
