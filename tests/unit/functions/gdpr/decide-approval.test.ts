@@ -1,0 +1,411 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  InvalidToken,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  SFNClient,
+  TaskDoesNotExist,
+  TaskTimedOut,
+} from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { type LinkDecision, signApprovalLink } from '#shared/approval-links';
+import { loadGdprKeys, resetGdprKeysForTests } from '#shared/gdpr-keys';
+import { logger } from '#shared/logger';
+import { fixture } from '../../../helpers/fixtures';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const sfn = mockClient(SFNClient);
+const secrets = mockClient(SecretsManagerClient);
+
+const SECRET = 'unit-test-gdpr-secret-0123456789abcdef';
+const NOW = new Date('2026-11-26T12:00:00.000Z');
+const ONLY_DATE: Parameters<typeof jest.useFakeTimers>[0] = {
+  now: NOW,
+  doNotFake: [
+    'hrtime',
+    'nextTick',
+    'performance',
+    'queueMicrotask',
+    'setImmediate',
+    'clearImmediate',
+    'setInterval',
+    'clearInterval',
+    'setTimeout',
+    'clearTimeout',
+  ],
+};
+const APPROVAL_ID = 'q3Vx9kT2mN8pR4sW7yZ1bA';
+const EXPIRES = 1796212800; // 2026-12-03T12:00:00Z, as in events/gdpr/decide-approval.json
+const approvalKey = { pk: `APPROVAL#${APPROVAL_ID}`, sk: 'APPROVAL' };
+const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAbCdEf+/token==';
+const REPORT_SHA = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
+const APPROVER = 'dpo@happy-path.example.com';
+const conditionFailed = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+type PostEvent = { body?: string; isBase64Encoded: boolean; pathParameters: Record<string, string> };
+
+let handler: (event: unknown) => Promise<APIGatewayProxyStructuredResultV2>;
+
+beforeAll(async () => {
+  Object.assign(process.env, { GDPR_SECRET_ID: 'happy-path-gdpr-secret', APPROVER_EMAIL: APPROVER });
+  ({ handler } = await import('../../../../functions/gdpr/decide-approval'));
+});
+
+beforeEach(() => {
+  jest.useFakeTimers(ONLY_DATE);
+  resetGdprKeysForTests();
+  secrets.reset();
+  secrets.on(GetSecretValueCommand).resolves({ SecretString: SECRET });
+  sfn.reset();
+  sfn.on(SendTaskSuccessCommand).resolves({});
+  sfn.on(SendTaskFailureCommand).resolves({});
+  dynamo.reset();
+  givenApproval({});
+  // The conditional write succeeds and answers with the item as it now is.
+  dynamo.on(UpdateCommand).callsFake((input: { ExpressionAttributeValues: Record<string, string> }) => ({
+    Attributes: { ...approvalItem({}), status: input.ExpressionAttributeValues[':decision'] },
+  }));
+});
+
+afterEach(() => {
+  jest.useRealTimers();
+  jest.restoreAllMocks();
+});
+
+function approvalItem(fields: Record<string, unknown>) {
+  return {
+    ...approvalKey,
+    entity: 'approval',
+    approvalId: APPROVAL_ID,
+    requestId: '7d2c4b1e-3f6a-4c8d-9e0f-1a2b3c4d5e6f',
+    taskToken: TOKEN,
+    reportSha256: REPORT_SHA,
+    counts: { original: 3, tile: 2, scaled: 2, 'upload-record': 3, 'photo-record': 2 },
+    expiresAt: '2026-12-03T12:00:00.000Z',
+    status: 'PENDING',
+    ...fields,
+  };
+}
+
+function givenApproval(fields: Record<string, unknown>) {
+  dynamo.on(GetCommand, { Key: approvalKey }).resolves({ Item: approvalItem(fields) });
+}
+
+/** The confirmation form's POST (base64-encoded, as API Gateway passes form bodies). */
+async function formEvent(
+  change: {
+    decision?: LinkDecision;
+    expires?: number;
+    fields?: Record<string, string>;
+    base64?: boolean;
+  } = {},
+) {
+  const event = fixture<PostEvent>('gdpr/decide-approval.json');
+  const form = new URLSearchParams(Buffer.from(event.body ?? '', 'base64').toString('utf8'));
+  if (change.decision || change.expires) {
+    const keys = await loadGdprKeys('happy-path-gdpr-secret');
+    const link = {
+      approvalId: APPROVAL_ID,
+      decision: change.decision ?? 'approve',
+      expires: change.expires ?? EXPIRES,
+    };
+    form.set('decision', link.decision);
+    form.set('expires', String(link.expires));
+    form.set('signature', signApprovalLink(keys.linkSigning, link));
+  }
+  for (const [name, value] of Object.entries(change.fields ?? {})) form.set(name, value);
+  const text = form.toString();
+  const base64 = change.base64 ?? true;
+  event.body = base64 ? Buffer.from(text).toString('base64') : text;
+  event.isBase64Encoded = base64;
+  return event;
+}
+
+function expectNoDecisionSent() {
+  expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+  expect(sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
+}
+
+describe('decide approval (POST)', () => {
+  it('approves: records APPROVED conditionally, then resumes the execution with the approver and report hash', async () => {
+    const result = await handler(await formEvent());
+
+    expect(result.statusCode).toBe(200);
+    expect(result.headers?.['content-type']).toBe('text/html; charset=utf-8');
+    expect(result.body).toContain('Erasure approved — the purge has started');
+    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+      TableName: 'app-table',
+      Key: approvalKey,
+      UpdateExpression: 'SET #status = :decision, decidedAt = :decidedAt, approver = :approver',
+      ConditionExpression: 'attribute_exists(pk) AND #status = :pending AND expiresAt > :now',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':decision': 'APPROVED',
+        ':decidedAt': NOW.toISOString(),
+        ':approver': APPROVER,
+        ':pending': 'PENDING',
+        ':now': NOW.toISOString(),
+      },
+      ReturnValues: 'ALL_NEW',
+    });
+    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: TOKEN });
+    const output = sfn.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input.output ?? '';
+    expect(JSON.parse(output)).toEqual({
+      decision: 'APPROVED',
+      approver: APPROVER,
+      reportSha256: REPORT_SHA,
+      decidedAt: NOW.toISOString(),
+    });
+    expect(sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
+  });
+
+  it('sends the token the conditional write returned (a reminder may have replaced the one first read)', async () => {
+    dynamo
+      .on(UpdateCommand)
+      .resolves({ Attributes: approvalItem({ status: 'APPROVED', taskToken: 'newer-token' }) });
+
+    await handler(await formEvent());
+
+    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: 'newer-token' });
+  });
+
+  it('rejects: records REJECTED and fails the waiting task with ErasureRejected', async () => {
+    const result = await handler(await formEvent({ decision: 'reject' }));
+
+    expect(result.statusCode).toBe(200);
+    expect(result.body).toContain('Erasure rejected — nothing will be deleted');
+    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+      ExpressionAttributeValues: expect.objectContaining({ ':decision': 'REJECTED' }),
+    });
+    expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, {
+      taskToken: TOKEN,
+      error: 'ErasureRejected',
+      cause: JSON.stringify({ approver: APPROVER, decidedAt: NOW.toISOString() }),
+    });
+    expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+  });
+
+  it('reads a form body that is not base64-encoded', async () => {
+    const result = await handler(await formEvent({ base64: false }));
+
+    expect(result.statusCode).toBe(200);
+    expect(sfn).toHaveReceivedCommand(SendTaskSuccessCommand);
+  });
+
+  it('answers 409 to a replayed form without writing or calling Step Functions', async () => {
+    givenApproval({ status: 'APPROVED', decidedAt: '2026-11-26T11:59:00.000Z', approver: APPROVER });
+
+    const result = await handler(await formEvent());
+
+    expect(result.statusCode).toBe(409);
+    expect(result.body).toContain('already been decided');
+    expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
+    expectNoDecisionSent();
+  });
+
+  it('answers 409 to the reject link of an approval already approved', async () => {
+    givenApproval({ status: 'APPROVED' });
+
+    const result = await handler(await formEvent({ decision: 'reject' }));
+
+    expect(result.statusCode).toBe(409);
+    expectNoDecisionSent();
+  });
+
+  it('answers 409 without calling Step Functions when another decision wins the race after the read', async () => {
+    dynamo
+      .on(GetCommand, { Key: approvalKey })
+      .resolvesOnce({ Item: approvalItem({}) })
+      .resolves({
+        Item: approvalItem({ status: 'REJECTED' }),
+      });
+    dynamo.on(UpdateCommand).rejects(conditionFailed());
+
+    const result = await handler(await formEvent());
+
+    expect(result.statusCode).toBe(409);
+    expectNoDecisionSent();
+  });
+
+  it('answers 410 to an expired link without touching the table or Step Functions', async () => {
+    jest.setSystemTime(new Date(EXPIRES * 1000));
+
+    const result = await handler(await formEvent());
+
+    expect(result.statusCode).toBe(410);
+    expect(dynamo.calls()).toHaveLength(0);
+    expectNoDecisionSent();
+  });
+
+  it('answers 410 when the approval window has closed, without writing or calling Step Functions', async () => {
+    givenApproval({ expiresAt: '2026-11-26T11:59:59.999Z' });
+
+    const result = await handler(await formEvent());
+
+    expect(result.statusCode).toBe(410);
+    expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
+    expectNoDecisionSent();
+  });
+
+  it.each([
+    ['a decision changed from reject to approve', { decision: 'approve' }, 'reject'],
+    ['an expiry pushed back', { expires: String(EXPIRES + 3600) }, undefined],
+    ['a forged signature', { signature: `B${'A'.repeat(41)}E` }, undefined],
+    ['no signature', { signature: '' }, undefined],
+  ] as const)(
+    'answers 403 to a form with %s, before any table access or Step Functions call',
+    async (_, fields, signedAs) => {
+      const event = await formEvent(signedAs ? { decision: signedAs } : {});
+      const form = new URLSearchParams(Buffer.from(event.body ?? '', 'base64').toString('utf8'));
+      for (const [name, value] of Object.entries(fields)) form.set(name, value);
+      event.body = Buffer.from(form.toString()).toString('base64');
+
+      const result = await handler(event);
+
+      expect(result.statusCode).toBe(403);
+      expect(dynamo.calls()).toHaveLength(0);
+      expectNoDecisionSent();
+    },
+  );
+
+  it('answers 403 to a POST without a body', async () => {
+    const event = fixture<PostEvent>('gdpr/decide-approval.json');
+    delete event.body;
+
+    const result = await handler(event);
+
+    expect(result.statusCode).toBe(403);
+    expectNoDecisionSent();
+  });
+
+  it('answers 403 to an oversized form body', async () => {
+    const result = await handler(await formEvent({ fields: { padding: 'x'.repeat(5000) } }));
+
+    expect(result.statusCode).toBe(403);
+    expectNoDecisionSent();
+  });
+
+  it('answers 404 for an approval that does not exist, without writing', async () => {
+    dynamo.on(GetCommand, { Key: approvalKey }).resolves({});
+
+    const result = await handler(await formEvent());
+
+    expect(result.statusCode).toBe(404);
+    expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
+    expectNoDecisionSent();
+  });
+
+  it.each([
+    ['TaskTimedOut', () => new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} })],
+    ['TaskDoesNotExist', () => new TaskDoesNotExist({ message: 'Task does not exist', $metadata: {} })],
+    ['InvalidToken', () => new InvalidToken({ message: 'Invalid token', $metadata: {} })],
+  ])('answers 410 and takes the decision back to PENDING when Step Functions says %s', async (_, error) => {
+    sfn.on(SendTaskSuccessCommand).rejects(error());
+
+    const result = await handler(await formEvent());
+
+    expect(result.statusCode).toBe(410);
+    expect(result.body).toContain('The approval window has closed');
+    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: approvalKey,
+      UpdateExpression: 'SET #status = :pending REMOVE decidedAt, approver',
+      ConditionExpression: '#status = :decision AND decidedAt = :decidedAt',
+      ExpressionAttributeValues: {
+        ':pending': 'PENDING',
+        ':decision': 'APPROVED',
+        ':decidedAt': NOW.toISOString(),
+      },
+    });
+  });
+
+  it('answers 503 and takes the decision back when Step Functions throttles', async () => {
+    sfn
+      .on(SendTaskFailureCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client' }));
+
+    const result = await handler(await formEvent({ decision: 'reject' }));
+
+    expect(result.statusCode).toBe(503);
+    expect(result.body).toContain('try again');
+    expect(dynamo).toHaveReceivedCommandTimes(UpdateCommand, 2);
+    expect(dynamo).toHaveReceivedNthSpecificCommandWith(2, UpdateCommand, {
+      Key: approvalKey,
+      ConditionExpression: '#status = :decision AND decidedAt = :decidedAt',
+      ExpressionAttributeValues: {
+        ':pending': 'PENDING',
+        ':decision': 'REJECTED',
+        ':decidedAt': NOW.toISOString(),
+      },
+    });
+  });
+
+  it('still answers 503 when the decision was already changed by someone else before it could be taken back', async () => {
+    sfn
+      .on(SendTaskSuccessCommand)
+      .rejects(Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' }));
+    dynamo
+      .on(UpdateCommand)
+      .resolvesOnce({ Attributes: approvalItem({ status: 'APPROVED' }) })
+      .rejects(conditionFailed());
+
+    const result = await handler(await formEvent());
+
+    expect(result.statusCode).toBe(503);
+  });
+
+  it('answers 410 without calling Step Functions when the window closes between the read and the write', async () => {
+    dynamo
+      .on(GetCommand, { Key: approvalKey })
+      .resolvesOnce({ Item: approvalItem({}) })
+      .resolves({
+        Item: approvalItem({ expiresAt: NOW.toISOString() }),
+      });
+    dynamo.on(UpdateCommand).rejects(conditionFailed());
+
+    const result = await handler(await formEvent());
+
+    expect(result.statusCode).toBe(410);
+    expectNoDecisionSent();
+  });
+
+  it('logs the approval and request ids, never the token, the signature or an email address', async () => {
+    const logged: unknown[] = [];
+    for (const method of ['info', 'warn', 'error', 'appendKeys'] as const) {
+      jest.spyOn(logger, method).mockImplementation((...args: unknown[]) => {
+        logged.push(args);
+      });
+    }
+    sfn
+      .on(SendTaskSuccessCommand)
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const event = await formEvent();
+    const signature =
+      new URLSearchParams(Buffer.from(event.body ?? '', 'base64').toString()).get('signature') ?? '';
+
+    await handler(event);
+    await handler(event);
+
+    const text = JSON.stringify(logged);
+    expect(text).toContain(APPROVAL_ID);
+    expect(text).toContain('7d2c4b1e-3f6a-4c8d-9e0f-1a2b3c4d5e6f');
+    expect(text).not.toContain('AQCEAAAA');
+    expect(text).not.toContain(signature);
+    expect(text).not.toContain('@');
+  });
+
+  it('lets the approver decide after a throttled attempt was taken back', async () => {
+    sfn
+      .on(SendTaskSuccessCommand)
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+
+    const first = await handler(await formEvent());
+    const second = await handler(await formEvent());
+
+    expect([first.statusCode, second.statusCode]).toEqual([503, 200]);
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 2);
+  });
+});
