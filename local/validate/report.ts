@@ -39,9 +39,7 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
     seen.add(key);
     return true;
   });
-  return unique.sort(
-    (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column,
-  );
+  return unique.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
 }
 
 /** `file:line:column: error|warning: message [source]`, with the file relative to `root`. */

@@ -1,0 +1,212 @@
+import { runtimeDeprecations, samPolicyTemplates } from '../../../local/validate/sam-data';
+import { loadSpecDb } from '../../../local/validate/spec-db';
+import { checkTemplate, type TemplateDependencies } from '../../../local/validate/template-spec';
+import { errors, lineOf, TODAY, templateFindings } from './helpers';
+
+function deps(today: Date = TODAY): TemplateDependencies {
+  const spec = loadSpecDb();
+  return { spec, policyTemplates: samPolicyTemplates(spec), runtimes: runtimeDeprecations, today };
+}
+
+function check(text: string, today?: Date) {
+  return checkTemplate('/project/templates/inline.yaml', text, deps(today)).findings;
+}
+
+describe('template validation against the resource specification', () => {
+  it('finds nothing wrong in the valid fixture, so each broken fixture fails for its own mistake', async () => {
+    const { findings } = await templateFindings('valid');
+
+    expect(findings).toEqual([]);
+  });
+
+  it.each([
+    [
+      'an unknown resource type, with the closest real one',
+      'unknown-resource-type',
+      'Type: AWS::S3::Buckit',
+      'unknown resource type AWS::S3::Buckit (did you mean "AWS::S3::Bucket"?)',
+    ],
+    [
+      'a misspelled property, with the closest name',
+      'misspelled-property',
+      'VersioningConfiguraton:',
+      'PhotoBucket (AWS::S3::Bucket) has no property "VersioningConfiguraton" (did you mean "VersioningConfiguration"?)',
+    ],
+    [
+      'a property of the wrong type',
+      'wrong-property-type',
+      'Timeout: ten seconds',
+      'Globals.Function.Timeout must be a number, not a string ("ten seconds")',
+    ],
+    [
+      'a missing required property',
+      'missing-required-property',
+      'BillingMode: PAY_PER_REQUEST',
+      'PlaceTable (AWS::DynamoDB::Table) is missing the required property KeySchema',
+    ],
+    [
+      'an unknown SAM policy template, with the closest one',
+      'unknown-policy-template',
+      'S3ReaderPolicy:',
+      'unknown SAM policy template "S3ReaderPolicy" (did you mean "S3ReadPolicy"?)',
+    ],
+    [
+      'a wrong SAM policy template parameter, with the right one',
+      'wrong-policy-parameter',
+      'Bucket: !Ref PhotoBucket',
+      'SAM policy template S3ReadPolicy has no parameter "Bucket" (did you mean "BucketName"?) (parameters: BucketName)',
+    ],
+    [
+      'a deprecated Lambda runtime',
+      'deprecated-runtime',
+      'Runtime: nodejs16.x',
+      'runtime nodejs16.x (Node.js 16) is deprecated since 2024-06-12',
+    ],
+    [
+      'a Number parameter with a non-numeric default',
+      'non-numeric-number-default',
+      'Default: thirty',
+      'the Default of Number parameter LogRetentionDays is not a number: "thirty"',
+    ],
+  ])('reports %s, once and on its line', async (_, name, text, message) => {
+    const { file, findings } = await templateFindings(name);
+    // A missing property is reported at its resource's Properties key, the line above.
+    const line = lineOf(file, text) - (name === 'missing-required-property' ? 1 : 0);
+
+    expect(errors(findings)).toEqual([
+      expect.objectContaining({ file, line, message: expect.stringContaining(message) }),
+    ]);
+  });
+
+  it('accepts a SAM property that only the generated CloudFormation resource knows, and type-checks it', () => {
+    const template = (logFormat: string) => `
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs24.x
+      Handler: worker.handler
+      CodeUri: ../
+      RecursiveLoop: Terminate
+      LoggingConfig: ${logFormat}
+`;
+
+    expect(check(template('{ LogFormat: JSON }'))).toEqual([]);
+    expect(check(template('JSON'))).toEqual([
+      expect.objectContaining({
+        line: 11,
+        message: expect.stringContaining('Worker.LoggingConfig must be a mapping (LoggingConfig)'),
+      }),
+    ]);
+  });
+
+  it('checks SAM event sources: a misspelled type, and an unknown property with a suggestion', () => {
+    const findings = check(`
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs24.x
+      Handler: worker.handler
+      CodeUri: ../
+      Events:
+        Nightly:
+          Type: Schedul
+          Properties:
+            Schedule: rate(1 day)
+        Uploaded:
+          Type: EventBridgeRule
+          Properties:
+            Patern: { source: [app] }
+            RetryPolicy: { MaximumRetryAttempts: 3 }
+`);
+
+    expect(findings).toEqual([
+      expect.objectContaining({
+        line: 12,
+        message:
+          'unknown event source type "Schedul" for AWS::Serverless::Function (did you mean "Schedule"?)',
+      }),
+      expect.objectContaining({
+        line: 18,
+        message: expect.stringContaining('has no property "Patern" (did you mean "Pattern"?)'),
+      }),
+    ]);
+  });
+
+  it('accepts intrinsic functions for any scalar and for lists', () => {
+    const findings = check(`
+Parameters:
+  Origins:
+    Type: CommaDelimitedList
+    Default: https://example.com
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: !Sub '\${AWS::StackName}-photos'
+      CorsConfiguration:
+        CorsRules:
+          - AllowedOrigins: !Ref Origins
+            AllowedMethods: [!If [IsProd, GET, POST]]
+            MaxAge: !Ref AWS::NoValue
+`);
+
+    expect(findings).toEqual([]);
+  });
+
+  it('checks parameter defaults against AllowedValues and MinValue, and export names for uniqueness', () => {
+    const findings = check(`
+Parameters:
+  Stage:
+    Type: String
+    Default: test
+    AllowedValues: [dev, prod]
+  Retention:
+    Type: Number
+    Default: 0
+    MinValue: 1
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+Outputs:
+  TopicArn:
+    Value: !Ref Topic
+    Export:
+      Name: !Sub '\${AWS::StackName}-Topic'
+  TopicArnAgain:
+    Value: !Ref Topic
+    Export:
+      Name: !Sub '\${AWS::StackName}-Topic'
+`);
+
+    expect(findings.map((item) => [item.line, item.message])).toEqual([
+      [5, 'the Default "test" of parameter Stage is not one of its AllowedValues'],
+      [9, 'the Default 0 of parameter Retention is below its MinValue 1'],
+      [22, 'output TopicArnAgain exports the same name as output TopicArn'],
+    ]);
+  });
+
+  it('warns about a runtime whose deprecation is less than 180 days away', () => {
+    const template = `
+Resources:
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs22.x
+      Handler: worker.handler
+      CodeUri: ../
+`;
+
+    expect(check(template, new Date('2026-01-01T00:00:00Z'))).toEqual([]);
+    expect(check(template, new Date('2027-01-01T00:00:00Z'))).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        line: 6,
+        message: expect.stringContaining('will be deprecated on 2027-04-30'),
+      }),
+    ]);
+  });
+});
