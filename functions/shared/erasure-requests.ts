@@ -150,7 +150,11 @@ export async function closeErasureRequest(
     ...(details.total !== undefined ? { total: details.total } : {}),
     ...(typeof details.result.remaining === 'number' ? { remaining: details.result.remaining } : {}),
   };
-  if (isTerminal(request.status)) return { ...summary, status: request.status, closedNow: false };
+  if (isTerminal(request.status)) {
+    // Closed by an earlier attempt, which may have failed just before releasing the lock.
+    await releaseLock(tableName, request.userHash, requestId);
+    return { ...summary, status: request.status, closedNow: false };
+  }
 
   // The audit entry first, under a key of its own per request: a retried close finds it written.
   await dynamo
@@ -203,24 +207,29 @@ export async function closeErasureRequest(
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
     const closed = await getRequest(tableName, requestId);
+    await releaseLock(tableName, request.userHash, requestId);
     return { ...summary, status: closed?.status ?? details.outcome, closedNow: false };
   }
 
-  await dynamo
-    .send(
+  await releaseLock(tableName, request.userHash, requestId);
+  return { ...summary, status: details.outcome, closedNow: true };
+}
+
+/** Releases the user's lock if this request still holds it (safe to repeat). */
+async function releaseLock(tableName: string, userHash: string, requestId: string): Promise<void> {
+  try {
+    await dynamo.send(
       new DeleteCommand({
         TableName: tableName,
-        Key: erasureKeys.activeRequest(request.userHash),
+        Key: erasureKeys.activeRequest(userHash),
         ConditionExpression: 'attribute_not_exists(pk) OR requestId = :requestId',
         ExpressionAttributeValues: { ':requestId': requestId },
       }),
-    )
-    .catch((error: unknown) => {
-      // Another request already holds the lock: it is not ours to release.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    });
-
-  return { ...summary, status: details.outcome, closedNow: true };
+    );
+  } catch (error) {
+    // Another request already holds the lock: it is not ours to release.
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
 }
 
 export class ErasureRequestNotFoundError extends Error {
