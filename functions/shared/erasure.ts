@@ -48,8 +48,9 @@ export const TERMINAL_STATUSES: readonly ErasureStatus[] = [
 ];
 
 /** What the purge report lists, by kind. */
-export type ResourceKind = 'original' | 'tile' | 'scaled' | 'upload-record' | 'photo-record';
-export type ResourceCounts = Record<ResourceKind, number>;
+/** `other-record`: any other item carrying the user's id (future per-user items). */
+export type ResourceKind = 'original' | 'tile' | 'scaled' | 'upload-record' | 'photo-record' | 'other-record';
+export type ResourceCounts = Partial<Record<ResourceKind, number>>;
 
 export interface ErasureRequestItem {
   pk: string;
@@ -100,7 +101,7 @@ export interface PurgeReport {
   /** Every object to delete with all its versions and delete markers. Data first: purged before `records`. */
   objects: Array<{ bucket: string; key: string; kind: 'original' | 'tile' | 'scaled' }>;
   /** Every table item holding the user's data (they are also the index entries: purged last). */
-  records: Array<{ pk: string; sk: string; kind: 'upload-record' | 'photo-record' }>;
+  records: Array<{ pk: string; sk: string; kind: 'upload-record' | 'photo-record' | 'other-record' }>;
   counts: ResourceCounts;
   total: number;
 }

@@ -1,0 +1,39 @@
+import * as z from 'zod/mini';
+import { nonEmpty, readConfig } from '#shared/config';
+import { buildReportInputSchema, type ReportSummary } from '#shared/erasure';
+import { createPurgeReport } from '#shared/erasure-report';
+import { logger } from '#shared/logger';
+import { parseTaskInput } from '#shared/task-input';
+
+const config = readConfig(
+  z.object({
+    TABLE_NAME: nonEmpty,
+    UPLOAD_BUCKET: nonEmpty,
+    DISTRIBUTION_BUCKET: nonEmpty,
+    REPORTS_BUCKET: nonEmpty,
+  }),
+);
+
+/**
+ * Erasure flow task "Build purge report": every object and item of the requester, found through
+ * the per-user index, written once to the reports bucket; its key, SHA-256 and counts are
+ * recorded on the request and returned (→ `$.report`). A retried invocation reuses the stored report.
+ */
+export const handler = async (event: unknown): Promise<ReportSummary> => {
+  const { requestId } = parseTaskInput(buildReportInputSchema, event);
+  const { written, ...summary } = await createPurgeReport(
+    {
+      tableName: config.TABLE_NAME,
+      uploadBucket: config.UPLOAD_BUCKET,
+      distributionBucket: config.DISTRIBUTION_BUCKET,
+      reportsBucket: config.REPORTS_BUCKET,
+    },
+    requestId,
+  );
+  logger.info(written ? 'Purge report written' : 'Purge report already written', {
+    erasureRequestId: requestId,
+    counts: summary.counts,
+    total: summary.total,
+  });
+  return summary;
+};

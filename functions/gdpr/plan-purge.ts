@@ -1,0 +1,32 @@
+import * as z from 'zod/mini';
+import { nonEmpty, positiveInt, readConfig, withDefaults } from '#shared/config';
+import { type PurgePlan, planPurgeInputSchema } from '#shared/erasure';
+import { readApprovedReport } from '#shared/erasure-report';
+import { logger } from '#shared/logger';
+import { markPurging, planPurge } from '#shared/purge';
+import { parseTaskInput } from '#shared/task-input';
+
+const config = readConfig(
+  z.object({ TABLE_NAME: nonEmpty, REPORTS_BUCKET: nonEmpty, CHUNK_SIZE: positiveInt(5000) }),
+  withDefaults({ CHUNK_SIZE: '500' }),
+);
+
+/**
+ * Erasure flow task "Plan purge": re-reads the report and refuses it (ReportTamperedError) unless
+ * it is the approved one, marks the request PURGING and splits the report's objects and records
+ * into separate chunks of CHUNK_SIZE for the two Map states (→ `$.plan`).
+ */
+export const handler = async (event: unknown): Promise<PurgePlan> => {
+  const input = parseTaskInput(planPurgeInputSchema, event);
+  const report = await readApprovedReport(config.REPORTS_BUCKET, input);
+  await markPurging(config.TABLE_NAME, input.requestId);
+  const plan = planPurge(report, config.CHUNK_SIZE);
+  logger.info('Purge planned', {
+    erasureRequestId: input.requestId,
+    objects: report.objects.length,
+    records: report.records.length,
+    objectChunks: plan.objectChunks.length,
+    recordChunks: plan.recordChunks.length,
+  });
+  return plan;
+};

@@ -1,0 +1,34 @@
+import * as z from 'zod/mini';
+import { nonEmpty, readConfig } from '#shared/config';
+import { type PurgeChunkResult, purgeChunkInputSchema } from '#shared/erasure';
+import { readApprovedReport } from '#shared/erasure-report';
+import { logger } from '#shared/logger';
+import { entriesOf, purgeObjects } from '#shared/purge';
+import { parseTaskInput } from '#shared/task-input';
+
+const config = readConfig(
+  z.object({
+    UPLOAD_BUCKET: nonEmpty,
+    DISTRIBUTION_BUCKET: nonEmpty,
+    DISTRIBUTION_ID: nonEmpty,
+    REPORTS_BUCKET: nonEmpty,
+  }),
+);
+
+/**
+ * Erasure flow task "Delete object versions" (one Map iteration): re-verifies the approved report,
+ * deletes every version and delete marker of the chunk's objects and invalidates the published
+ * copies in CloudFront. Returns counts only; objects that could not be deleted count as `failed`.
+ */
+export const handler = async (event: unknown): Promise<PurgeChunkResult> => {
+  const input = parseTaskInput(purgeChunkInputSchema, event);
+  const report = await readApprovedReport(config.REPORTS_BUCKET, input);
+  const result = await purgeObjects(entriesOf(report.objects, input.chunk), {
+    allowedBuckets: [config.UPLOAD_BUCKET, config.DISTRIBUTION_BUCKET],
+    distributionBucket: config.DISTRIBUTION_BUCKET,
+    distributionId: config.DISTRIBUTION_ID,
+    callerReference: `${input.requestId}-${input.chunk.start}`,
+  });
+  logger.info('Object chunk purged', { erasureRequestId: input.requestId, chunk: input.chunk, ...result });
+  return result;
+};

@@ -1,0 +1,22 @@
+import * as z from 'zod/mini';
+import { nonEmpty, readConfig } from '#shared/config';
+import { type PurgeChunkResult, purgeChunkInputSchema } from '#shared/erasure';
+import { readApprovedReport } from '#shared/erasure-report';
+import { logger } from '#shared/logger';
+import { entriesOf, purgeRecords } from '#shared/purge';
+import { parseTaskInput } from '#shared/task-input';
+
+const config = readConfig(z.object({ TABLE_NAME: nonEmpty, REPORTS_BUCKET: nonEmpty }));
+
+/**
+ * Erasure flow task "Delete records" (one Map iteration, after every object chunk): re-verifies
+ * the approved report and deletes the chunk's table items, which are also the user's index
+ * entries, in batches of 25 with unprocessed items retried. Returns counts only.
+ */
+export const handler = async (event: unknown): Promise<PurgeChunkResult> => {
+  const input = parseTaskInput(purgeChunkInputSchema, event);
+  const report = await readApprovedReport(config.REPORTS_BUCKET, input);
+  const result = await purgeRecords(config.TABLE_NAME, entriesOf(report.records, input.chunk));
+  logger.info('Record chunk purged', { erasureRequestId: input.requestId, chunk: input.chunk, ...result });
+  return result;
+};

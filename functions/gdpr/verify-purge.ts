@@ -1,0 +1,23 @@
+import * as z from 'zod/mini';
+import { nonEmpty, readConfig } from '#shared/config';
+import { planPurgeInputSchema, type VerificationResult } from '#shared/erasure';
+import { readApprovedReport, requesterOf } from '#shared/erasure-report';
+import { logger } from '#shared/logger';
+import { verifyPurge } from '#shared/purge';
+import { parseTaskInput } from '#shared/task-input';
+
+const config = readConfig(z.object({ TABLE_NAME: nonEmpty, REPORTS_BUCKET: nonEmpty }));
+
+/**
+ * Erasure flow task "Verify purge": re-verifies the approved report, then counts what remains:
+ * reported objects with any version or delete marker, reported records still in the table, and
+ * the requester's entries still in the per-user index (→ `$.verification`; COMPLETED only at 0).
+ */
+export const handler = async (event: unknown): Promise<VerificationResult> => {
+  const input = parseTaskInput(planPurgeInputSchema, event);
+  const report = await readApprovedReport(config.REPORTS_BUCKET, input);
+  const userId = await requesterOf(config.TABLE_NAME, input.requestId);
+  const result = await verifyPurge(report, userId, { tableName: config.TABLE_NAME });
+  logger.info('Purge verified', { erasureRequestId: input.requestId, ...result });
+  return result;
+};

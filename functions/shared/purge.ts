@@ -1,0 +1,375 @@
+import { CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteObjectsCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
+import { BatchWriteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { cloudFront } from '#clients/cloudfront';
+import { dynamo } from '#clients/dynamodb';
+import { s3 } from '#clients/s3';
+import { erasureKeys, type PurgeChunkResult, type PurgePlan, type VerificationResult } from './erasure';
+import {
+  ErasureRequestClosedError,
+  type ReportObject,
+  type ReportRecord,
+  type StoredReport,
+  whileOpen,
+} from './erasure-report';
+import { USER_INDEX } from './model';
+import { InvalidTaskInputError } from './task-input';
+
+/**
+ * The purge and its verification: data before index entries (the ASL deletes every object chunk
+ * before any record chunk, and verifies after both). Every step is safe to run twice: what is
+ * already absent counts as deleted, CloudFront invalidations reuse their caller reference.
+ * Nothing here logs or returns keys: results are counts.
+ */
+
+/** How retries wait; tests pass one that records the delays instead of sleeping. */
+export interface RetryOptions {
+  wait?: (ms: number) => Promise<void>;
+}
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Exponential back-off with full jitter: a random delay up to base × 2^(attempt-1), capped. */
+const backoff = (attempt: number, baseMs: number, capMs: number) =>
+  Math.round(Math.random() * Math.min(capMs, baseMs * 2 ** (attempt - 1)));
+
+/** Runs `task` over `items` with at most `limit` in flight; results in input order. */
+async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+const inBatches = <T>(items: readonly T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, index) =>
+    items.slice(index * size, (index + 1) * size),
+  );
+
+// ------------------------------------------------------------------ plan
+
+/** Index ranges [start, end) of `length` entries, `size` at a time. */
+export function chunkRanges(length: number, size: number): Array<{ start: number; end: number }> {
+  return Array.from({ length: Math.ceil(length / size) }, (_, index) => ({
+    start: index * size,
+    end: Math.min(length, (index + 1) * size),
+  }));
+}
+
+/** Objects and records chunked separately: the ASL purges all object chunks before any record chunk. */
+export function planPurge(report: StoredReport, chunkSize: number): PurgePlan {
+  return {
+    objectChunks: chunkRanges(report.objects.length, chunkSize),
+    recordChunks: chunkRanges(report.records.length, chunkSize),
+  };
+}
+
+/** The entries of one chunk; a range outside the list means the ASL and the report disagree. */
+export function entriesOf<T>(list: readonly T[], chunk: { start: number; end: number }): T[] {
+  if (chunk.start > chunk.end || chunk.end > list.length)
+    throw new InvalidTaskInputError(
+      `Chunk [${chunk.start}, ${chunk.end}) is outside the report's ${list.length} entries`,
+    );
+  return list.slice(chunk.start, chunk.end);
+}
+
+/** Marks the request PURGING, only while it is open (ErasureRequestClosedError otherwise). */
+export async function markPurging(tableName: string, requestId: string, now = new Date()): Promise<void> {
+  try {
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: erasureKeys.request(requestId),
+        UpdateExpression: 'SET #status = :purging, updatedAt = :now',
+        ConditionExpression: whileOpen.condition,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':purging': 'PURGING', ':now': now.toISOString(), ...whileOpen.values },
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException)
+      throw new ErasureRequestClosedError(`Erasure request ${requestId} is closed: nothing is purged`);
+    throw error;
+  }
+}
+
+// ------------------------------------------------------------------ objects
+
+/** Concurrent ListObjectVersions calls per chunk. */
+const LIST_CONCURRENCY = 8;
+/** DeleteObjects takes at most 1000 keys (versions) per request. */
+const DELETE_BATCH = 1000;
+const DELETE_ATTEMPTS = 3;
+/** CloudFront accepts up to 3000 individual paths in progress per distribution. */
+const INVALIDATION_BATCH = 1000;
+const INVALIDATION_ATTEMPTS = 4;
+
+/**
+ * Every version and delete marker of exactly `key` (ListObjectVersions with the key as prefix,
+ * other keys sharing the prefix ignored), all pages.
+ */
+export async function listObjectVersions(bucket: string, key: string): Promise<string[]> {
+  const versionIds: string[] = [];
+  let keyMarker: string | undefined;
+  let versionIdMarker: string | undefined;
+  for (;;) {
+    const page = await s3.send(
+      new ListObjectVersionsCommand({
+        Bucket: bucket,
+        Prefix: key,
+        ...(keyMarker !== undefined ? { KeyMarker: keyMarker } : {}),
+        ...(versionIdMarker !== undefined ? { VersionIdMarker: versionIdMarker } : {}),
+      }),
+    );
+    for (const entry of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])])
+      if (entry.Key === key && entry.VersionId) versionIds.push(entry.VersionId);
+    // Keys come in order: once the listing has moved past `key`, no later page holds it.
+    if (!page.IsTruncated || page.NextKeyMarker !== key) return versionIds;
+    keyMarker = page.NextKeyMarker;
+    versionIdMarker = page.NextVersionIdMarker;
+  }
+}
+
+export interface ObjectPurgeSettings {
+  /** Only objects in these buckets are touched; others in a report count as failed. */
+  allowedBuckets: readonly string[];
+  /** Published copies live here; after deletion they are invalidated in CloudFront. */
+  distributionBucket: string;
+  distributionId: string;
+  /** `${requestId}-${start}`: the same chunk always makes the same invalidation. */
+  callerReference: string;
+}
+
+type Version = { Key: string; VersionId: string };
+
+/**
+ * Deletes every version and delete marker of each object (DeleteObjects, ≤ 1000 per request,
+ * Quiet), retrying the versions S3 reports in `Errors` up to 3 attempts per key with back-off.
+ * An object with no versions is already absent and counts as deleted. Published copies are then
+ * invalidated in CloudFront. Request-level errors (throttling, 5xx) propagate for the ASL to retry.
+ */
+export async function purgeObjects(
+  objects: readonly ReportObject[],
+  settings: ObjectPurgeSettings,
+  options: RetryOptions = {},
+): Promise<PurgeChunkResult> {
+  const wait = options.wait ?? sleep;
+  const allowed = objects.filter((object) => settings.allowedBuckets.includes(object.bucket));
+  const failedKeys = new Set<string>();
+  let versionsDeleted = 0;
+
+  const listed = await mapLimit(allowed, LIST_CONCURRENCY, async (object) => ({
+    object,
+    versionIds: await listObjectVersions(object.bucket, object.key),
+  }));
+  for (const bucket of new Set(allowed.map((object) => object.bucket))) {
+    const versions: Version[] = listed
+      .filter((entry) => entry.object.bucket === bucket)
+      .flatMap((entry) => entry.versionIds.map((VersionId) => ({ Key: entry.object.key, VersionId })));
+    for (const batch of inBatches(versions, DELETE_BATCH)) {
+      const left = await deleteVersions(bucket, batch, wait);
+      versionsDeleted += batch.length - left.length;
+      for (const version of left) failedKeys.add(`${bucket}\u0000${version.Key}`);
+    }
+  }
+
+  const paths = [
+    ...new Set(
+      objects
+        .filter((object) => object.bucket === settings.distributionBucket)
+        .map((object) => cdnPath(object.key)),
+    ),
+  ];
+  if (paths.length > 0) await invalidate(settings.distributionId, paths, settings.callerReference, wait);
+
+  const failed = objects.length - allowed.length + failedKeys.size;
+  return { requested: objects.length, deleted: objects.length - failed, versionsDeleted, failed };
+}
+
+/** Deletes `batch`; returns the versions still not deleted after the retries. */
+async function deleteVersions(
+  bucket: string,
+  batch: Version[],
+  wait: (ms: number) => Promise<void>,
+): Promise<Version[]> {
+  let pending = batch;
+  for (let attempt = 1; pending.length > 0; attempt++) {
+    const response = await s3.send(
+      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: pending, Quiet: true } }),
+    );
+    const errors = new Set((response.Errors ?? []).map((error) => `${error.Key}\u0000${error.VersionId}`));
+    pending = pending.filter((version) => errors.has(`${version.Key}\u0000${version.VersionId}`));
+    if (pending.length === 0 || attempt >= DELETE_ATTEMPTS) break;
+    await wait(backoff(attempt, 200, 2000));
+  }
+  return pending;
+}
+
+/** The CloudFront path of a distribution-bucket key (segments percent-encoded, slashes kept). */
+export function cdnPath(key: string): string {
+  return `/${key.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/**
+ * One invalidation per ≤ 1000 paths. The caller reference is fixed per chunk (and batch), so a
+ * retried chunk gets CloudFront's existing invalidation back instead of a new one.
+ * TooManyInvalidationsInProgress is waited out a few times, then propagates.
+ */
+async function invalidate(
+  distributionId: string,
+  paths: string[],
+  callerReference: string,
+  wait: (ms: number) => Promise<void>,
+): Promise<void> {
+  const batches = inBatches([...paths].sort(), INVALIDATION_BATCH);
+  for (const [index, batch] of batches.entries()) {
+    const reference = index === 0 ? callerReference : `${callerReference}-${index}`;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await cloudFront.send(
+          new CreateInvalidationCommand({
+            DistributionId: distributionId,
+            InvalidationBatch: {
+              CallerReference: reference,
+              Paths: { Quantity: batch.length, Items: batch },
+            },
+          }),
+        );
+        break;
+      } catch (error) {
+        if ((error as { name?: string }).name !== 'TooManyInvalidationsInProgress') throw error;
+        if (attempt >= INVALIDATION_ATTEMPTS) throw error;
+        await wait(backoff(attempt, 2000, 10_000));
+      }
+    }
+  }
+}
+
+// ------------------------------------------------------------------ records
+
+/** BatchWriteItem takes at most 25 requests per call. */
+const WRITE_BATCH = 25;
+const WRITE_ATTEMPTS = 6;
+
+/**
+ * Deletes the records with BatchWriteItem (≤ 25 per call), retrying UnprocessedItems with
+ * exponential back-off (6 attempts per batch). Deleting an absent item succeeds: it counts as
+ * deleted. Items still unprocessed after the retries count as failed.
+ */
+export async function purgeRecords(
+  tableName: string,
+  records: readonly ReportRecord[],
+  options: RetryOptions = {},
+): Promise<PurgeChunkResult> {
+  const wait = options.wait ?? sleep;
+  const unique = [...new Map(records.map((record) => [`${record.pk}\u0000${record.sk}`, record])).values()];
+  let failed = 0;
+  for (const batch of inBatches(unique, WRITE_BATCH)) {
+    let pending: Array<{ DeleteRequest: { Key: Record<string, unknown> } }> = batch.map((record) => ({
+      DeleteRequest: { Key: { pk: record.pk, sk: record.sk } },
+    }));
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const response = await dynamo.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
+      pending = (response.UnprocessedItems?.[tableName] ?? []).filter(
+        (request): request is { DeleteRequest: { Key: Record<string, unknown> } } =>
+          request.DeleteRequest?.Key !== undefined,
+      );
+      if (pending.length === 0 || attempt >= WRITE_ATTEMPTS) break;
+      await wait(backoff(attempt, 50, 2000));
+    }
+    failed += pending.length;
+  }
+  return { requested: records.length, deleted: records.length - failed, failed };
+}
+
+// ------------------------------------------------------------------ verification
+
+const CHECK_CONCURRENCY = 16;
+const INDEX_ATTEMPTS = 4;
+
+export interface VerifySettings {
+  tableName: string;
+}
+
+/**
+ * Nothing reported may remain: an object with any version or delete marker left counts, a
+ * record still in the table (consistent read) counts, and so does any entry of the user still in
+ * the ByUser index (also items written after the report). The index is eventually consistent:
+ * while every entry it lists is already gone from the table, it is asked again after a back-off.
+ */
+export async function verifyPurge(
+  report: StoredReport,
+  userId: string,
+  settings: VerifySettings,
+  options: RetryOptions = {},
+): Promise<VerificationResult> {
+  const wait = options.wait ?? sleep;
+  const objectsLeft = await mapLimit(
+    report.objects,
+    CHECK_CONCURRENCY,
+    async (object) => (await listObjectVersions(object.bucket, object.key)).length > 0,
+  );
+  const recordsLeft = await mapLimit(report.records, CHECK_CONCURRENCY, (record) =>
+    itemExists(settings.tableName, record),
+  );
+  let indexEntries = 0;
+  for (let attempt = 1; ; attempt++) {
+    const entries = await indexKeys(settings.tableName, userId);
+    indexEntries = entries.length;
+    if (entries.length === 0 || attempt >= INDEX_ATTEMPTS) break;
+    const present = await mapLimit(entries, CHECK_CONCURRENCY, (key) => itemExists(settings.tableName, key));
+    // Entries whose item is gone are index lag: ask again; entries whose item is there are data left.
+    if (present.every(Boolean)) break;
+    await wait(backoff(attempt, 250, 2000) + 250);
+  }
+  const remaining = {
+    objects: objectsLeft.filter(Boolean).length,
+    records: recordsLeft.filter(Boolean).length,
+    indexEntries,
+  };
+  return { remaining, total: remaining.objects + remaining.records + remaining.indexEntries };
+}
+
+async function itemExists(tableName: string, key: { pk: string; sk: string }): Promise<boolean> {
+  const { Item } = await dynamo.send(
+    new GetCommand({
+      TableName: tableName,
+      Key: { pk: key.pk, sk: key.sk },
+      ConsistentRead: true,
+      ProjectionExpression: '#pk',
+      ExpressionAttributeNames: { '#pk': 'pk' },
+    }),
+  );
+  return Item !== undefined;
+}
+
+/** The table keys of every ByUser index entry of the user (keys only), all pages. */
+async function indexKeys(tableName: string, userId: string): Promise<Array<{ pk: string; sk: string }>> {
+  const keys: Array<{ pk: string; sk: string }> = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: USER_INDEX,
+        KeyConditionExpression: '#userId = :userId',
+        ProjectionExpression: '#pk, #sk',
+        ExpressionAttributeNames: { '#userId': 'userId', '#pk': 'pk', '#sk': 'sk' },
+        ExpressionAttributeValues: { ':userId': userId },
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
+    for (const item of page.Items ?? []) keys.push({ pk: String(item.pk), sk: String(item.sk) });
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return keys;
+}

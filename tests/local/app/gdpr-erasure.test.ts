@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type GdprDemoResult, runGdprDemo } from '../../../local/demo/gdpr-scenario';
+import { type LocalApp, startLocalApp } from '../../../local/runtime/app';
+import { readOutbox } from '../../../local/services';
+
+/**
+ * The GDPR erasure flow offline, end to end: intake API, bus, start function, state machine from
+ * its ASL, purge report in S3, approval email in the outbox, the links against the local API,
+ * purge, verification, audit and the SNS notification.
+ */
+jest.setTimeout(120_000);
+
+const root = join(__dirname, '..', '..', '..');
+
+describe('GDPR erasure, offline end to end', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'e2e-gdpr-'));
+  let app: LocalApp;
+  let result: GdprDemoResult;
+  let output = '';
+  const write = process.stdout.write.bind(process.stdout);
+
+  beforeAll(async () => {
+    // Every log line the functions write during the flow is kept, to prove no raw user id is in them.
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      output += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof process.stdout.write;
+    app = await startLocalApp({
+      root,
+      workflow: 'v4',
+      dataDir,
+      functionEnvironment: { POWERTOOLS_LOG_LEVEL: 'INFO' },
+    });
+    result = await runGdprDemo(app, dataDir);
+  });
+
+  afterAll(async () => {
+    process.stdout.write = write;
+    await app?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('passes every check of the demo: approval, refusals, nothing left, others intact, rejection', () => {
+    expect(result.steps.filter((step) => !step.ok)).toEqual([]);
+    expect(result.steps.length).toBeGreaterThanOrEqual(12);
+  });
+
+  it('keeps an audit entry per closed request with a keyed hash, never the raw user id', async () => {
+    const table = app.runtime.stacks
+      .flatMap((stack) => Object.values(stack.resources))
+      .find((resource) => resource.type === 'AWS::DynamoDB::Table');
+    const items = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    const scan = await items.send(new ScanCommand({ TableName: String(table?.physicalId) }));
+    const audit = (scan.Items ?? []).filter((item) => String(item.pk).startsWith('AUDIT#'));
+
+    expect(audit.map((entry) => entry.outcome).sort()).toEqual(['COMPLETED', 'REJECTED']);
+    for (const entry of audit) {
+      expect(entry.userHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(JSON.stringify(entry)).not.toMatch(/user-(alice|carol)/);
+    }
+  });
+
+  it('notifies every outcome on the SNS topic, without user data', () => {
+    const notifications = readOutbox(dataDir).filter((message) => message.kind === 'sns');
+
+    expect(notifications.map((message) => JSON.parse(message.message).status).sort()).toEqual([
+      'COMPLETED',
+      'REJECTED',
+    ]);
+    for (const message of notifications) expect(message.message).not.toMatch(/user-/);
+  });
+
+  it('writes no raw user id of an erased user to the logs', () => {
+    expect(output.length).toBeGreaterThan(0);
+    expect(output).not.toContain('user-alice');
+    expect(output).not.toContain('user-carol');
+  });
+});
