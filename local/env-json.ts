@@ -35,7 +35,16 @@ export function buildEnvJson(root: string): Record<string, Record<string, string
     AWS_ENDPOINT_URL_S3: `${host}:4569`,
     AWS_ENDPOINT_URL_DYNAMODB: `${host}:4567`,
   };
-  for (const service of ['EVENTBRIDGE', 'SFN', 'SES', 'SNS', 'REKOGNITION', 'SECRETS_MANAGER', 'SSM', 'CLOUDFRONT']) {
+  for (const service of [
+    'EVENTBRIDGE',
+    'SFN',
+    'SES',
+    'SNS',
+    'REKOGNITION',
+    'SECRETS_MANAGER',
+    'SSM',
+    'CLOUDFRONT',
+  ]) {
     shared[`AWS_ENDPOINT_URL_${service}`] = `${host}:4566`;
   }
   const result: Record<string, Record<string, string>> = { Parameters: shared };

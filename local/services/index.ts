@@ -2,6 +2,8 @@
  * Local stand-ins for SES (v1), SNS, Secrets Manager, SSM Parameter Store and Rekognition,
  * speaking the wire protocols of the AWS SDK v3 clients. See README.md.
  */
+
+export { createCloudFrontHandler, isCloudFrontRequest } from './cloudfront';
 export {
   type DeclaredLabelsOptions,
   DeclaredLabelsVisionEngine,
@@ -9,7 +11,6 @@ export {
   type LabelDeclaration,
   readLabelDeclaration,
 } from './declared-labels';
-export { createCloudFrontHandler, isCloudFrontRequest } from './cloudfront';
 export { ServiceError } from './errors';
 export {
   type EmailOutboxMessage,
