@@ -31,7 +31,7 @@ beforeEach(() => {
 
 describe('upload notification', () => {
   it('puts one uploadComplete event on the application bus per uploaded photo', async () => {
-    const result = await handler(fixture('backend/s3-object-created.json'));
+    const result = await handler(fixture('backend/notify-upload-complete.json'));
 
     expect(result).toEqual({ published: 1, skipped: 0 });
     expect(eventBridge).toHaveReceivedCommandWith(PutEventsCommand, {
@@ -57,7 +57,7 @@ describe('upload notification', () => {
   });
 
   it('marks the upload PROCESSING before announcing it, only while it is PENDING or PROCESSING', async () => {
-    await handler(fixture('backend/s3-object-created.json'));
+    await handler(fixture('backend/notify-upload-complete.json'));
 
     expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
       TableName: 'app-table',
@@ -71,7 +71,7 @@ describe('upload notification', () => {
     dynamo.on(UpdateCommand).rejects(conditionFailed());
     dynamo.on(GetCommand).resolves({});
 
-    const result = await handler(fixture('backend/s3-object-created.json'));
+    const result = await handler(fixture('backend/notify-upload-complete.json'));
 
     expect(result).toEqual({ published: 0, skipped: 1 });
     expect(eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
@@ -81,14 +81,14 @@ describe('upload notification', () => {
     dynamo.on(UpdateCommand).rejects(conditionFailed());
     dynamo.on(GetCommand).resolves({ Item: { status: 'PROCESSED' } });
 
-    const result = await handler(fixture('backend/s3-object-created.json'));
+    const result = await handler(fixture('backend/notify-upload-complete.json'));
 
     expect(result).toEqual({ published: 0, skipped: 1 });
     expect(eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
   });
 
   it('skips a record whose decoded key is not an upload key, and publishes the others', async () => {
-    const result = await handler(fixture('backend/s3-object-created-encoded-key.json'));
+    const result = await handler(fixture('backend/notify-upload-complete-encoded-key.json'));
 
     expect(result).toEqual({ published: 1, skipped: 1 });
     expect(detailsSent()).toEqual([
@@ -97,14 +97,14 @@ describe('upload notification', () => {
   });
 
   it('skips an S3 test event without calling EventBridge', async () => {
-    const result = await handler(fixture('backend/s3-test-event.json'));
+    const result = await handler(fixture('backend/notify-upload-complete-test-event.json'));
 
     expect(result).toEqual({ published: 0, skipped: 1 });
     expect(eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
   });
 
   it('skips a record with a key that is not valid URL encoding', async () => {
-    const event = fixture<S3Notification>('backend/s3-object-created.json');
+    const event = fixture<S3Notification>('backend/notify-upload-complete.json');
     const record = event.Records[0];
     if (record) record.s3.object.key = 'place/%E0%A4%A.jpg';
 
@@ -114,7 +114,7 @@ describe('upload notification', () => {
   });
 
   it('sends events in batches of ten', async () => {
-    const template = fixture<S3Notification>('backend/s3-object-created.json').Records[0];
+    const template = fixture<S3Notification>('backend/notify-upload-complete.json').Records[0];
     const records = Array.from({ length: 23 }, (_, index) => {
       const record = structuredClone(template) as { s3: { object: { key: string } } };
       record.s3.object.key = `place-1/0192f3a0-7b1c-7d2e-8f3a-4b5c6d7e${String(index).padStart(4, '0')}.jpg`;
@@ -137,7 +137,7 @@ describe('upload notification', () => {
         Entries: [{ EventId: 'accepted' }, { ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }],
       })
       .resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'accepted-on-retry' }] });
-    const event = fixture<S3Notification>('backend/s3-object-created.json');
+    const event = fixture<S3Notification>('backend/notify-upload-complete.json');
     const second = structuredClone(event.Records[0]) as S3Notification['Records'][number];
     second.s3.object.key = 'ChIJ-central-park/0192f3a0-7b1c-7d2e-8f3a-4b5c6d7e8f99.jpg';
     event.Records.push(second);
@@ -159,7 +159,7 @@ describe('upload notification', () => {
       Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' }],
     });
 
-    await expect(handler(fixture('backend/s3-object-created.json'))).rejects.toMatchObject({
+    await expect(handler(fixture('backend/notify-upload-complete.json'))).rejects.toMatchObject({
       name: 'EventPublishError',
     });
     expect(eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 3);
@@ -168,6 +168,6 @@ describe('upload notification', () => {
   it('fails the invocation when EventBridge is unreachable', async () => {
     eventBridge.on(PutEventsCommand).rejects(new Error('socket hang up'));
 
-    await expect(handler(fixture('backend/s3-object-created.json'))).rejects.toThrow('socket hang up');
+    await expect(handler(fixture('backend/notify-upload-complete.json'))).rejects.toThrow('socket hang up');
   });
 });
