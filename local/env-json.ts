@@ -8,7 +8,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_AUDIENCE, DEFAULT_ISSUER } from './api/dev-keys';
-import { LOCAL_CREDENTIALS } from './runtime/runtime';
+import { LOCAL_CREDENTIALS, SERVICES_ON_ONE_PORT } from './runtime/runtime';
 import { loadProject } from './template';
 
 export function buildEnvJson(root: string): Record<string, Record<string, string>> {
@@ -35,16 +35,7 @@ export function buildEnvJson(root: string): Record<string, Record<string, string
     AWS_ENDPOINT_URL_S3: `${host}:4569`,
     AWS_ENDPOINT_URL_DYNAMODB: `${host}:4567`,
   };
-  for (const service of [
-    'EVENTBRIDGE',
-    'SFN',
-    'SES',
-    'SNS',
-    'REKOGNITION',
-    'SECRETS_MANAGER',
-    'SSM',
-    'CLOUDFRONT',
-  ]) {
+  for (const service of SERVICES_ON_ONE_PORT) {
     shared[`AWS_ENDPOINT_URL_${service}`] = `${host}:4566`;
   }
   const result: Record<string, Record<string, string>> = { Parameters: shared };

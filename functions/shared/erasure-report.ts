@@ -72,8 +72,15 @@ export class ErasureRequestClosedError extends Error {
 
 type Item = Record<string, unknown>;
 
-/** Every item of the user in the ByUser index (sparse: only items with `userId`), all pages. */
-export async function findUserItems(tableName: string, userId: string): Promise<Item[]> {
+/**
+ * Every item of the user in the ByUser index (sparse: only items with `userId`), all pages; with
+ * `keysOnly`, just their table keys.
+ */
+export async function findUserItems(
+  tableName: string,
+  userId: string,
+  options: { keysOnly?: boolean } = {},
+): Promise<Item[]> {
   const items: Item[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
@@ -82,7 +89,12 @@ export async function findUserItems(tableName: string, userId: string): Promise<
         TableName: tableName,
         IndexName: USER_INDEX,
         KeyConditionExpression: '#userId = :userId',
-        ExpressionAttributeNames: { '#userId': 'userId' },
+        ...(options.keysOnly
+          ? {
+              ProjectionExpression: '#pk, #sk',
+              ExpressionAttributeNames: { '#userId': 'userId', '#pk': 'pk', '#sk': 'sk' },
+            }
+          : { ExpressionAttributeNames: { '#userId': 'userId' } }),
         ExpressionAttributeValues: { ':userId': userId },
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
       }),

@@ -1,19 +1,19 @@
 import { CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectsCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
-import { BatchWriteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { cloudFront } from '#clients/cloudfront';
 import { dynamo } from '#clients/dynamodb';
 import { s3 } from '#clients/s3';
 import { erasureKeys, type PurgeChunkResult, type PurgePlan, type VerificationResult } from './erasure';
 import {
   ErasureRequestClosedError,
+  findUserItems,
   type ReportObject,
   type ReportRecord,
   type StoredReport,
   whileOpen,
 } from './erasure-report';
-import { USER_INDEX } from './model';
 import { InvalidTaskInputError } from './task-input';
 
 /**
@@ -323,10 +323,12 @@ export async function verifyPurge(
   );
   let indexEntries = 0;
   for (let attempt = 1; ; attempt++) {
-    const entries = await indexKeys(settings.tableName, userId);
+    const entries = await findUserItems(settings.tableName, userId, { keysOnly: true });
     indexEntries = entries.length;
     if (entries.length === 0 || attempt >= INDEX_ATTEMPTS) break;
-    const present = await mapLimit(entries, CHECK_CONCURRENCY, (key) => itemExists(settings.tableName, key));
+    const present = await mapLimit(entries, CHECK_CONCURRENCY, (key) =>
+      itemExists(settings.tableName, { pk: String(key.pk), sk: String(key.sk) }),
+    );
     // Entries whose item is gone are index lag: ask again; entries whose item is there are data left.
     if (present.every(Boolean)) break;
     await wait(backoff(attempt, 250, 2000) + 250);
@@ -350,26 +352,4 @@ async function itemExists(tableName: string, key: { pk: string; sk: string }): P
     }),
   );
   return Item !== undefined;
-}
-
-/** The table keys of every ByUser index entry of the user (keys only), all pages. */
-async function indexKeys(tableName: string, userId: string): Promise<Array<{ pk: string; sk: string }>> {
-  const keys: Array<{ pk: string; sk: string }> = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo.send(
-      new QueryCommand({
-        TableName: tableName,
-        IndexName: USER_INDEX,
-        KeyConditionExpression: '#userId = :userId',
-        ProjectionExpression: '#pk, #sk',
-        ExpressionAttributeNames: { '#userId': 'userId', '#pk': 'pk', '#sk': 'sk' },
-        ExpressionAttributeValues: { ':userId': userId },
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      }),
-    );
-    for (const item of page.Items ?? []) keys.push({ pk: String(item.pk), sk: String(item.sk) });
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return keys;
 }

@@ -26,6 +26,18 @@ import { type LocalCdn, localizeUrls, type ObjectReader, startLocalCdns } from '
 import { FunctionHost, FunctionNotFoundError, FunctionTimeoutError } from './function-host';
 import { callService } from './service-calls';
 
+/** The services answered on the one "AWS services" port, as AWS_ENDPOINT_URL_<SERVICE> names them. */
+export const SERVICES_ON_ONE_PORT = [
+  'EVENTBRIDGE',
+  'SFN',
+  'SES',
+  'SNS',
+  'REKOGNITION',
+  'SECRETS_MANAGER',
+  'SSM',
+  'CLOUDFRONT',
+] as const;
+
 /** Credentials every local client signs with; the local S3 verifies signatures against them. */
 export const LOCAL_CREDENTIALS = {
   accessKeyId: 'AKIDLOCALHAPPYPATH',
@@ -407,16 +419,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     });
     const servicesEndpoint = await listen(services, host, options.ports?.services ?? 0);
     closers.push(() => closeServer(services));
-    for (const service of [
-      'EVENTBRIDGE',
-      'SFN',
-      'SES',
-      'SNS',
-      'REKOGNITION',
-      'SECRETS_MANAGER',
-      'SSM',
-      'CLOUDFRONT',
-    ]) {
+    for (const service of SERVICES_ON_ONE_PORT) {
       environment[`AWS_ENDPOINT_URL_${service}`] = servicesEndpoint;
     }
     Object.assign(process.env, environment);
