@@ -3,7 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { type GdprDemoResult, runGdprDemo } from '../../../local/demo/gdpr-scenario';
+import { approvalLinkUrl } from '#shared/approval-links';
+import { loadGdprKeys } from '#shared/gdpr-keys';
+import {
+  GdprClient,
+  type GdprDemoResult,
+  openPage,
+  runGdprDemo,
+  submitDecision,
+  uploadPhotos,
+  waitForApprovalEmail,
+} from '../../../local/demo/gdpr-scenario';
+import { photo } from '../../../local/demo/photos';
 import { type LocalApp, startLocalApp } from '../../../local/runtime/app';
 import { readOutbox } from '../../../local/services';
 
@@ -78,5 +89,29 @@ describe('GDPR erasure, offline end to end', () => {
     expect(output.length).toBeGreaterThan(0);
     expect(output).not.toContain('user-alice');
     expect(output).not.toContain('user-carol');
+  });
+
+  it('answers 410 to a correctly signed but expired link, GET or POST, and changes nothing', async () => {
+    const dave = new GdprClient(app.api.url, app.token('user-dave'));
+    await uploadPhotos(dave, [{ place: 'park', bytes: await photo(1000, 800) }]);
+    const started = Date.now();
+    const { requestId } = (await dave.requestErasure()).body;
+    const email = await waitForApprovalEmail(dataDir, requestId, { after: started - 1000 });
+    const approvalId = new URL(email.approve).pathname.split('/').pop() as string;
+    const secret = app.runtime.stacks
+      .flatMap((stack) => Object.values(stack.resources))
+      .find((resource) => resource.type === 'AWS::SecretsManager::Secret');
+    const keys = await loadGdprKeys(String(secret?.physicalId));
+    const expired = approvalLinkUrl(new URL(email.approve).origin, keys.linkSigning, {
+      approvalId,
+      decision: 'approve',
+      expires: Math.floor(Date.now() / 1000) - 60,
+    });
+
+    const page = await openPage(expired);
+    const post = await submitDecision(expired);
+
+    expect([page.status, post.status]).toEqual([410, 410]);
+    expect((await dave.erasureStatus(requestId)).status).toBe('AWAITING_APPROVAL');
   });
 });
