@@ -45,15 +45,22 @@ export function buildEnvJson(root: string): Record<string, Record<string, string
       .filter(([, resource]) => resource.type === 'AWS::CloudFront::Distribution')
       .map(([logicalId]) => `https://${String(stack.getAtt(logicalId, 'DomainName'))}`),
   );
+  // ... and API URLs at the local HTTP API (npm start --api-port, default 3000).
   const localize = (value: string) =>
-    distributionUrls.reduce((text, url) => text.split(url).join(`${host}:4570`), value);
+    distributionUrls
+      .reduce((text, url) => text.split(url).join(`${host}:4570`), value)
+      .replace(/https:\/\/[a-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com/g, `${host}:3000`);
   for (const stack of stacks) {
     for (const [logicalId, resource] of Object.entries(stack.resources)) {
       if (resource.type !== 'AWS::Serverless::Function') continue;
       const variables = ((resource.properties as { Environment?: { Variables?: Record<string, unknown> } })
         .Environment?.Variables ?? {}) as Record<string, unknown>;
       result[logicalId] = Object.fromEntries(
-        Object.entries(variables).map(([key, value]) => [key, localize(String(value))]),
+        Object.entries(variables).map(([key, value]) => [
+          key,
+          // A function's own entries win over Parameters: its declared endpoints get the local URLs.
+          key.startsWith('AWS_ENDPOINT_URL_') ? (shared[key] ?? '') : localize(String(value)),
+        ]),
       );
     }
   }

@@ -212,10 +212,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             .split('.')
             .pop() ?? 'handler',
         environment: Object.fromEntries(
-          Object.entries({ ...variables, ...options.functionEnvironment }).map(([key, value]) => [
-            key,
-            localizeUrls(String(value), cdns),
-          ]),
+          Object.entries({ ...variables, ...options.functionEnvironment })
+            // The templates declare empty AWS_ENDPOINT_URL_* for `sam local invoke`; here the shared
+            // environment points the SDK at the local services instead.
+            .filter(([key]) => !key.startsWith('AWS_ENDPOINT_URL'))
+            .map(([key, value]) => [key, localizeUrls(String(value), cdns)]),
         ),
         timeoutSeconds: Number(fn.properties.Timeout ?? 3),
         memoryMb: Number(fn.properties.MemorySize ?? 128),

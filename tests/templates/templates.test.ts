@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { checkProject, formatProblems, loadStacks, readSamConfig } from './rules';
 
 const root = join(__dirname, '..', '..');
@@ -31,29 +31,6 @@ describe('SAM templates', () => {
         stackName: expect.stringMatching(/^happy-path-/),
       });
     }
-  });
-
-  it('give every function at least one event fixture under events/<its functions folder>/', () => {
-    const missing: string[] = [];
-    for (const stack of stacks) {
-      const resources = stack.template.Resources as Record<
-        string,
-        {
-          Type: string;
-          Properties?: { Handler?: string };
-          Metadata?: { BuildProperties?: { EntryPoints?: string[] } };
-        }
-      >;
-      for (const [id, resource] of Object.entries(resources)) {
-        if (resource.Type !== 'AWS::Serverless::Function') continue;
-        const name = (resource.Properties?.Handler ?? '').replace(/\.handler$/, '');
-        const entry = resource.Metadata?.BuildProperties?.EntryPoints?.[0] ?? '';
-        const folder = join(root, 'events', basename(dirname(entry)));
-        const fixtures = existsSync(folder) ? readdirSync(folder) : [];
-        if (!fixtures.some((fixture) => fixture.endsWith('.json'))) missing.push(`${id} (${name})`);
-      }
-    }
-    expect(missing).toEqual([]);
   });
 
   it('export every backend value the workflow and GDPR stacks import, under stack-prefixed names', () => {
