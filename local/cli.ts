@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalApp, type WorkflowVersion } from './runtime/app';
+import { chooseVisionEngine, isVisionMode, VISION_MODES } from './vision/choose';
 
 const USAGE = `Usage: npm start -- [options]
   --workflow v1|v2|v3|v4   image workflow version to run, as if that stack were deployed (default v4)
@@ -16,7 +17,10 @@ const USAGE = `Usage: npm start -- [options]
   --dynamodb-port N        DynamoDB port (default 4567)
   --services-port N        EventBridge, Step Functions, SES, SNS, Rekognition, … port (default 4566)
   --cdn-port N             published photos, as CloudFront would serve them (default 4570)
-  --host HOST              interface to listen on (default 127.0.0.1)`;
+  --host HOST              interface to listen on (default 127.0.0.1)
+  --vision model|declared  how the Rekognition stand-in judges photos: with the local models
+                           (default once \`npm run local:vision:install\` has run) or from the
+                           labels an image declares in its EXIF description`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -30,6 +34,7 @@ async function main(): Promise<void> {
       'services-port': { type: 'string', default: '4566' },
       'cdn-port': { type: 'string', default: '4570' },
       host: { type: 'string', default: '127.0.0.1' },
+      vision: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -39,11 +44,14 @@ async function main(): Promise<void> {
   }
   if (!/^v[1-4]$/.test(values.workflow))
     throw new Error(`--workflow must be v1, v2, v3 or v4, not ${values.workflow}`);
+  if (values.vision !== undefined && !isVisionMode(values.vision))
+    throw new Error(`--vision must be ${VISION_MODES.join(' or ')}, not ${values.vision}`);
   const root = resolve(__dirname, '..');
   const dataDir = resolve(values['data-dir']);
   if (values.reset) rmSync(dataDir, { recursive: true, force: true });
   const started = Date.now();
   const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 23)} ${line}`);
+  const vision = await chooseVisionEngine(values.vision, log);
 
   const app = await startLocalApp({
     root,
@@ -57,6 +65,7 @@ async function main(): Promise<void> {
       services: Number(values['services-port']),
       cdn: Number(values['cdn-port']),
     },
+    vision: vision.engine,
     log,
   });
   const { runtime, api } = app;
@@ -67,6 +76,7 @@ Happy Path is running offline (stacks: ${app.stacks.join(', ')}; data in ${dataD
   S3           ${runtime.endpoints.s3}
   DynamoDB     ${runtime.endpoints.dynamodb}
   AWS services ${runtime.endpoints.services}  (EventBridge, Step Functions, SES, SNS, Rekognition, Secrets Manager, SSM)${runtime.cdns.map((cdn) => `\n  Photos (CDN) ${cdn.url}  (CloudFront ${cdn.logicalId}: bucket ${cdn.bucket})`).join('')}
+  Vision       ${vision.mode === 'model' ? 'model (photos judged by local models)' : 'declared (labels from EXIF declarations)'}
   token        npm run token -- <userId>
 Ready in ${Date.now() - started} ms. Ctrl-C stops.`);
 

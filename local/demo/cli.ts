@@ -1,14 +1,17 @@
 /**
- * `npm run demo -- --workflow v1..v4`: starts the application offline (fresh data directory, free
+ * `npm run demo -- --workflow v1..v4 [--vision model|declared]`: starts the application offline (fresh data directory, free
  * ports), creates a park, a restaurant and a museum, uploads the demo photo set through real
  * upload tickets and prints, per photo, the expected and the actual outcome. Exits 1 on any
- * difference.
+ * difference. With `--vision model` (the default once the vision engine is installed) real photos
+ * are judged by the local models; with `declared` the photos declare their labels.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalApp, WORKFLOW_VERSIONS, type WorkflowVersion } from '../runtime/app';
+import { chooseVisionEngine, isVisionMode, VISION_MODES } from '../vision/choose';
+import { demoPhotos, modelDemoPhotos } from './photos';
 import { formatDemoTable, runDemo } from './scenario';
 
 async function main(): Promise<number> {
@@ -17,25 +20,33 @@ async function main(): Promise<number> {
       workflow: { type: 'string', default: 'v4' },
       verbose: { type: 'boolean', default: false },
       'keep-data': { type: 'boolean', default: false },
+      vision: { type: 'string' },
     },
   });
   const version = values.workflow as WorkflowVersion;
   if (!WORKFLOW_VERSIONS.includes(version))
     throw new Error(`--workflow must be one of ${WORKFLOW_VERSIONS.join(', ')}`);
+  if (values.vision !== undefined && !isVisionMode(values.vision))
+    throw new Error(`--vision must be ${VISION_MODES.join(' or ')}, not ${values.vision}`);
   const dataDir = mkdtempSync(join(tmpdir(), `happy-path-demo-${version}-`));
   const log = values.verbose ? (line: string) => console.log(`  | ${line}`) : () => undefined;
   const started = Date.now();
+  const vision = await chooseVisionEngine(values.vision, (line) => console.log(line));
+  const photos = vision.mode === 'model' ? await modelDemoPhotos() : await demoPhotos();
   const app = await startLocalApp({
     root: resolve(__dirname, '..', '..'),
     workflow: version,
     dataDir,
+    vision: vision.engine,
     log,
     // Function logs (Powertools JSON) only with --verbose.
     ...(values.verbose ? {} : { functionEnvironment: { POWERTOOLS_LOG_LEVEL: 'SILENT' } }),
   });
   try {
-    console.log(`Happy Path demo, image workflow ${version} (stacks: ${app.stacks.join(', ')})\n`);
-    const rows = await runDemo({ apiUrl: app.api.url, token: app.token('demo-user'), version });
+    console.log(
+      `Happy Path demo, image workflow ${version}, vision ${vision.mode} (stacks: ${app.stacks.join(', ')})\n`,
+    );
+    const rows = await runDemo({ apiUrl: app.api.url, token: app.token('demo-user'), version, photos });
     console.log(formatDemoTable(rows));
     const failed = rows.filter((row) => !row.ok).length;
     console.log(

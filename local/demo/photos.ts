@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { declareLabels } from '../services';
+import { calibrationPhoto, readCalibrationPhoto } from '../vision/photos';
 
 /**
  * The demo's photo set, generated on the fly (no binary fixtures): one photo per path through the
@@ -166,6 +167,48 @@ export async function demoPhotos(): Promise<DemoPhoto[]> {
       what: 'a good photo of a place type v4 does not take',
       bytes: good,
       expected: { v1: processed, v2: processed, v3: processed, v4: rejected('UNSUPPORTED_PLACE_TYPE') },
+    },
+  ];
+}
+
+/** The photos of the declared set whose outcome comes from the labels they declare. */
+const DECLARED_LABEL_FILES = ['unsafe.jpg', 'people.jpg', 'dish.jpg'];
+
+/**
+ * The demo set for `--vision model`: the declared set without its label declarations (the models
+ * ignore them), plus real photos from the vision engine's packages (local/vision/photos.ts) that the
+ * models must judge: people at the restaurant (rejected by v4), a flower at the restaurant and a group
+ * of people at the park (accepted). There is no real unsafe photo to ship, so moderation rejections
+ * are shown by the declared set only.
+ */
+export async function modelDemoPhotos(): Promise<DemoPhoto[]> {
+  const real = async (id: string) => {
+    const bytes = await readCalibrationPhoto(calibrationPhoto(id));
+    return sharp(bytes).jpeg({ quality: 90 }).toBuffer();
+  };
+  const generated = (await demoPhotos()).filter((demo) => !DECLARED_LABEL_FILES.includes(demo.file));
+  return [
+    ...generated,
+    {
+      file: 'real-people.jpg',
+      place: 'restaurant',
+      what: 'a real photo of three people (@vladmandic/face-api sample1.jpg)',
+      bytes: await real('face-api-sample1'),
+      expected: { v1: processed, v2: processed, v3: processed, v4: rejected('PEOPLE_NOT_ALLOWED') },
+    },
+    {
+      file: 'real-flower.jpg',
+      place: 'restaurant',
+      what: 'a real photo of a flower, no people (@jimp/test-utils flower.gif)',
+      bytes: await real('jimp-flower'),
+      expected: everywhere(processed),
+    },
+    {
+      file: 'real-group.jpg',
+      place: 'park',
+      what: 'a real group photo at the park: people are fine there (@vladmandic/human samples.jpg)',
+      bytes: await real('human-samples'),
+      expected: everywhere(processed),
     },
   ];
 }

@@ -7,9 +7,11 @@
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { isVisionEngineInstalled } from '../../local/vision/packages';
 import { benchDimensionCheck } from './dimension-check';
 import { smartphonePhoto } from './photo';
 import { benchResize } from './resize';
+import { benchVisionEngine } from './vision';
 
 const fmt = (value: number, digits = 1) => value.toFixed(digits);
 const check = (ok: boolean) => (ok ? 'met' : 'MISSED');
@@ -68,6 +70,22 @@ async function main(): Promise<number> {
       check(dimensions.bytesRead <= 65536 && fewer >= 50),
     ],
   ]);
+
+  if (isVisionEngineInstalled()) {
+    const vision = await benchVisionEngine();
+    console.log('\nLocal vision engine (npm start --vision model; no target, measured for the record):');
+    printTable([
+      ['', 'value'],
+      ['model load (both models)', `${fmt(vision.loadMs, 0)} ms`],
+      [`DetectLabels, median of ${vision.images} photos`, `${fmt(vision.medianDetectLabelsMs, 0)} ms`],
+      [
+        `DetectModerationLabels, median of ${vision.images} photos`,
+        `${fmt(vision.medianModerationMs, 0)} ms`,
+      ],
+    ]);
+  } else {
+    console.log('\nLocal vision engine: not installed (npm run local:vision:install), not measured.');
+  }
 
   const met =
     resize.meetsTargets && ratios.peakRssDeltaMb <= 20 && dimensions.bytesRead <= 65536 && fewer >= 50;
