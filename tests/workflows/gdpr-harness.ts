@@ -6,12 +6,7 @@
  * are captured. The approval is driven by the test: approve, reject or let the window pass.
  */
 import { createHash, createHmac, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type * as z from 'zod/mini';
 import {
   type ApprovalDecision,
@@ -31,21 +26,22 @@ import {
   type VerificationResult,
 } from '#shared/erasure';
 import { parseTaskInput } from '#shared/task-input';
-import {
-  type ExecutionStatus,
-  type HistoryEvent,
-  type Integrations,
-  LambdaServiceError,
-  ManualClock,
-  StepFunctionsEngine,
-} from '../../local/stepfunctions';
-import { parseTemplate } from '../../local/template';
+import { type ExecutionStatus, type HistoryEvent, LambdaServiceError } from '../../local/stepfunctions';
 import { fixture } from '../helpers/fixtures';
+import {
+  ACCOUNT,
+  functionName,
+  namedError,
+  outcomeOf,
+  REGION,
+  startLocalEngine,
+  startLocalTable,
+  stateMachineDefinition,
+  TABLE_NAME,
+} from './local-engine';
 
-const ROOT = join(__dirname, '..', '..');
-const REGION = 'us-east-1';
-const ACCOUNT = '000000000000';
-const TABLE_NAME = 'happy-path-app-table';
+export { lambdaServiceError, namedError } from './local-engine';
+
 export const OUTCOME_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:happy-path-gdpr-OutcomeTopic`;
 export const REQUESTER_ID = 'user-alice';
 /** The keyed hash the intake would store for REQUESTER_ID (any hex will do for the flow). */
@@ -163,18 +159,6 @@ export interface ErasureHarness {
   close(): Promise<void>;
 }
 
-/** An error as an SDK or a function throws it: its `name` becomes the state's Error. */
-export function namedError(name: string, message: string): Error {
-  const error = new Error(message);
-  error.name = name;
-  return error;
-}
-
-/** Lambda refusing the invocation; the state sees `Lambda.<code>`. */
-export function lambdaServiceError(code: string): LambdaServiceError {
-  return new LambdaServiceError(code, 'Rate exceeded');
-}
-
 // ------------------------------------------------------------------ default task answers
 
 export const REPORT_COUNTS: ResourceCounts = {
@@ -246,73 +230,6 @@ const inputSchemas: Record<ErasureTask, z.ZodMiniType> = {
   VerifyPurge: planPurgeInputSchema,
 };
 
-// ------------------------------------------------------------------ template, table
-
-interface StateMachineSource {
-  definition: string;
-  substitutions: string[];
-}
-
-/** templates/gdpr.yaml's state machine: its ASL text and the names its DefinitionSubstitutions supply. */
-function readStateMachine(): StateMachineSource {
-  const templatePath = join(ROOT, 'templates', 'gdpr.yaml');
-  const { template } = parseTemplate(readFileSync(templatePath, 'utf8'), templatePath);
-  const resources = Object.values(template.Resources as Record<string, Record<string, unknown>>);
-  const machines = resources.filter((resource) => resource.Type === 'AWS::Serverless::StateMachine');
-  if (machines.length !== 1) throw new Error(`${templatePath}: expected one state machine`);
-  const properties = machines[0]?.Properties as Record<string, unknown>;
-  const aslPath = resolve(dirname(templatePath), String(properties.DefinitionUri));
-  return {
-    definition: readFileSync(aslPath, 'utf8'),
-    substitutions: Object.keys((properties.DefinitionSubstitutions ?? {}) as object),
-  };
-}
-
-/** Replaces every `${Name}`; fails when the ASL and the template's substitutions disagree. */
-function substitute({ definition, substitutions }: StateMachineSource): string {
-  const used = new Set([...definition.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((match) => match[1] as string));
-  const missing = [...used].filter((name) => !substitutions.includes(name));
-  const unused = substitutions.filter((name) => !used.has(name));
-  if (missing.length > 0 || unused.length > 0) {
-    throw new Error(
-      `ASL and DefinitionSubstitutions disagree: not supplied [${missing}], supplied but unused [${unused}]`,
-    );
-  }
-  const value = (name: string): string => {
-    if (name.endsWith('FunctionArn')) {
-      return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name.slice(0, -'FunctionArn'.length)}`;
-    }
-    if (name === 'OutcomeTopicArn') return OUTCOME_TOPIC_ARN;
-    throw new Error(`The harness does not know how to substitute \${${name}}`);
-  };
-  return definition.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_whole, name: string) => value(name));
-}
-
-/** The AppTable of the backend template, as a CreateTable request. */
-function appTableRequest(): CreateTableCommandInput {
-  const templatePath = join(ROOT, 'templates', 'backend.yaml');
-  const { template } = parseTemplate(readFileSync(templatePath, 'utf8'), templatePath);
-  const table = (template.Resources as Record<string, { Properties: Record<string, unknown> }>).AppTable;
-  if (!table) throw new Error('templates/backend.yaml has no AppTable');
-  const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, BillingMode } = table.Properties;
-  return {
-    TableName: TABLE_NAME,
-    AttributeDefinitions,
-    KeySchema,
-    GlobalSecondaryIndexes,
-    BillingMode,
-  } as CreateTableCommandInput;
-}
-
-function listen(server: Server): Promise<string> {
-  return new Promise((done, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => done(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
-  });
-}
-
-const functionName = (arn: string): string => arn.split(':').pop() ?? arn;
-
 /** Names of the top-level states, and of Map iterator states as `<Map>/<State>`. */
 function stateNames(states: Record<string, Record<string, unknown>>): string[] {
   return Object.entries(states).flatMap(([name, state]) => {
@@ -368,29 +285,17 @@ interface RunState {
 
 /** Starts dynalite, creates the application table and registers the erasure state machine. */
 export async function startErasureHarness(): Promise<ErasureHarness> {
-  const dynalite = (require('dynalite') as (options: object) => Server)({ createTableMs: 0 });
-  const endpoint = await listen(dynalite);
   // Before anything creates an SDK client: Close request talks to dynalite.
-  Object.assign(process.env, {
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'AKIDWORKFLOWTEST',
-    AWS_SECRET_ACCESS_KEY: 'workflow-test-secret',
-    AWS_ENDPOINT_URL_DYNAMODB: endpoint,
-    TABLE_NAME,
-  });
+  const table = await startLocalTable();
   const { handler: closeRequest } = await import('../../functions/gdpr/close-request');
   const { dynamo: closeRequestClient } = await import('#clients/dynamodb');
-  const client = new DynamoDBClient({});
-  const table = DynamoDBDocumentClient.from(client);
-  await client.send(new CreateTableCommand(appTableRequest()));
 
-  const definition = substitute(readStateMachine());
+  const definition = stateMachineDefinition('gdpr.yaml', { OutcomeTopicArn: OUTCOME_TOPIC_ARN });
   const { States } = JSON.parse(definition) as { States: Record<string, Record<string, unknown>> };
   const allStates = stateNames(States);
   const entered = new Set<string>();
   let current: RunState | undefined;
   let previous: string | undefined;
-  let inFlight = 0;
 
   // Faults for "Close request": a middleware on the function's own document client.
   closeRequestClient.middlewareStack.add(
@@ -402,61 +307,45 @@ export async function startErasureHarness(): Promise<ErasureHarness> {
     { step: 'initialize', name: 'gdprWorkflowTestFaults' },
   );
 
-  const tracked = async <T>(work: () => Promise<T>): Promise<T> => {
-    inFlight++;
-    try {
-      return await work();
-    } finally {
-      inFlight--;
-    }
-  };
-
-  const integrations: Integrations = {
-    invokeFunction: (arn, payload) =>
-      tracked(async () => {
-        const run = current as RunState;
-        const name = functionName(arn);
-        const call = (run.calls[name] ?? 0) + 1;
-        run.calls[name] = call;
-        const input = structuredClone(payload) as Record<string, unknown>;
-        run.payloads[name] = [...(run.payloads[name] ?? []), input];
-        if (name === 'CloseRequest') return closeRequest(payload);
-        const task = name as ErasureTask;
-        const stub = run.scenario.tasks?.[task] ?? defaultTasks[task];
-        const schema = inputSchemas[task];
-        if (!stub || !schema)
-          throw new LambdaServiceError('ResourceNotFoundException', `Function not found: ${arn}`);
-        parseTaskInput(schema, payload);
-        if (task === 'RequestApproval') run.approvalRequests.push(input as unknown as ApprovalRequest);
-        return stub(input, call);
-      }),
-    callService: (service, action, params) =>
-      tracked(async () => {
-        const run = current as RunState;
-        run.serviceCalls.push(`${service}:${action}`);
-        if (service === 'sns' && action === 'Publish') {
-          run.scenario.onSnsPublish?.(params);
-          run.published.push({
-            topicArn: params.TopicArn,
-            subject: params.Subject,
-            message: JSON.parse(String(params.Message)) as Record<string, unknown>,
-          });
-          return { MessageId: randomUUID() };
-        }
-        throw namedError('UnsupportedOperationException', `No test integration for ${service}:${action}`);
-      }),
-  };
-
-  const clock = new ManualClock(Date.now());
-  const engine = new StepFunctionsEngine({ clock, integrations, random: () => 0.5 });
-  const { stateMachineArn } = engine.registerStateMachine({
-    arn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:happy-path-gdpr-erasure`,
-    name: 'happy-path-gdpr-erasure',
+  const { clock, engine, stateMachineArn, history, inFlight } = startLocalEngine(
+    'happy-path-gdpr-erasure',
     definition,
-  });
-
-  const history = (executionArn: string) =>
-    engine.getExecutionHistory({ executionArn, maxResults: 1000 }).events;
+    (tracked) => ({
+      invokeFunction: (arn, payload) =>
+        tracked(async () => {
+          const run = current as RunState;
+          const name = functionName(arn);
+          const call = (run.calls[name] ?? 0) + 1;
+          run.calls[name] = call;
+          const input = structuredClone(payload) as Record<string, unknown>;
+          run.payloads[name] = [...(run.payloads[name] ?? []), input];
+          if (name === 'CloseRequest') return closeRequest(payload);
+          const task = name as ErasureTask;
+          const stub = run.scenario.tasks?.[task] ?? defaultTasks[task];
+          const schema = inputSchemas[task];
+          if (!stub || !schema)
+            throw new LambdaServiceError('ResourceNotFoundException', `Function not found: ${arn}`);
+          parseTaskInput(schema, payload);
+          if (task === 'RequestApproval') run.approvalRequests.push(input as unknown as ApprovalRequest);
+          return stub(input, call);
+        }),
+      callService: (service, action, params) =>
+        tracked(async () => {
+          const run = current as RunState;
+          run.serviceCalls.push(`${service}:${action}`);
+          if (service === 'sns' && action === 'Publish') {
+            run.scenario.onSnsPublish?.(params);
+            run.published.push({
+              topicArn: params.TopicArn,
+              subject: params.Subject,
+              message: JSON.parse(String(params.Message)) as Record<string, unknown>,
+            });
+            return { MessageId: randomUUID() };
+          }
+          throw namedError('UnsupportedOperationException', `No test integration for ${service}:${action}`);
+        }),
+    }),
+  );
 
   /** Waiting for SendTask*: the last thing that happened is the approval task's submission. */
   const waitingForDecision = (executionArn: string): boolean =>
@@ -475,7 +364,7 @@ export async function startErasureHarness(): Promise<ErasureHarness> {
           `${executionArn} neither ended nor waited for a decision after ${advances} clock advances`,
         );
       }
-      if (inFlight > 0) continue;
+      if (inFlight() > 0) continue;
       const next = clock.pendingWakeTimes()[0];
       if (next !== undefined && next - clock.now() <= BACKOFF_HORIZON_MS) {
         advances++;
@@ -486,13 +375,10 @@ export async function startErasureHarness(): Promise<ErasureHarness> {
     }
   };
 
-  const read = async (key: { pk: string; sk: string }) =>
-    (await table.send(new GetCommand({ TableName: TABLE_NAME, Key: key, ConsistentRead: true }))).Item;
-
   const seed = async (scenario: ErasureScenario, requestId: string) => {
     const createdAt = new Date(clock.now() - 60_000).toISOString();
     const lock = { ...erasureKeys.activeRequest(USER_HASH), entity: 'erasure-lock', requestId, createdAt };
-    await table.send(new PutCommand({ TableName: TABLE_NAME, Item: lock }));
+    await table.put(lock);
     if (scenario.withoutRequestRecord) return { lock };
     const request: ErasureRequestItem = {
       ...erasureKeys.request(requestId),
@@ -504,7 +390,7 @@ export async function startErasureHarness(): Promise<ErasureHarness> {
       createdAt,
       updatedAt: createdAt,
     };
-    await table.send(new PutCommand({ TableName: TABLE_NAME, Item: request }));
+    await table.put(request);
     return { request, lock };
   };
 
@@ -591,7 +477,7 @@ export async function startErasureHarness(): Promise<ErasureHarness> {
           for (const [map, paths] of Object.entries(trace.iterations)) {
             for (const name of paths.flat()) entered.add(`${map}/${name}`);
           }
-          const { Items: audit = [] } = await table.send(
+          const { Items: audit = [] } = await table.client.send(
             new QueryCommand({
               TableName: TABLE_NAME,
               KeyConditionExpression: 'pk = :pk',
@@ -599,15 +485,12 @@ export async function startErasureHarness(): Promise<ErasureHarness> {
               ConsistentRead: true,
             }),
           );
-          const request = await read(erasureKeys.request(requestId));
-          const lock = await read(erasureKeys.activeRequest(USER_HASH));
+          const request = await table.read(erasureKeys.request(requestId));
+          const lock = await table.read(erasureKeys.activeRequest(USER_HASH));
           return {
             requestId,
             executionArn,
-            status: description.status,
-            ...(description.error !== undefined && { error: description.error }),
-            ...(description.cause !== undefined && { cause: description.cause }),
-            ...(description.output !== undefined && { output: JSON.parse(description.output) }),
+            ...outcomeOf(description),
             ...trace,
             calls: run.calls,
             payloads: run.payloads,
@@ -636,9 +519,7 @@ export async function startErasureHarness(): Promise<ErasureHarness> {
 
     async close() {
       await engine.close();
-      client.destroy();
-      dynalite.closeAllConnections();
-      await new Promise((done) => dynalite.close(done));
+      await table.close();
     },
   };
   return harness;

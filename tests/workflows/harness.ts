@@ -4,31 +4,25 @@
  * in-memory dynalite holding the application table, EventBridge entries are captured.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { newUploadId } from '#shared/ids';
 import { keys, type PlaceItem, publishedImageKeys, type UploadItem, type UploadStatus } from '#shared/model';
 import { parseTaskInput } from '#shared/task-input';
 import { accept, type ResizedImages, taskInputSchema, type UploadRef } from '#shared/workflow';
 import { callService } from '../../local/runtime/service-calls';
-import {
-  type ExecutionStatus,
-  type Integrations,
-  LambdaServiceError,
-  ManualClock,
-  StepFunctionsEngine,
-} from '../../local/stepfunctions';
-import { parseTemplate } from '../../local/template';
+import { type ExecutionStatus, LambdaServiceError } from '../../local/stepfunctions';
 import { fixture } from '../helpers/fixtures';
+import {
+  functionName,
+  namedError,
+  outcomeOf,
+  startLocalEngine,
+  startLocalTable,
+  stateMachineDefinition,
+  TABLE_NAME,
+} from './local-engine';
 
-const ROOT = join(__dirname, '..', '..');
-const REGION = 'us-east-1';
-const ACCOUNT = '000000000000';
-const TABLE_NAME = 'happy-path-app-table';
+export { lambdaServiceError, namedError } from './local-engine';
+
 const BUS_NAME = 'happy-path-bus';
 const USER_ID = 'user-alice';
 /** Clock advances one run may make (each retry back-off is one). */
@@ -96,16 +90,48 @@ export interface WorkflowHarness {
   close(): Promise<void>;
 }
 
-/** An error as an SDK or a function throws it: its `name` becomes the state's Error. */
-export function namedError(name: string, message: string): Error {
-  const error = new Error(message);
-  error.name = name;
-  return error;
+/** State paths the versions share. */
+export const CHECKED = ['Check dimensions', 'Dimensions result?'];
+export const MODERATION = ['Moderate', 'Moderation result?'];
+export const PUBLISH = ['Resize', 'Publish', 'Announce photo published'];
+export const REJECT = ['Record rejection', 'Announce rejection'];
+
+/** The errors Resize throws for an image it cannot take, and the rejection each one becomes. */
+export const RESIZE_REJECTIONS = [
+  {
+    error: 'CorruptImageError',
+    state: 'Image is corrupt',
+    reason: 'CORRUPT_IMAGE',
+    detail: 'The image data is damaged or incomplete, so it cannot be shown.',
+  },
+  {
+    error: 'UnsupportedImageTypeError',
+    state: 'Image is not a JPEG',
+    reason: 'UNSUPPORTED_TYPE',
+    detail: 'The file is not a JPEG photo.',
+  },
+  {
+    error: 'ImageTooLargeError',
+    state: 'Image is too large',
+    reason: 'IMAGE_TOO_LARGE',
+    detail: 'The image has more pixels than accepted.',
+  },
+];
+
+/** A task stub that always throws this error. */
+export function throwing(name: string, message: string): TaskStub {
+  return () => {
+    throw namedError(name, message);
+  };
 }
 
-/** Lambda refusing the invocation; the state sees `Lambda.<code>`. */
-export function lambdaServiceError(code: string): LambdaServiceError {
-  return new LambdaServiceError(code, 'Rate exceeded');
+/** An `onDynamoDbCall` under which "Record failure" (the UpdateItem setting :failed) fails with this error. */
+export function recordingFailureFails(name: string, message: string): Scenario['onDynamoDbCall'] {
+  return (action, params) => {
+    if (action === 'UpdateItem' && String(params.UpdateExpression).includes(':failed')) {
+      throw namedError(name, message);
+    }
+  };
 }
 
 /** What Resize answers for an upload. */
@@ -152,74 +178,6 @@ const acceptingTasks: Record<TaskName, TaskStub> = {
   Resize: ({ upload }) => resizedImagesFor(upload),
 };
 
-interface StateMachineSource {
-  definition: string;
-  substitutions: string[];
-}
-
-/** The template's state machine: its ASL text and the names its DefinitionSubstitutions supply. */
-function readStateMachine(version: WorkflowVersion): StateMachineSource {
-  const templatePath = join(ROOT, 'templates', `workflow-${version}.yaml`);
-  const { template } = parseTemplate(readFileSync(templatePath, 'utf8'), templatePath);
-  const resources = Object.values(template.Resources as Record<string, Record<string, unknown>>);
-  const machines = resources.filter((resource) => resource.Type === 'AWS::Serverless::StateMachine');
-  if (machines.length !== 1) throw new Error(`${templatePath}: expected one state machine`);
-  const properties = machines[0]?.Properties as Record<string, unknown>;
-  const aslPath = resolve(dirname(templatePath), String(properties.DefinitionUri));
-  return {
-    definition: readFileSync(aslPath, 'utf8'),
-    substitutions: Object.keys((properties.DefinitionSubstitutions ?? {}) as object),
-  };
-}
-
-/** Replaces every `${Name}`; fails when the ASL and the template's substitutions disagree. */
-function substitute({ definition, substitutions }: StateMachineSource): string {
-  const used = new Set([...definition.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((match) => match[1] as string));
-  const missing = [...used].filter((name) => !substitutions.includes(name));
-  const unused = substitutions.filter((name) => !used.has(name));
-  if (missing.length > 0 || unused.length > 0) {
-    throw new Error(
-      `ASL and DefinitionSubstitutions disagree: not supplied [${missing}], supplied but unused [${unused}]`,
-    );
-  }
-  const value = (name: string): string => {
-    if (name.endsWith('FunctionArn')) {
-      return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name.slice(0, -'FunctionArn'.length)}`;
-    }
-    if (name === 'AppTableName') return TABLE_NAME;
-    if (name === 'EventBusName') return BUS_NAME;
-    throw new Error(`The harness does not know how to substitute \${${name}}`);
-  };
-  return definition.replace(/\$\{([A-Za-z0-9_]+)\}/g, (_whole, name: string) => value(name));
-}
-
-/** The AppTable of the backend template, as a CreateTable request. */
-function appTableRequest(): CreateTableCommandInput {
-  const templatePath = join(ROOT, 'templates', 'backend.yaml');
-  const { template } = parseTemplate(readFileSync(templatePath, 'utf8'), templatePath);
-  const table = (template.Resources as Record<string, { Properties: Record<string, unknown> }>).AppTable;
-  if (!table) throw new Error('templates/backend.yaml has no AppTable');
-  const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, BillingMode } = table.Properties;
-  return {
-    TableName: TABLE_NAME,
-    AttributeDefinitions,
-    KeySchema,
-    GlobalSecondaryIndexes,
-    BillingMode,
-  } as CreateTableCommandInput;
-}
-
-function listen(server: Server): Promise<string> {
-  return new Promise((done, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => done(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
-  });
-}
-
-function functionName(arn: string): string {
-  return arn.split(':').pop() ?? arn;
-}
-
 function parseDetail(detail: unknown): unknown {
   return typeof detail === 'string' ? JSON.parse(detail) : detail;
 }
@@ -234,87 +192,64 @@ interface RunState {
 
 /** Starts dynalite, creates the application table and registers the version's state machine. */
 export async function startWorkflowHarness(version: WorkflowVersion): Promise<WorkflowHarness> {
-  const dynalite = (require('dynalite') as (options: object) => Server)({ createTableMs: 0 });
-  const endpoint = await listen(dynalite);
   // Before anything creates an SDK client: the integrations and Publish talk to dynalite.
-  Object.assign(process.env, {
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'AKIDWORKFLOWTEST',
-    AWS_SECRET_ACCESS_KEY: 'workflow-test-secret',
-    AWS_ENDPOINT_URL_DYNAMODB: endpoint,
-    TABLE_NAME,
-  });
+  const table = await startLocalTable();
   const { handler: publish } = await import('../../functions/workflow/publish');
-  const client = new DynamoDBClient({});
-  const table = DynamoDBDocumentClient.from(client);
-  await client.send(new CreateTableCommand(appTableRequest()));
 
-  const source = readStateMachine(version);
-  const definition = substitute(source);
+  const definition = stateMachineDefinition(`workflow-${version}.yaml`, {
+    AppTableName: TABLE_NAME,
+    EventBusName: BUS_NAME,
+  });
   const { States, TimeoutSeconds } = JSON.parse(definition) as {
     States: Record<string, unknown>;
     TimeoutSeconds?: number;
   };
   const entered = new Set<string>();
   let current: RunState | undefined;
-  let inFlight = 0;
 
-  const tracked = async <T>(work: () => Promise<T>): Promise<T> => {
-    inFlight++;
-    try {
-      return await work();
-    } finally {
-      inFlight--;
-    }
-  };
-
-  const integrations: Integrations = {
-    invokeFunction: (arn, payload) =>
-      tracked(async () => {
-        const run = current as RunState;
-        const name = functionName(arn);
-        run.calls[name] = (run.calls[name] ?? 0) + 1;
-        if (name === 'Publish') return publish(payload);
-        const stub = run.scenario.tasks?.[name as TaskName] ?? acceptingTasks[name as TaskName];
-        if (!stub) throw new LambdaServiceError('ResourceNotFoundException', `Function not found: ${arn}`);
-        return stub(parseTaskInput(taskInputSchema, payload));
-      }),
-    callService: (service, action, params, { signal }) =>
-      tracked(async () => {
-        const run = current as RunState;
-        run.serviceCalls.push(`${service}:${action}`);
-        if (service === 'dynamodb') {
-          run.scenario.onDynamoDbCall?.(action, params);
-          return callService(service, action, params, signal);
-        }
-        if (service === 'events' && action === 'PutEvents') {
-          const entries = params.Entries as Array<Record<string, unknown>>;
-          if (run.rejectedPutEvents > 0) {
-            run.rejectedPutEvents--;
-            const failure = { ErrorCode: 'InternalFailure', ErrorMessage: 'Try again' };
-            return { FailedEntryCount: entries.length, Entries: entries.map(() => failure) };
-          }
-          for (const entry of entries) {
-            run.events.push({
-              eventBusName: entry.EventBusName,
-              source: entry.Source,
-              detailType: entry.DetailType,
-              detail: parseDetail(entry.Detail),
-            });
-          }
-          return { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: randomUUID() })) };
-        }
-        throw namedError('UnsupportedOperationException', `No test integration for ${service}:${action}`);
-      }),
-  };
-
-  const clock = new ManualClock(Date.now());
-  const engine = new StepFunctionsEngine({ clock, integrations, random: () => 0.5 });
-  const { stateMachineArn } = engine.registerStateMachine({
-    arn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:happy-path-workflow-${version}`,
-    name: `happy-path-workflow-${version}`,
+  const { clock, engine, stateMachineArn, history, inFlight } = startLocalEngine(
+    `happy-path-workflow-${version}`,
     definition,
-  });
+    (tracked) => ({
+      invokeFunction: (arn, payload) =>
+        tracked(async () => {
+          const run = current as RunState;
+          const name = functionName(arn);
+          run.calls[name] = (run.calls[name] ?? 0) + 1;
+          if (name === 'Publish') return publish(payload);
+          const stub = run.scenario.tasks?.[name as TaskName] ?? acceptingTasks[name as TaskName];
+          if (!stub) throw new LambdaServiceError('ResourceNotFoundException', `Function not found: ${arn}`);
+          return stub(parseTaskInput(taskInputSchema, payload));
+        }),
+      callService: (service, action, params, { signal }) =>
+        tracked(async () => {
+          const run = current as RunState;
+          run.serviceCalls.push(`${service}:${action}`);
+          if (service === 'dynamodb') {
+            run.scenario.onDynamoDbCall?.(action, params);
+            return callService(service, action, params, signal);
+          }
+          if (service === 'events' && action === 'PutEvents') {
+            const entries = params.Entries as Array<Record<string, unknown>>;
+            if (run.rejectedPutEvents > 0) {
+              run.rejectedPutEvents--;
+              const failure = { ErrorCode: 'InternalFailure', ErrorMessage: 'Try again' };
+              return { FailedEntryCount: entries.length, Entries: entries.map(() => failure) };
+            }
+            for (const entry of entries) {
+              run.events.push({
+                eventBusName: entry.EventBusName,
+                source: entry.Source,
+                detailType: entry.DetailType,
+                detail: parseDetail(entry.Detail),
+              });
+            }
+            return { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: randomUUID() })) };
+          }
+          throw namedError('UnsupportedOperationException', `No test integration for ${service}:${action}`);
+        }),
+    }),
+  );
 
   /** Moves the clock over retry back-offs (never to the execution's timeout) until the run ends. */
   const settle = async (executionArn: string): Promise<void> => {
@@ -329,7 +264,7 @@ export async function startWorkflowHarness(version: WorkflowVersion): Promise<Wo
       }
       await new Promise((done) => setImmediate(done));
       const next = clock.pendingWakeTimes().find((wakeAt) => wakeAt < timesOutAt);
-      if (inFlight === 0 && next !== undefined) {
+      if (inFlight() === 0 && next !== undefined) {
         advances++;
         await clock.advance(Math.max(0, next - clock.now()));
       }
@@ -348,7 +283,7 @@ export async function startWorkflowHarness(version: WorkflowVersion): Promise<Wo
         lng: -73.9654,
         createdAt: new Date(clock.now() - 86_400_000).toISOString(),
       };
-      await table.send(new PutCommand({ TableName: TABLE_NAME, Item: place }));
+      await table.put(place);
     }
     if (scenario.uploadId !== undefined) return undefined;
     const uploadId = newUploadId(clock.now() - 60_000);
@@ -365,12 +300,9 @@ export async function startWorkflowHarness(version: WorkflowVersion): Promise<Wo
       createdAt,
       updatedAt: createdAt,
     };
-    await table.send(new PutCommand({ TableName: TABLE_NAME, Item: upload }));
+    await table.put(upload);
     return upload;
   };
-
-  const read = async (key: { pk: string; sk: string }) =>
-    (await table.send(new GetCommand({ TableName: TABLE_NAME, Key: key, ConsistentRead: true }))).Item;
 
   return {
     async run(scenario: Scenario = {}): Promise<WorkflowRun> {
@@ -389,13 +321,12 @@ export async function startWorkflowHarness(version: WorkflowVersion): Promise<Wo
       const { executionArn } = engine.startExecution({ stateMachineArn, input: JSON.stringify(event) });
       await settle(executionArn);
 
-      const description = engine.describeExecution(executionArn);
-      const history = engine.getExecutionHistory({ executionArn, maxResults: 1000 }).events;
-      const path = history
+      const events = history(executionArn);
+      const path = events
         .filter((entry) => entry.type.endsWith('StateEntered'))
         .map((entry) => String((entry.stateEnteredEventDetails as { name: string }).name));
       for (const name of path) entered.add(name);
-      const taskErrors = history
+      const taskErrors = events
         .map(
           (entry) =>
             (entry.lambdaFunctionFailedEventDetails ?? entry.taskFailedEventDetails) as { error: string },
@@ -406,14 +337,11 @@ export async function startWorkflowHarness(version: WorkflowVersion): Promise<Wo
         executionArn,
         uploadId,
         placeId,
-        status: description.status,
-        ...(description.error !== undefined && { error: description.error }),
-        ...(description.cause !== undefined && { cause: description.cause }),
-        ...(description.output !== undefined && { output: JSON.parse(description.output) }),
+        ...outcomeOf(engine.describeExecution(executionArn)),
         path,
         ...(seeded && { seeded }),
-        upload: await read(keys.upload(uploadId)),
-        photo: await read(keys.photo(placeId, uploadId)),
+        upload: await table.read(keys.upload(uploadId)),
+        photo: await table.read(keys.photo(placeId, uploadId)),
         events: current.events,
         calls: current.calls,
         serviceCalls: current.serviceCalls,
@@ -423,10 +351,28 @@ export async function startWorkflowHarness(version: WorkflowVersion): Promise<Wo
     statesNeverEntered: () => Object.keys(States).filter((name) => !entered.has(name)),
     async close() {
       await engine.close();
-      client.destroy();
-      dynalite.closeAllConnections();
-      await new Promise((done) => dynalite.close(done));
+      await table.close();
     },
+  };
+}
+
+/** The version's harness, started before the file's tests and closed after them. */
+export function useWorkflowHarness(version: WorkflowVersion): WorkflowHarness {
+  let harness: WorkflowHarness | undefined;
+  beforeAll(async () => {
+    harness = await startWorkflowHarness(version);
+  });
+  afterAll(async () => {
+    await harness?.close();
+  });
+  const started = (): WorkflowHarness => {
+    if (!harness) throw new Error(`The ${version} harness has not started`);
+    return harness;
+  };
+  return {
+    run: (scenario) => started().run(scenario),
+    statesNeverEntered: () => started().statesNeverEntered(),
+    close: () => started().close(),
   };
 }
 

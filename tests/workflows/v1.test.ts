@@ -6,23 +6,17 @@ import {
   imageProcessedEvent,
   imageRejectedEvent,
   lambdaServiceError,
-  namedError,
+  PUBLISH,
+  RESIZE_REJECTIONS,
+  recordingFailureFails,
   resizedImagesFor,
-  startWorkflowHarness,
-  type WorkflowHarness,
+  throwing,
+  useWorkflowHarness,
 } from './harness';
 
-let workflow: WorkflowHarness;
+const workflow = useWorkflowHarness('v1');
 
-beforeAll(async () => {
-  workflow = await startWorkflowHarness('v1');
-});
-
-afterAll(async () => {
-  await workflow.close();
-});
-
-const PUBLISHED = ['Resize', 'Publish', 'Announce photo published'];
+const PUBLISHED = PUBLISH;
 
 describe('image workflow v1 (Resize -> Publish)', () => {
   it('publishes a good photo, marks the upload PROCESSED and announces imageProcessed', async () => {
@@ -35,47 +29,27 @@ describe('image workflow v1 (Resize -> Publish)', () => {
     expect(run.calls).toEqual({ Resize: 1, Publish: 1 });
   });
 
-  it.each([
-    {
-      error: 'CorruptImageError',
-      state: 'Image is corrupt',
-      reason: 'CORRUPT_IMAGE',
-      detail: 'The image data is damaged or incomplete, so it cannot be shown.',
-    },
-    {
-      error: 'UnsupportedImageTypeError',
-      state: 'Image is not a JPEG',
-      reason: 'UNSUPPORTED_TYPE',
-      detail: 'The file is not a JPEG photo.',
-    },
-    {
-      error: 'ImageTooLargeError',
-      state: 'Image is too large',
-      reason: 'IMAGE_TOO_LARGE',
-      detail: 'The image has more pixels than accepted.',
-    },
-  ])('rejects the upload as $reason when Resize throws $error', async ({ error, state, reason, detail }) => {
-    const run = await workflow.run({
-      tasks: {
-        Resize: () => {
-          throw namedError(error, 'Input buffer contains unsupported image format');
+  it.each(RESIZE_REJECTIONS)(
+    'rejects the upload as $reason when Resize throws $error',
+    async ({ error, state, reason, detail }) => {
+      const run = await workflow.run({
+        tasks: {
+          Resize: throwing(error, 'Input buffer contains unsupported image format'),
         },
-      },
-    });
+      });
 
-    expect(run.path).toEqual(['Resize', state, 'Record rejection', 'Announce rejection']);
-    expect(run.status).toBe('SUCCEEDED');
-    expectRejected(run, { reason, detail, evidence: { error } });
-    expect(run.events).toEqual([imageRejectedEvent('v1', run, { reason, detail })]);
-    expect(run.calls).toEqual({ Resize: 1 });
-  });
+      expect(run.path).toEqual(['Resize', state, 'Record rejection', 'Announce rejection']);
+      expect(run.status).toBe('SUCCEEDED');
+      expectRejected(run, { reason, detail, evidence: { error } });
+      expect(run.events).toEqual([imageRejectedEvent('v1', run, { reason, detail })]);
+      expect(run.calls).toEqual({ Resize: 1 });
+    },
+  );
 
   it('records FAILED and fails the execution with the error when Resize fails unexpectedly', async () => {
     const run = await workflow.run({
       tasks: {
-        Resize: () => {
-          throw namedError('AccessDenied', 'Access Denied to the upload bucket');
-        },
+        Resize: throwing('AccessDenied', 'Access Denied to the upload bucket'),
       },
     });
 
@@ -156,9 +130,7 @@ describe('image workflow v1 (Resize -> Publish)', () => {
     const run = await workflow.run({
       rejectedPutEvents: 100,
       tasks: {
-        Resize: () => {
-          throw namedError('CorruptImageError', 'VipsJpeg: Premature end of JPEG file');
-        },
+        Resize: throwing('CorruptImageError', 'VipsJpeg: Premature end of JPEG file'),
       },
     });
 
@@ -178,15 +150,12 @@ describe('image workflow v1 (Resize -> Publish)', () => {
   it('fails with the original error when recording the failure fails too', async () => {
     const run = await workflow.run({
       tasks: {
-        Resize: () => {
-          throw namedError('AccessDenied', 'Access Denied to the upload bucket');
-        },
+        Resize: throwing('AccessDenied', 'Access Denied to the upload bucket'),
       },
-      onDynamoDbCall: (action, params) => {
-        if (action === 'UpdateItem' && String(params.UpdateExpression).includes(':failed')) {
-          throw namedError('AccessDeniedException', 'not authorized to perform dynamodb:UpdateItem');
-        }
-      },
+      onDynamoDbCall: recordingFailureFails(
+        'AccessDeniedException',
+        'not authorized to perform dynamodb:UpdateItem',
+      ),
     });
 
     expect(run.path).toEqual(['Resize', 'Record failure', 'Processing failed']);

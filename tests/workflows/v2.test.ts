@@ -5,23 +5,19 @@ import {
   expectRejected,
   imageProcessedEvent,
   imageRejectedEvent,
+  MODERATION,
   namedError,
-  startWorkflowHarness,
-  type WorkflowHarness,
+  PUBLISH,
+  RESIZE_REJECTIONS,
+  recordingFailureFails,
+  throwing,
+  useWorkflowHarness,
 } from './harness';
 
-let workflow: WorkflowHarness;
+const workflow = useWorkflowHarness('v2');
 
-beforeAll(async () => {
-  workflow = await startWorkflowHarness('v2');
-});
-
-afterAll(async () => {
-  await workflow.close();
-});
-
-const MODERATED = ['Moderate', 'Moderation result?'];
-const PUBLISHED = [...MODERATED, 'Resize', 'Publish', 'Announce photo published'];
+const MODERATED = MODERATION;
+const PUBLISHED = [...MODERATED, ...PUBLISH];
 
 const unsafe = {
   reason: 'FAILED_MODERATION',
@@ -81,9 +77,7 @@ describe('image workflow v2 (Moderate -> Resize -> Publish)', () => {
   it('records FAILED after Moderate stays throttled through all five retries', async () => {
     const run = await workflow.run({
       tasks: {
-        Moderate: () => {
-          throw namedError('ThrottlingException', 'Rate exceeded');
-        },
+        Moderate: throwing('ThrottlingException', 'Rate exceeded'),
       },
     });
 
@@ -97,9 +91,7 @@ describe('image workflow v2 (Moderate -> Resize -> Publish)', () => {
   it('records FAILED when Moderate fails with an error retrying cannot help', async () => {
     const run = await workflow.run({
       tasks: {
-        Moderate: () => {
-          throw namedError('InvalidS3ObjectException', 'Unable to get object metadata from S3');
-        },
+        Moderate: throwing('InvalidS3ObjectException', 'Unable to get object metadata from S3'),
       },
     });
 
@@ -121,33 +113,12 @@ describe('image workflow v2 (Moderate -> Resize -> Publish)', () => {
     expect(run.events).toEqual([]);
   });
 
-  it.each([
-    {
-      error: 'CorruptImageError',
-      state: 'Image is corrupt',
-      reason: 'CORRUPT_IMAGE',
-      detail: 'The image data is damaged or incomplete, so it cannot be shown.',
-    },
-    {
-      error: 'UnsupportedImageTypeError',
-      state: 'Image is not a JPEG',
-      reason: 'UNSUPPORTED_TYPE',
-      detail: 'The file is not a JPEG photo.',
-    },
-    {
-      error: 'ImageTooLargeError',
-      state: 'Image is too large',
-      reason: 'IMAGE_TOO_LARGE',
-      detail: 'The image has more pixels than accepted.',
-    },
-  ])(
+  it.each(RESIZE_REJECTIONS)(
     'rejects a moderated upload as $reason when Resize throws $error',
     async ({ error, state, reason, detail }) => {
       const run = await workflow.run({
         tasks: {
-          Resize: () => {
-            throw namedError(error, 'The image cannot be resized');
-          },
+          Resize: throwing(error, 'The image cannot be resized'),
         },
       });
 
@@ -162,18 +133,15 @@ describe('image workflow v2 (Moderate -> Resize -> Publish)', () => {
   it('fails with the original error when recording the failure fails too', async () => {
     const run = await workflow.run({
       tasks: {
-        Moderate: () => {
-          throw namedError(
-            'AccessDeniedException',
-            'not authorized to perform rekognition:DetectModerationLabels',
-          );
-        },
+        Moderate: throwing(
+          'AccessDeniedException',
+          'not authorized to perform rekognition:DetectModerationLabels',
+        ),
       },
-      onDynamoDbCall: (action, params) => {
-        if (action === 'UpdateItem' && String(params.UpdateExpression).includes(':failed')) {
-          throw namedError('ValidationException', 'One or more parameter values were invalid');
-        }
-      },
+      onDynamoDbCall: recordingFailureFails(
+        'ValidationException',
+        'One or more parameter values were invalid',
+      ),
     });
 
     expect(run.path).toEqual(['Moderate', 'Record failure', 'Processing failed']);

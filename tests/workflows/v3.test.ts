@@ -1,28 +1,22 @@
 import { type Rejection, reject } from '#shared/workflow';
 import {
+  CHECKED,
   expectFailed,
   expectProcessed,
   expectRejected,
   imageProcessedEvent,
   imageRejectedEvent,
-  namedError,
-  startWorkflowHarness,
-  type WorkflowHarness,
+  MODERATION,
+  PUBLISH,
+  recordingFailureFails,
+  throwing,
+  useWorkflowHarness,
 } from './harness';
 
-let workflow: WorkflowHarness;
+const workflow = useWorkflowHarness('v3');
 
-beforeAll(async () => {
-  workflow = await startWorkflowHarness('v3');
-});
-
-afterAll(async () => {
-  await workflow.close();
-});
-
-const CHECKED = ['Check dimensions', 'Dimensions result?'];
-const MODERATED = [...CHECKED, 'Moderate', 'Moderation result?'];
-const PUBLISHED = [...MODERATED, 'Resize', 'Publish', 'Announce photo published'];
+const MODERATED = [...CHECKED, ...MODERATION];
+const PUBLISHED = [...MODERATED, ...PUBLISH];
 
 const dimensionRejections: Rejection[] = [
   {
@@ -107,9 +101,7 @@ describe('image workflow v3 (Check dimensions -> Moderate -> Resize -> Publish)'
     };
     const run = await workflow.run({
       tasks: {
-        Resize: () => {
-          throw namedError('CorruptImageError', 'VipsJpeg: Premature end of JPEG file');
-        },
+        Resize: throwing('CorruptImageError', 'VipsJpeg: Premature end of JPEG file'),
       },
     });
 
@@ -130,9 +122,7 @@ describe('image workflow v3 (Check dimensions -> Moderate -> Resize -> Publish)'
     async (error) => {
       const run = await workflow.run({
         tasks: {
-          Resize: () => {
-            throw namedError(error, 'Resize could not finish');
-          },
+          Resize: throwing(error, 'Resize could not finish'),
         },
       });
 
@@ -147,9 +137,7 @@ describe('image workflow v3 (Check dimensions -> Moderate -> Resize -> Publish)'
   it('records FAILED when Check dimensions cannot read the object', async () => {
     const run = await workflow.run({
       tasks: {
-        CheckDimensions: () => {
-          throw namedError('NoSuchKey', 'The specified key does not exist.');
-        },
+        CheckDimensions: throwing('NoSuchKey', 'The specified key does not exist.'),
       },
     });
 
@@ -178,15 +166,12 @@ describe('image workflow v3 (Check dimensions -> Moderate -> Resize -> Publish)'
   it('fails with the original error when recording the failure fails too', async () => {
     const run = await workflow.run({
       tasks: {
-        CheckDimensions: () => {
-          throw namedError('AccessDenied', 'Access Denied');
-        },
+        CheckDimensions: throwing('AccessDenied', 'Access Denied'),
       },
-      onDynamoDbCall: (action, params) => {
-        if (action === 'UpdateItem' && String(params.UpdateExpression).includes(':failed')) {
-          throw namedError('ValidationException', 'One or more parameter values were invalid');
-        }
-      },
+      onDynamoDbCall: recordingFailureFails(
+        'ValidationException',
+        'One or more parameter values were invalid',
+      ),
     });
 
     expect(run.path).toEqual(['Check dimensions', 'Record failure', 'Processing failed']);

@@ -1,31 +1,25 @@
 import { type Rejection, reject } from '#shared/workflow';
 import {
+  CHECKED,
   expectFailed,
   expectProcessed,
   expectRejected,
   imageProcessedEvent,
   imageRejectedEvent,
+  MODERATION,
   namedError,
-  startWorkflowHarness,
-  type WorkflowHarness,
+  PUBLISH,
+  REJECT,
+  recordingFailureFails,
+  throwing,
+  useWorkflowHarness,
 } from './harness';
 
-let workflow: WorkflowHarness;
+const workflow = useWorkflowHarness('v4');
 
-beforeAll(async () => {
-  workflow = await startWorkflowHarness('v4');
-});
-
-afterAll(async () => {
-  await workflow.close();
-});
-
-const CHECKED = ['Check dimensions', 'Dimensions result?'];
 const PLACED = [...CHECKED, 'Get place type', 'Place type?'];
-const MODERATED = [...PLACED, 'Moderate', 'Moderation result?'];
+const MODERATED = [...PLACED, ...MODERATION];
 const PEOPLE_CHECKED = [...PLACED, 'Detect people', 'Any people?'];
-const PUBLISH = ['Resize', 'Publish', 'Announce photo published'];
-const REJECT = ['Record rejection', 'Announce rejection'];
 
 const crowd: Rejection = {
   reason: 'PEOPLE_NOT_ALLOWED',
@@ -200,9 +194,7 @@ describe('image workflow v4 (Check dimensions -> place type -> Moderate | Detect
     const run = await workflow.run({
       placeType: 'cafe',
       tasks: {
-        DetectPeople: () => {
-          throw namedError('InvalidImageFormatException', 'Request has invalid image format');
-        },
+        DetectPeople: throwing('InvalidImageFormatException', 'Request has invalid image format'),
       },
     });
 
@@ -216,12 +208,10 @@ describe('image workflow v4 (Check dimensions -> place type -> Moderate | Detect
     const run = await workflow.run({
       placeType: 'park',
       tasks: {
-        Moderate: () => {
-          throw namedError(
-            'AccessDeniedException',
-            'not authorized to perform rekognition:DetectModerationLabels',
-          );
-        },
+        Moderate: throwing(
+          'AccessDeniedException',
+          'not authorized to perform rekognition:DetectModerationLabels',
+        ),
       },
     });
 
@@ -243,9 +233,7 @@ describe('image workflow v4 (Check dimensions -> place type -> Moderate | Detect
     const run = await workflow.run({
       placeType: 'bar',
       tasks: {
-        Resize: () => {
-          throw namedError('CorruptImageError', 'VipsJpeg: Premature end of JPEG file');
-        },
+        Resize: throwing('CorruptImageError', 'VipsJpeg: Premature end of JPEG file'),
       },
     });
 
@@ -259,9 +247,7 @@ describe('image workflow v4 (Check dimensions -> place type -> Moderate | Detect
     const run = await workflow.run({
       placeType: 'park',
       tasks: {
-        Resize: () => {
-          throw namedError('AccessDenied', 'Access Denied to the distribution bucket');
-        },
+        Resize: throwing('AccessDenied', 'Access Denied to the distribution bucket'),
       },
     });
 
@@ -285,15 +271,12 @@ describe('image workflow v4 (Check dimensions -> place type -> Moderate | Detect
     const run = await workflow.run({
       placeType: 'restaurant',
       tasks: {
-        DetectPeople: () => {
-          throw namedError('AccessDeniedException', 'not authorized to perform rekognition:DetectLabels');
-        },
+        DetectPeople: throwing('AccessDeniedException', 'not authorized to perform rekognition:DetectLabels'),
       },
-      onDynamoDbCall: (action, params) => {
-        if (action === 'UpdateItem' && String(params.UpdateExpression).includes(':failed')) {
-          throw namedError('ValidationException', 'One or more parameter values were invalid');
-        }
-      },
+      onDynamoDbCall: recordingFailureFails(
+        'ValidationException',
+        'One or more parameter values were invalid',
+      ),
     });
 
     expect(run.path).toEqual([...PLACED, 'Detect people', 'Record failure', 'Processing failed']);

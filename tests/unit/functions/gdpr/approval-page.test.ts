@@ -1,4 +1,3 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import {
   DeleteCommand,
@@ -9,35 +8,22 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { type LinkDecision, signApprovalLink } from '#shared/approval-links';
-import { loadGdprKeys, resetGdprKeysForTests } from '#shared/gdpr-keys';
+import type { LinkDecision } from '#shared/approval-links';
 import { fixture } from '../../../helpers/fixtures';
+import {
+  APPROVAL_ID,
+  approvalItem,
+  approvalKey,
+  EXPIRES,
+  GDPR_SECRET_ENV,
+  handlerOf,
+  signedLinkParameters,
+  useFrozenDateAndGdprSecret,
+} from './setup';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
-const secrets = mockClient(SecretsManagerClient);
-
-const SECRET = 'unit-test-gdpr-secret-0123456789abcdef';
-const NOW = new Date('2026-11-26T12:00:00.000Z');
-const ONLY_DATE: Parameters<typeof jest.useFakeTimers>[0] = {
-  now: NOW,
-  doNotFake: [
-    'hrtime',
-    'nextTick',
-    'performance',
-    'queueMicrotask',
-    'setImmediate',
-    'clearImmediate',
-    'setInterval',
-    'clearInterval',
-    'setTimeout',
-    'clearTimeout',
-  ],
-};
-const APPROVAL_ID = 'q3Vx9kT2mN8pR4sW7yZ1bA';
-const EXPIRES = 1796212800; // 2026-12-03T12:00:00Z, as in events/gdpr/approval-page.json
-const approvalKey = { pk: `APPROVAL#${APPROVAL_ID}`, sk: 'APPROVAL' };
-const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAbCdEf+/token==';
+useFrozenDateAndGdprSecret();
 
 type GetEvent = {
   rawQueryString: string;
@@ -45,42 +31,16 @@ type GetEvent = {
   queryStringParameters?: Record<string, string>;
 };
 
-let handler: (event: unknown) => Promise<APIGatewayProxyStructuredResultV2>;
-
-beforeAll(async () => {
-  Object.assign(process.env, { GDPR_SECRET_ID: 'happy-path-gdpr-secret' });
-  ({ handler } = await import('../../../../functions/gdpr/approval-page'));
-});
+const handler = handlerOf(GDPR_SECRET_ENV, () => import('../../../../functions/gdpr/approval-page'));
 
 beforeEach(() => {
-  jest.useFakeTimers(ONLY_DATE);
-  resetGdprKeysForTests();
-  secrets.reset();
-  secrets.on(GetSecretValueCommand).resolves({ SecretString: SECRET });
   sfn.reset();
   dynamo.reset();
   givenApproval({});
 });
 
-afterEach(() => {
-  jest.useRealTimers();
-});
-
 function givenApproval(fields: Record<string, unknown>) {
-  dynamo.on(GetCommand, { Key: approvalKey }).resolves({
-    Item: {
-      ...approvalKey,
-      entity: 'approval',
-      approvalId: APPROVAL_ID,
-      requestId: '7d2c4b1e-3f6a-4c8d-9e0f-1a2b3c4d5e6f',
-      taskToken: TOKEN,
-      reportSha256: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
-      counts: { original: 3, tile: 2, scaled: 2, 'upload-record': 3, 'photo-record': 2 },
-      expiresAt: '2026-12-03T12:00:00.000Z',
-      status: 'PENDING',
-      ...fields,
-    },
-  });
+  dynamo.on(GetCommand, { Key: approvalKey }).resolves({ Item: approvalItem(fields) });
 }
 
 /** The GET a link makes; the fixture's approve link, or one signed here. */
@@ -89,17 +49,7 @@ async function linkEvent(
 ) {
   const event = fixture<GetEvent>('gdpr/approval-page.json');
   if (change.decision || change.expires) {
-    const keys = await loadGdprKeys('happy-path-gdpr-secret');
-    const link = {
-      approvalId: APPROVAL_ID,
-      decision: change.decision ?? 'approve',
-      expires: change.expires ?? EXPIRES,
-    };
-    event.queryStringParameters = {
-      decision: link.decision,
-      expires: String(link.expires),
-      signature: signApprovalLink(keys.linkSigning, link),
-    };
+    event.queryStringParameters = await signedLinkParameters(change);
   }
   if (change.query) event.queryStringParameters = { ...event.queryStringParameters, ...change.query };
   event.rawQueryString = new URLSearchParams(event.queryStringParameters).toString();

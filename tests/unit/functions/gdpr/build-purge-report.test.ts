@@ -1,17 +1,14 @@
-import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { sha256Hex } from '#shared/erasure-report';
 import { logger } from '#shared/logger';
 import { fixture } from '../../../helpers/fixtures';
+import { handlerOf, objectBody, REPORT_ENV, REPORT_KEY, REQUEST_ID, UPLOAD_ID } from './setup';
 
 const s3 = mockClient(S3Client);
 const dynamo = mockClient(DynamoDBDocumentClient);
 
-const REQUEST_ID = '3f6c2a1e-8b4d-4c2a-9e1f-5a7b8c9d0e1f';
-const REPORT_KEY = `reports/${REQUEST_ID}/report.json`;
-const UPLOAD_ID = '0192f3a0-7b1c-7d2e-8f3a-4b5c6d7e8f90';
 const requestItem = {
   pk: `ERASURE#${REQUEST_ID}`,
   sk: 'ERASURE',
@@ -29,12 +26,7 @@ const uploadItem = {
   objectKey: `ChIJ-central-park/${UPLOAD_ID}.jpg`,
 };
 
-let handler: typeof import('../../../../functions/gdpr/build-purge-report')['handler'];
-
-beforeAll(async () => {
-  process.env.REPORTS_BUCKET = 'reports-bucket';
-  ({ handler } = await import('../../../../functions/gdpr/build-purge-report'));
-});
+const handler = handlerOf(REPORT_ENV, () => import('../../../../functions/gdpr/build-purge-report'));
 
 beforeEach(() => {
   s3.reset();
@@ -92,7 +84,7 @@ describe('Build purge report task', () => {
         message: 'At least one of the pre-conditions you specified did not hold',
       }),
     );
-    s3.on(GetObjectCommand).callsFake(() => ({ Body: Readable.from([Buffer.from(stored)]) }));
+    s3.on(GetObjectCommand).callsFake(() => objectBody(stored));
 
     const result = await handler(fixture('gdpr/build-purge-report.json'));
 

@@ -1,5 +1,4 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   InvalidToken,
   SendTaskFailureCommand,
@@ -9,57 +8,40 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { type LinkDecision, signApprovalLink } from '#shared/approval-links';
-import { loadGdprKeys, resetGdprKeysForTests } from '#shared/gdpr-keys';
+import type { LinkDecision } from '#shared/approval-links';
 import { logger } from '#shared/logger';
 import { fixture } from '../../../helpers/fixtures';
+import {
+  APPROVAL_ID,
+  approvalItem,
+  approvalKey,
+  EXPIRES,
+  GDPR_SECRET_ENV,
+  handlerOf,
+  NOW,
+  REPORT_SHA,
+  signedLinkParameters,
+  TOKEN,
+  useFrozenDateAndGdprSecret,
+} from './setup';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
-const secrets = mockClient(SecretsManagerClient);
+useFrozenDateAndGdprSecret();
 
-const SECRET = 'unit-test-gdpr-secret-0123456789abcdef';
-const NOW = new Date('2026-11-26T12:00:00.000Z');
-const ONLY_DATE: Parameters<typeof jest.useFakeTimers>[0] = {
-  now: NOW,
-  doNotFake: [
-    'hrtime',
-    'nextTick',
-    'performance',
-    'queueMicrotask',
-    'setImmediate',
-    'clearImmediate',
-    'setInterval',
-    'clearInterval',
-    'setTimeout',
-    'clearTimeout',
-  ],
-};
-const APPROVAL_ID = 'q3Vx9kT2mN8pR4sW7yZ1bA';
-const EXPIRES = 1796212800; // 2026-12-03T12:00:00Z, as in events/gdpr/decide-approval.json
-const approvalKey = { pk: `APPROVAL#${APPROVAL_ID}`, sk: 'APPROVAL' };
-const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAbCdEf+/token==';
-const REPORT_SHA = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
 const APPROVER = 'dpo@happy-path.example.com';
 const conditionFailed = () =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
 type PostEvent = { body?: string; isBase64Encoded: boolean; pathParameters: Record<string, string> };
 
-let handler: (event: unknown) => Promise<APIGatewayProxyStructuredResultV2>;
-
-beforeAll(async () => {
-  Object.assign(process.env, { GDPR_SECRET_ID: 'happy-path-gdpr-secret', APPROVER_EMAIL: APPROVER });
-  ({ handler } = await import('../../../../functions/gdpr/decide-approval'));
-});
+const handler = handlerOf(
+  { ...GDPR_SECRET_ENV, APPROVER_EMAIL: APPROVER },
+  () => import('../../../../functions/gdpr/decide-approval'),
+);
 
 beforeEach(() => {
-  jest.useFakeTimers(ONLY_DATE);
-  resetGdprKeysForTests();
-  secrets.reset();
-  secrets.on(GetSecretValueCommand).resolves({ SecretString: SECRET });
   sfn.reset();
   sfn.on(SendTaskSuccessCommand).resolves({});
   sfn.on(SendTaskFailureCommand).resolves({});
@@ -72,24 +54,8 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  jest.useRealTimers();
   jest.restoreAllMocks();
 });
-
-function approvalItem(fields: Record<string, unknown>) {
-  return {
-    ...approvalKey,
-    entity: 'approval',
-    approvalId: APPROVAL_ID,
-    requestId: '7d2c4b1e-3f6a-4c8d-9e0f-1a2b3c4d5e6f',
-    taskToken: TOKEN,
-    reportSha256: REPORT_SHA,
-    counts: { original: 3, tile: 2, scaled: 2, 'upload-record': 3, 'photo-record': 2 },
-    expiresAt: '2026-12-03T12:00:00.000Z',
-    status: 'PENDING',
-    ...fields,
-  };
-}
 
 function givenApproval(fields: Record<string, unknown>) {
   dynamo.on(GetCommand, { Key: approvalKey }).resolves({ Item: approvalItem(fields) });
@@ -107,15 +73,7 @@ async function formEvent(
   const event = fixture<PostEvent>('gdpr/decide-approval.json');
   const form = new URLSearchParams(Buffer.from(event.body ?? '', 'base64').toString('utf8'));
   if (change.decision || change.expires) {
-    const keys = await loadGdprKeys('happy-path-gdpr-secret');
-    const link = {
-      approvalId: APPROVAL_ID,
-      decision: change.decision ?? 'approve',
-      expires: change.expires ?? EXPIRES,
-    };
-    form.set('decision', link.decision);
-    form.set('expires', String(link.expires));
-    form.set('signature', signApprovalLink(keys.linkSigning, link));
+    for (const [name, value] of Object.entries(await signedLinkParameters(change))) form.set(name, value);
   }
   for (const [name, value] of Object.entries(change.fields ?? {})) form.set(name, value);
   const text = form.toString();

@@ -1,15 +1,12 @@
-import { Readable } from 'node:stream';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { buildReport, serializeReport, sha256Hex } from '#shared/erasure-report';
 import { fixture } from '../../../helpers/fixtures';
+import { approvedReport, handlerOf, REPORT_ENV, REQUEST_ID, UPLOAD_ID } from './setup';
 
 const s3 = mockClient(S3Client);
 const dynamo = mockClient(DynamoDBDocumentClient);
 
-const REQUEST_ID = '3f6c2a1e-8b4d-4c2a-9e1f-5a7b8c9d0e1f';
-const UPLOAD_ID = '0192f3a0-7b1c-7d2e-8f3a-4b5c6d7e8f90';
 const upload = {
   pk: `UPLOAD#${UPLOAD_ID}`,
   sk: 'UPLOAD',
@@ -17,29 +14,16 @@ const upload = {
   uploadId: UPLOAD_ID,
   placeId: 'ChIJ-central-park',
 };
-const reportBytes = serializeReport(
-  buildReport(REQUEST_ID, [upload], {
-    uploadBucket: 'upload-bucket',
-    distributionBucket: 'distribution-bucket',
-  }),
-);
+const report = approvedReport([upload]);
 
 type Input = { requestId: string; reportKey: string; approvedSha256: string };
-const approvedInput = (): Input => ({
-  ...fixture<Input>('gdpr/plan-purge.json'),
-  approvedSha256: sha256Hex(reportBytes),
-});
+const approvedInput = () => report.inputFrom<Input>('gdpr/plan-purge.json');
 
-let handler: typeof import('../../../../functions/gdpr/plan-purge')['handler'];
-
-beforeAll(async () => {
-  process.env.REPORTS_BUCKET = 'reports-bucket';
-  ({ handler } = await import('../../../../functions/gdpr/plan-purge'));
-});
+const handler = handlerOf(REPORT_ENV, () => import('../../../../functions/gdpr/plan-purge'));
 
 beforeEach(() => {
   s3.reset();
-  s3.on(GetObjectCommand).callsFake(() => ({ Body: Readable.from([Buffer.from(reportBytes)]) }));
+  s3.on(GetObjectCommand).callsFake(report.object);
   dynamo.reset();
   dynamo.on(UpdateCommand).resolves({});
 });

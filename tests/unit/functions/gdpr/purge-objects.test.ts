@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
 import {
   DeleteObjectsCommand,
@@ -9,15 +8,13 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { buildReport, serializeReport, sha256Hex } from '#shared/erasure-report';
 import { logger } from '#shared/logger';
 import { fixture } from '../../../helpers/fixtures';
+import { approvedReport, handlerOf, PLACE, REPORT_ENV, REQUEST_ID } from './setup';
 
 const s3 = mockClient(S3Client);
 const cloudFront = mockClient(CloudFrontClient);
 
-const REQUEST_ID = '3f6c2a1e-8b4d-4c2a-9e1f-5a7b8c9d0e1f';
-const PLACE = 'ChIJ-central-park';
 const uploadId = (n: number) => `0192f3a0-7b1c-7d2e-8f3a-4b5c6d7e8f9${n}`;
 const upload = (n: number) => ({
   pk: `UPLOAD#${uploadId(n)}`,
@@ -28,11 +25,7 @@ const upload = (n: number) => ({
   objectKey: `${PLACE}/${uploadId(n)}.jpg`,
 });
 // Two uploads: six objects (two originals, two tiles, two scaled copies), sorted by kind.
-const report = buildReport(REQUEST_ID, [upload(0), upload(1)], {
-  uploadBucket: 'upload-bucket',
-  distributionBucket: 'distribution-bucket',
-});
-const reportBytes = serializeReport(report);
+const report = approvedReport([upload(0), upload(1)]);
 
 type Input = {
   requestId: string;
@@ -41,8 +34,7 @@ type Input = {
   chunk: { start: number; end: number };
 };
 const chunkInput = (start: number, end: number): Input => ({
-  ...fixture<Input>('gdpr/purge-objects.json'),
-  approvedSha256: sha256Hex(reportBytes),
+  ...report.inputFrom<Input>('gdpr/purge-objects.json'),
   chunk: { start, end },
 });
 
@@ -50,17 +42,15 @@ const chunkInput = (start: number, end: number): Input => ({
 let versions: Map<string, string[]>;
 const put = (bucket: string, key: string, ...ids: string[]) => versions.set(`${bucket}/${key}`, ids);
 
-let handler: typeof import('../../../../functions/gdpr/purge-objects')['handler'];
-
-beforeAll(async () => {
-  Object.assign(process.env, { REPORTS_BUCKET: 'reports-bucket', DISTRIBUTION_ID: 'E2QWRUHEXAMPLE' });
-  ({ handler } = await import('../../../../functions/gdpr/purge-objects'));
-});
+const handler = handlerOf(
+  { ...REPORT_ENV, DISTRIBUTION_ID: 'E2QWRUHEXAMPLE' },
+  () => import('../../../../functions/gdpr/purge-objects'),
+);
 
 beforeEach(() => {
   versions = new Map();
   s3.reset();
-  s3.on(GetObjectCommand).callsFake(() => ({ Body: Readable.from([Buffer.from(reportBytes)]) }));
+  s3.on(GetObjectCommand).callsFake(report.object);
   s3.on(ListObjectVersionsCommand).callsFake((input: ListObjectVersionsCommandInput) => ({
     Versions: (versions.get(`${input.Bucket}/${input.Prefix}`) ?? []).map((VersionId) => ({
       Key: input.Prefix,

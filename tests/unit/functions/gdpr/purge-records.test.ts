@@ -1,25 +1,16 @@
-import { Readable } from 'node:stream';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { buildReport, serializeReport, sha256Hex } from '#shared/erasure-report';
 import { fixture } from '../../../helpers/fixtures';
+import { approvedReport, handlerOf, PLACE, REPORT_ENV, UPLOAD_ID } from './setup';
 
 const s3 = mockClient(S3Client);
 const dynamo = mockClient(DynamoDBDocumentClient);
 
-const REQUEST_ID = '3f6c2a1e-8b4d-4c2a-9e1f-5a7b8c9d0e1f';
-const UPLOAD_ID = '0192f3a0-7b1c-7d2e-8f3a-4b5c6d7e8f90';
-const PLACE = 'ChIJ-central-park';
-const report = buildReport(
-  REQUEST_ID,
-  [
-    { pk: `UPLOAD#${UPLOAD_ID}`, sk: 'UPLOAD', entity: 'upload', uploadId: UPLOAD_ID, placeId: PLACE },
-    { pk: `PLACE#${PLACE}`, sk: `PHOTO#${UPLOAD_ID}`, entity: 'photo', uploadId: UPLOAD_ID, placeId: PLACE },
-  ],
-  { uploadBucket: 'upload-bucket', distributionBucket: 'distribution-bucket' },
-);
-const reportBytes = serializeReport(report);
+const report = approvedReport([
+  { pk: `UPLOAD#${UPLOAD_ID}`, sk: 'UPLOAD', entity: 'upload', uploadId: UPLOAD_ID, placeId: PLACE },
+  { pk: `PLACE#${PLACE}`, sk: `PHOTO#${UPLOAD_ID}`, entity: 'photo', uploadId: UPLOAD_ID, placeId: PLACE },
+]);
 
 type Input = {
   requestId: string;
@@ -27,21 +18,13 @@ type Input = {
   approvedSha256: string;
   chunk: { start: number; end: number };
 };
-const approvedInput = (): Input => ({
-  ...fixture<Input>('gdpr/purge-records.json'),
-  approvedSha256: sha256Hex(reportBytes),
-});
+const approvedInput = () => report.inputFrom<Input>('gdpr/purge-records.json');
 
-let handler: typeof import('../../../../functions/gdpr/purge-records')['handler'];
-
-beforeAll(async () => {
-  process.env.REPORTS_BUCKET = 'reports-bucket';
-  ({ handler } = await import('../../../../functions/gdpr/purge-records'));
-});
+const handler = handlerOf(REPORT_ENV, () => import('../../../../functions/gdpr/purge-records'));
 
 beforeEach(() => {
   s3.reset();
-  s3.on(GetObjectCommand).callsFake(() => ({ Body: Readable.from([Buffer.from(reportBytes)]) }));
+  s3.on(GetObjectCommand).callsFake(report.object);
   dynamo.reset();
   dynamo.on(BatchWriteCommand).resolves({});
 });

@@ -1,34 +1,15 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { verifyApprovalLink } from '#shared/approval-links';
-import { loadGdprKeys, resetGdprKeysForTests } from '#shared/gdpr-keys';
 import { fixture } from '../../../helpers/fixtures';
+import { GDPR_SECRET_ENV, gdprKeys, handlerOf, NOW, useFrozenDateAndGdprSecret } from './setup';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const ses = mockClient(SESClient);
-const secrets = mockClient(SecretsManagerClient);
+useFrozenDateAndGdprSecret();
 
-const SECRET = 'unit-test-gdpr-secret-0123456789abcdef';
-const NOW = new Date('2026-11-26T12:00:00.000Z');
-/** Only Date is faked: promises and the SDK mocks keep running. */
-const ONLY_DATE: Parameters<typeof jest.useFakeTimers>[0] = {
-  now: NOW,
-  doNotFake: [
-    'hrtime',
-    'nextTick',
-    'performance',
-    'queueMicrotask',
-    'setImmediate',
-    'clearImmediate',
-    'setInterval',
-    'clearInterval',
-    'setTimeout',
-    'clearTimeout',
-  ],
-};
 const REQUEST_ID = '7d2c4b1e-3f6a-4c8d-9e0f-1a2b3c4d5e6f';
 const APPROVAL_ID = 'q3Vx9kT2mN8pR4sW7yZ1bA';
 const requestKey = { pk: `ERASURE#${REQUEST_ID}`, sk: 'ERASURE' };
@@ -45,33 +26,23 @@ type TaskInput = {
   report: { reportKey: string; reportSha256: string; counts: Record<string, number>; total: number };
 };
 
-let handler: typeof import('../../../../functions/gdpr/request-approval')['handler'];
-
-beforeAll(async () => {
-  Object.assign(process.env, {
-    GDPR_SECRET_ID: 'happy-path-gdpr-secret',
+const handler = handlerOf(
+  {
+    ...GDPR_SECRET_ENV,
     SENDER_EMAIL: 'approvals@happy-path.example.com',
     APPROVER_EMAIL: 'dpo@happy-path.example.com',
     APPROVAL_BASE_URL: 'https://api.happy-path.example.com/',
-  });
-  ({ handler } = await import('../../../../functions/gdpr/request-approval'));
-});
+  },
+  () => import('../../../../functions/gdpr/request-approval'),
+);
 
 beforeEach(() => {
-  jest.useFakeTimers(ONLY_DATE);
-  resetGdprKeysForTests();
-  secrets.reset();
-  secrets.on(GetSecretValueCommand).resolves({ SecretString: SECRET });
   ses.reset();
   ses.on(SendEmailCommand).resolves({ MessageId: 'message-1' });
   dynamo.reset();
   dynamo.on(PutCommand).resolves({});
   dynamo.on(UpdateCommand).resolves({});
   givenRequest({});
-});
-
-afterEach(() => {
-  jest.useRealTimers();
 });
 
 /** The request record as the intake wrote it (with the raw user id, as while the request is open). */
@@ -107,7 +78,7 @@ function linksIn(text: string): URL[] {
 }
 
 async function verify(url: URL) {
-  const keys = await loadGdprKeys('happy-path-gdpr-secret');
+  const keys = await gdprKeys();
   return verifyApprovalLink(
     keys.linkSigning,
     {

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import {
   GetObjectCommand,
   ListObjectVersionsCommand,
@@ -7,16 +6,13 @@ import {
 } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { buildReport, serializeReport, sha256Hex } from '#shared/erasure-report';
 import { logger } from '#shared/logger';
 import { fixture } from '../../../helpers/fixtures';
+import { approvedReport, handlerOf, PLACE, REPORT_ENV, REQUEST_ID, UPLOAD_ID } from './setup';
 
 const s3 = mockClient(S3Client);
 const dynamo = mockClient(DynamoDBDocumentClient);
 
-const REQUEST_ID = '3f6c2a1e-8b4d-4c2a-9e1f-5a7b8c9d0e1f';
-const UPLOAD_ID = '0192f3a0-7b1c-7d2e-8f3a-4b5c6d7e8f90';
-const PLACE = 'ChIJ-central-park';
 const requestKey = { pk: `ERASURE#${REQUEST_ID}`, sk: 'ERASURE' };
 const uploadItem = {
   pk: `UPLOAD#${UPLOAD_ID}`,
@@ -26,35 +22,22 @@ const uploadItem = {
   placeId: PLACE,
   userId: 'user-alice',
 };
-const reportBytes = serializeReport(
-  buildReport(REQUEST_ID, [uploadItem], {
-    uploadBucket: 'upload-bucket',
-    distributionBucket: 'distribution-bucket',
-  }),
-);
+const report = approvedReport([uploadItem]);
 
 type Input = { requestId: string; reportKey: string; approvedSha256: string };
-const approvedInput = (): Input => ({
-  ...fixture<Input>('gdpr/verify-purge.json'),
-  approvedSha256: sha256Hex(reportBytes),
-});
+const approvedInput = () => report.inputFrom<Input>('gdpr/verify-purge.json');
 
 /** What is left: object keys with versions, table items. */
 let objectsLeft: Map<string, string[]>;
 let itemsLeft: Array<Record<string, unknown>>;
 
-let handler: typeof import('../../../../functions/gdpr/verify-purge')['handler'];
-
-beforeAll(async () => {
-  process.env.REPORTS_BUCKET = 'reports-bucket';
-  ({ handler } = await import('../../../../functions/gdpr/verify-purge'));
-});
+const handler = handlerOf(REPORT_ENV, () => import('../../../../functions/gdpr/verify-purge'));
 
 beforeEach(() => {
   objectsLeft = new Map();
   itemsLeft = [];
   s3.reset();
-  s3.on(GetObjectCommand).callsFake(() => ({ Body: Readable.from([Buffer.from(reportBytes)]) }));
+  s3.on(GetObjectCommand).callsFake(report.object);
   s3.on(ListObjectVersionsCommand).callsFake((input: ListObjectVersionsCommandInput) => ({
     DeleteMarkers: (objectsLeft.get(`${input.Bucket}/${input.Prefix}`) ?? []).map((VersionId) => ({
       Key: input.Prefix,

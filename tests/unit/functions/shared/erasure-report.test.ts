@@ -31,16 +31,12 @@ import { handler as issueTicket } from '../../../../functions/backend/create-upl
 import { handler as publish } from '../../../../functions/workflow/publish';
 import { handler as resize } from '../../../../functions/workflow/resize';
 import { apiFixture } from '../../../helpers/fixtures';
+import { REPORT_BUCKETS as buckets, NOW, PLACE as PARK, REPORT_KEY, REQUEST_ID } from '../gdpr/setup';
 
 const s3 = mockClient(S3Client);
 const dynamo = mockClient(DynamoDBDocumentClient);
 
-const REQUEST_ID = '3f6c2a1e-8b4d-4c2a-9e1f-5a7b8c9d0e1f';
-const REPORT_KEY = `reports/${REQUEST_ID}/report.json`;
-const NOW = new Date('2026-11-26T12:00:00.000Z');
-const buckets = { uploadBucket: 'upload-bucket', distributionBucket: 'distribution-bucket' };
 const settings = { ...buckets, tableName: 'app-table', reportsBucket: 'reports-bucket' };
-const PARK = 'ChIJ-central-park';
 const CAFE = 'ChIJ-blue-bottle-cafe';
 const id = (n: number) => `0192f3a0-7b1c-7d2e-8f3a-4b5c6d7e8f${String(n).padStart(2, '0')}`;
 

@@ -29,12 +29,12 @@ import {
   purgeRecords,
   verifyPurge,
 } from '#shared/purge';
+import { REQUEST_ID } from '../gdpr/setup';
 
 const s3 = mockClient(S3Client);
 const cloudFront = mockClient(CloudFrontClient);
 const dynamo = mockClient(DynamoDBDocumentClient);
 
-const REQUEST_ID = '3f6c2a1e-8b4d-4c2a-9e1f-5a7b8c9d0e1f';
 const id = (n: number) => `0192f3a0-7b1c-7d2e-8f3a-${String(n).padStart(12, '0')}`;
 const original = (n: number): ReportObject => ({
   bucket: 'upload-bucket',
