@@ -3,9 +3,11 @@
  * lays each graph out with layout.ts (Map and Parallel contents first, so their boxes know
  * their size), then writes shapes, edges and labels with inline styles on a white card.
  */
+
+import { escapeXml } from '../xml';
 import type { EdgeKind, FlowEdge, FlowGraph, FlowNode, NodeKind } from './flow';
 import { type GraphLayout, layoutGraph, type Point } from './layout';
-import { escapeXml, textWidth, truncate, wrap } from './text';
+import { textWidth, truncate, wrap } from './text';
 
 const FONT = "-apple-system, BlinkMacSystemFont, 'Segoe UI', 'Noto Sans', Helvetica, Arial, sans-serif";
 const TITLE_SIZE = 13;

@@ -62,13 +62,3 @@ export function wrap(text: string, maxChars: number, maxLines: number): string[]
   kept[maxLines - 1] = `${[...(kept[maxLines - 1] ?? '')].slice(0, maxChars - 1).join('')}…`;
   return kept;
 }
-
-/** Escapes text for use in XML character data and attribute values. */
-export function escapeXml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
-}

@@ -1,3 +1,4 @@
+import { escapeXml } from '../xml';
 /** S3-style error responses: a code, an HTTP status, a message and optional extra XML elements. */
 
 export type ErrorDetails = Record<string, string | number>;
@@ -14,15 +15,6 @@ export class S3RequestError extends Error {
     this.status = status;
     this.details = details;
   }
-}
-
-export function escapeXml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
 }
 
 export function errorToXml(error: S3RequestError, requestId: string): string {

@@ -4,7 +4,8 @@
  */
 import { XMLParser } from 'fast-xml-parser';
 import type S3rver from 's3rver';
-import { escapeXml, S3RequestError } from './errors';
+import { escapeXml } from '../xml';
+import { S3RequestError } from './errors';
 import { uriEncode } from './sigv4';
 
 export const NULL_VERSION_ID = 'null';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { XMLParser } from 'fast-xml-parser';
+import { escapeXml } from '../xml';
 
 /**
  * CloudFront `CreateInvalidation` (REST-XML, `POST /2020-05-31/distribution/{Id}/invalidation`)
@@ -22,8 +23,6 @@ interface Invalidation {
   paths: string[];
   createTime: string;
 }
-
-const escapeXml = (text: string) => text.replace(/[<>&'"]/g, (char) => `&#${char.charCodeAt(0)};`);
 
 function errorXml(response: ServerResponse, status: number, code: string, message: string): void {
   response.writeHead(status, { 'content-type': 'text/xml' });

@@ -1,3 +1,4 @@
+import { escapeXml } from '../xml';
 import { ServiceError } from './errors';
 
 /**
@@ -96,19 +97,6 @@ export function renderQueryError(xmlNamespace: string, error: ServiceError, requ
     `</ErrorResponse>`
   );
 }
-
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>"'\r]/g, (char) => XML_ENTITIES[char] ?? char);
-}
-
-const XML_ENTITIES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&apos;',
-  '\r': '&#13;',
-};
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -4,7 +4,7 @@ import { stableUuid } from './names';
 import { type ResolvedParameter, resolveParameters } from './parameters';
 import { NO_VALUE, StackResolver } from './resolver';
 import { defaultResourceModel, modelFor, type ResourceModel } from './resource-model';
-import { isRecord, type TemplateDocument } from './types';
+import { isRecord, TEMPLATE_SECTIONS, type TemplateDocument } from './types';
 
 export interface ResolveStackOptions {
   readonly template: TemplateDocument;
@@ -63,19 +63,6 @@ export interface ResolvedStack {
   getAtt(logicalId: string, attribute: string): unknown;
 }
 
-const TEMPLATE_SECTIONS = new Set([
-  'AWSTemplateFormatVersion',
-  'Description',
-  'Metadata',
-  'Parameters',
-  'Rules',
-  'Mappings',
-  'Conditions',
-  'Transform',
-  'Resources',
-  'Outputs',
-  'Globals',
-]);
 const SAM_TRANSFORM = 'AWS::Serverless-2016-10-31';
 const STACK_NAME = /^[A-Za-z][-A-Za-z0-9]{0,127}$/;
 
@@ -95,7 +82,7 @@ function section(fileName: string, template: TemplateDocument, name: string): Re
 
 function checkTemplateShape(fileName: string, template: TemplateDocument): void {
   for (const key of Object.keys(template)) {
-    if (!TEMPLATE_SECTIONS.has(key)) {
+    if (!TEMPLATE_SECTIONS.includes(key)) {
       throw new TemplateError({ fileName, path: key }, `'${key}' is not a template section`);
     }
   }

@@ -13,3 +13,18 @@ export function intrinsicName(value: unknown): string | undefined {
   const [key] = keys as [string];
   return key === 'Ref' || key.startsWith('Fn::') ? key : undefined;
 }
+
+/** The top-level sections a CloudFormation or SAM template may have. */
+export const TEMPLATE_SECTIONS: readonly string[] = [
+  'AWSTemplateFormatVersion',
+  'Description',
+  'Metadata',
+  'Parameters',
+  'Rules',
+  'Mappings',
+  'Conditions',
+  'Transform',
+  'Resources',
+  'Outputs',
+  'Globals',
+];

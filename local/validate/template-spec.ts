@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { TEMPLATE_SECTIONS } from '../template/types';
 import type { StateMachineLink } from './asl-rules';
 import { closest, didYouMean } from './names';
 import { type Finding, finding, type Position, type Severity } from './report';
@@ -18,20 +19,6 @@ import {
 import type { SpecDb, SpecProperty, SpecShape, SpecType } from './spec-db';
 
 const SOURCE = 'template-spec';
-
-const TOP_LEVEL_SECTIONS = [
-  'AWSTemplateFormatVersion',
-  'Description',
-  'Metadata',
-  'Parameters',
-  'Rules',
-  'Mappings',
-  'Conditions',
-  'Transform',
-  'Resources',
-  'Outputs',
-  'Globals',
-];
 
 const RESOURCE_ATTRIBUTES = [
   'Type',
@@ -200,10 +187,10 @@ class TemplateChecker {
       return { findings: this.out, links: [], exports: [] };
     }
     for (const section of root.entries) {
-      if (!TOP_LEVEL_SECTIONS.includes(section.key)) {
+      if (!TEMPLATE_SECTIONS.includes(section.key)) {
         this.report(
           section.keyPosition,
-          `unknown top-level section "${section.key}"${didYouMean(section.key, TOP_LEVEL_SECTIONS)}`,
+          `unknown top-level section "${section.key}"${didYouMean(section.key, TEMPLATE_SECTIONS)}`,
         );
       }
     }
