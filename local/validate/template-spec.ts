@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { TEMPLATE_SECTIONS } from '../template/types';
 import type { StateMachineLink } from './asl-rules';
+import { checkDependencyCycles } from './dependency-cycles';
 import { closest, didYouMean } from './names';
 import { type Finding, finding, type Position, type Severity } from './report';
 import { RUNTIME_WARNING_DAYS, type RuntimeDeprecation } from './sam-data';
@@ -200,6 +201,7 @@ class TemplateChecker {
     if (resources?.kind === 'map') {
       for (const resource of resources.entries)
         this.checkResource(resource.key, resource.keyPosition, resource.value);
+      this.out.push(...checkDependencyCycles(this.file, resources));
     } else {
       this.report(root.position, 'the template has no Resources mapping');
     }

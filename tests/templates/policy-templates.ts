@@ -85,6 +85,13 @@ export const POLICY_TEMPLATES: Readonly<Record<string, readonly PolicyTemplateGr
 };
 
 /** Actions AWS does not let a policy scope to a resource: `Resource: '*'` is the only choice. */
+/** Actions whose target is named by a task token, not by a resource the function's code knows. */
+export const TOKEN_ADDRESSED_ACTIONS: readonly string[] = [
+  'states:SendTaskSuccess',
+  'states:SendTaskFailure',
+  'states:SendTaskHeartbeat',
+];
+
 export const ACTIONS_WITHOUT_RESOURCES: readonly string[] = [
   'rekognition:DetectLabels',
   'rekognition:DetectModerationLabels',

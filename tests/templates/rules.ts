@@ -3,7 +3,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import { parse as parseToml } from 'smol-toml';
 import { parseTemplate } from '../../local/template/parse';
-import { ACTIONS_WITHOUT_RESOURCES, POLICY_TEMPLATES } from './policy-templates';
+import { ACTIONS_WITHOUT_RESOURCES, POLICY_TEMPLATES, TOKEN_ADDRESSED_ACTIONS } from './policy-templates';
 
 /**
  * Offline checks of the SAM templates: what `sam build`/`sam deploy` would trip over and the
@@ -404,6 +404,8 @@ export function referencedResources(value: unknown): Set<string> {
 interface Grant {
   actions: string[];
   resources: Set<string>;
+  /** The Resource values as written (for ARNs built with !Sub from names). */
+  raw: string;
   wildcard: boolean;
   where: string;
 }
@@ -428,6 +430,7 @@ function grantsOf(
         grants.push({
           actions: asArray(statement.Action).map(String),
           resources: referencedResources(resource),
+          raw: JSON.stringify(resource),
           wildcard: resource.includes('*'),
           where: `${at}.Statement[${statementIndex}]`,
         });
@@ -449,6 +452,7 @@ function grantsOf(
         grants.push({
           actions: [...grant.actions],
           resources: referencedResources(resource),
+          raw: JSON.stringify(resource ?? null),
           wildcard: !grant.resourceParameter,
           where: at,
         });
@@ -468,6 +472,11 @@ export function checkPolicies(stack: Stack, functions: readonly FunctionCode[]):
   const problems: Problem[] = [];
   const report = (where: string, message: string) => problems.push({ file, where, message });
   const globalEnvironment = globalsFor(template, 'Function').Environment;
+  const stateMachines = new Set(
+    resourcesOf(template)
+      .filter(([, resource]) => resource.Type === 'AWS::Serverless::StateMachine')
+      .map(([id]) => id),
+  );
   for (const [id, resource] of resourcesOf(template)) {
     if (resource.Type !== 'AWS::Serverless::Function' && resource.Type !== 'AWS::Serverless::StateMachine')
       continue;
@@ -492,6 +501,21 @@ export function checkPolicies(stack: Stack, functions: readonly FunctionCode[]):
         continue;
       }
       if (ACTIONS_WITHOUT_RESOURCES.includes(action)) continue;
+      if (TOKEN_ADDRESSED_ACTIONS.includes(action)) {
+        // The code names no resource (a task token carries its execution): the grant must still
+        // be scoped to one of the stack's state machines, by reference or by an ARN of its name.
+        const scoped = granting.some(
+          (grant) =>
+            [...grant.resources].some((name) => stateMachines.has(name)) ||
+            /:stateMachine:\$\{AWS::StackName\}/.test(grant.raw),
+        );
+        if (!scoped)
+          report(
+            `${where}.Properties.Policies`,
+            `code calls ${action}, but no policy scopes it to a state machine of this stack`,
+          );
+        continue;
+      }
       const covered = granting.some((grant) => [...grant.resources].some((name) => environment.has(name)));
       if (!covered)
         report(

@@ -68,6 +68,12 @@ describe('template validation against the resource specification', () => {
       'Default: thirty',
       'the Default of Number parameter LogRetentionDays is not a number: "thirty"',
     ],
+    [
+      'a dependency cycle through the API SAM generates from an HttpApi event',
+      'dependency-cycle',
+      '  PhotoApi:',
+      "circular dependency PhotoApi → PageFunction → PhotoApi: SAM writes PageFunction's ARN into PhotoApi's definition (its HttpApi event Page); PageFunction.Environment refers to PhotoApi",
+    ],
   ])('reports %s, once and on its line', async (_, name, text, message) => {
     const { file, findings } = await templateFindings(name);
     // A missing property is reported at its resource's Properties key, the line above.
@@ -207,6 +213,86 @@ Resources:
         line: 6,
         message: expect.stringContaining('will be deprecated on 2027-04-30'),
       }),
+    ]);
+  });
+});
+
+describe('dependency cycles after the SAM transform', () => {
+  const header = 'Transform: AWS::Serverless-2016-10-31\nResources:\n';
+  const cycles = (resources: string) =>
+    check(header + resources).filter((item) => item.message.startsWith('circular dependency'));
+
+  it('accepts a function routed by an API it does not name, and an API URL built from a name', () => {
+    expect(
+      cycles(`
+  Api:
+    Type: AWS::Serverless::HttpApi
+  Page:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs24.x
+      Handler: page.handler
+      CodeUri: ../
+      Environment:
+        Variables:
+          SELF: !Sub ['https://\${Id}.example', { Id: api-id }]
+      Events:
+        Get:
+          Type: HttpApi
+          Properties: { ApiId: !Ref Api, Method: GET, Path: /page }
+`),
+    ).toEqual([]);
+  });
+
+  it('reports a bucket whose S3 event function writes to it through a reference', () => {
+    expect(
+      cycles(`
+  Uploads:
+    Type: AWS::S3::Bucket
+  OnUpload:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs24.x
+      Handler: on-upload.handler
+      CodeUri: ../
+      Environment:
+        Variables: { BUCKET: !Ref Uploads }
+      Events:
+        Created:
+          Type: S3
+          Properties: { Bucket: !Ref Uploads, Events: s3:ObjectCreated:* }
+`),
+    ).toEqual([
+      expect.objectContaining({
+        line: 4,
+        message: expect.stringContaining(
+          "circular dependency Uploads → OnUpload → Uploads: SAM puts OnUpload in Uploads's notification configuration (S3 event Created); OnUpload.Environment refers to Uploads",
+        ),
+      }),
+    ]);
+  });
+
+  it('reports a DependsOn loop and a GetAtt loop, each once', () => {
+    const found = cycles(`
+  A:
+    Type: AWS::SNS::Topic
+    DependsOn: B
+  B:
+    Type: AWS::SNS::Topic
+    DependsOn: [A]
+  C:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !GetAtt D.QueueName
+  D:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !Sub '\${C.QueueName}-d'
+`);
+
+    expect(found.map((item) => item.message.split(':')[0])).toEqual([
+      'circular dependency A → B → A',
+      'circular dependency C → D → C',
     ]);
   });
 });
