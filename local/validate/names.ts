@@ -39,6 +39,14 @@ export function closest(name: string, candidates: Iterable<string>): string | un
       bestDistance = distance;
     }
   }
+  // A name cut short ("Code" for "CodeUri", "nodejs24" for "nodejs24.x") beats an equally far
+  // or farther substitution; the shortest completion wins.
+  if (bestDistance >= 2 && lower.length >= 4) {
+    const completions = [...candidates]
+      .filter((candidate) => candidate.toLowerCase().startsWith(lower))
+      .sort((a, b) => a.length - b.length);
+    if (completions[0] !== undefined) return completions[0];
+  }
   const limit = Math.max(2, Math.floor(name.length / 3));
   if (best !== undefined && bestDistance <= limit) return best;
   // A truncated or extended name ("Bucket" for "BucketName").

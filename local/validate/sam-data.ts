@@ -1,5 +1,6 @@
 import runtimeData from './data/lambda-runtime-deprecations.json';
 import policyTemplatesData from './data/sam-policy-templates.json';
+import samResourcesData from './data/sam-resources.json';
 import type { SpecDb } from './spec-db';
 
 /**
@@ -38,3 +39,17 @@ export const runtimeDataRetrieved: string = runtimeData.retrieved;
 
 /** Days before a scheduled deprecation from which using the runtime is a warning. */
 export const RUNTIME_WARNING_DAYS = 180;
+
+/** What the SAM translator accepts (data/sam-resources.json, generated from aws-sam-translator). */
+export interface SamResourceData {
+  /** SAM resource type → the property names SAM accepts, and those it requires itself. */
+  readonly resources: Readonly<
+    Record<string, { readonly properties: readonly string[]; readonly required: readonly string[] }>
+  >;
+  /** SAM resource type → the properties its Globals section accepts. */
+  readonly globals: Readonly<Record<string, readonly string[]>>;
+  /** Every Lambda runtime identifier (cfn-lint's Runtime enum). */
+  readonly lambdaRuntimes: readonly string[];
+}
+
+export const samResourceData: SamResourceData = samResourcesData;

@@ -5,7 +5,7 @@ import type { StateMachineLink } from './asl-rules';
 import { checkDependencyCycles } from './dependency-cycles';
 import { closest, didYouMean } from './names';
 import { type Finding, finding, type Position, type Severity } from './report';
-import { RUNTIME_WARNING_DAYS, type RuntimeDeprecation } from './sam-data';
+import { RUNTIME_WARNING_DAYS, type RuntimeDeprecation, samResourceData } from './sam-data';
 import {
   child,
   describeKind,
@@ -105,6 +105,8 @@ interface Problem {
 interface Fallback {
   readonly shapes: readonly SpecShape[];
   readonly checkTypes: boolean;
+  /** Names accepted even when no shape describes them (SAM properties newer than the spec). */
+  readonly accepted?: ReadonlySet<string>;
 }
 
 export interface TemplateDependencies {
@@ -426,6 +428,7 @@ class TemplateChecker {
       return;
     }
     this.checkProperties(type, properties, id, propertiesEntry?.keyPosition ?? idPosition, true);
+    this.checkSamRequirements(id, type, properties, propertiesEntry?.keyPosition ?? idPosition);
     if (type === 'AWS::Serverless::StateMachine') this.linkStateMachine(id, idPosition, properties);
   }
 
@@ -445,9 +448,12 @@ class TemplateChecker {
       .filter((item): item is NonNullable<typeof item> => item !== undefined);
     const isSam = type.startsWith('AWS::Serverless::');
     const special = new Set(isSam ? ['Policies', 'Events'] : []);
+    const accepted = this.samAccepted(type, properties, label, checkRequired);
     const regular: MapNode = {
       ...properties,
-      entries: properties.entries.filter((item) => !special.has(item.key)),
+      entries: properties.entries.filter(
+        (item) => !special.has(item.key) && (accepted === undefined || accepted.has(item.key)),
+      ),
     };
     const required = checkRequired
       ? { position, ...(this.globals[type] ? { also: this.globals[type] } : {}) }
@@ -457,7 +463,7 @@ class TemplateChecker {
         regular,
         resource,
         label,
-        { shapes: generated, checkTypes: true },
+        { shapes: generated, checkTypes: true, ...(accepted ? { accepted } : {}) },
         required,
         `${label} (${type})`,
       ),
@@ -473,6 +479,57 @@ class TemplateChecker {
       const runtimes = child(properties, 'CompatibleRuntimes');
       if (runtimes?.kind === 'seq') for (const item of runtimes.items) this.checkRuntime(item);
     }
+  }
+
+  /**
+   * The property names SAM accepts for `type` (in a resource, or in its Globals section), after
+   * reporting the entries it does not accept: SAM refuses them at transform time even when the
+   * CloudFormation resource it generates has such a property. Undefined for non-SAM types.
+   */
+  private samAccepted(
+    type: string,
+    properties: MapNode,
+    label: string,
+    inResource: boolean,
+  ): ReadonlySet<string> | undefined {
+    const known = samResourceData.resources[type];
+    if (!known) return undefined;
+    const names = inResource ? known.properties : (samResourceData.globals[type] ?? []);
+    const accepted = new Set(names);
+    for (const item of properties.entries) {
+      if (accepted.has(item.key)) continue;
+      const where = inResource
+        ? `${label} (${type}) has no property`
+        : `${label} does not accept the property`;
+      this.report(
+        item.keyPosition,
+        `${where} "${item.key}"${didYouMean(item.key, names)}: the SAM transform refuses it`,
+      );
+    }
+    return accepted;
+  }
+
+  /** What SAM itself requires beyond the specification: code for a function, a definition for a state machine. */
+  private checkSamRequirements(id: string, type: string, properties: MapNode, position: Position): void {
+    const own = (name: string) => entry(properties, name) !== undefined;
+    const global = (name: string) => entry(this.globals[type], name) !== undefined;
+    const missing: string[] = [];
+    if (type === 'AWS::Serverless::Function') {
+      const packageType =
+        stringValue(child(properties, 'PackageType')) ??
+        stringValue(child(this.globals[type], 'PackageType'));
+      if (packageType === 'Image') {
+        if (!own('ImageUri') && !global('ImageUri')) missing.push('ImageUri (or Metadata for sam build)');
+      } else {
+        for (const name of ['Handler', 'Runtime']) if (!own(name) && !global(name)) missing.push(name);
+        if (!own('CodeUri') && !own('InlineCode') && !global('CodeUri'))
+          missing.push('CodeUri or InlineCode');
+      }
+    }
+    if (type === 'AWS::Serverless::StateMachine' && !own('Definition') && !own('DefinitionUri'))
+      missing.push('Definition or DefinitionUri');
+    if (missing.length > 0)
+      this.report(position, `${id} (${type}) is missing ${missing.join(', ')}, which SAM requires`);
   }
 
   // ------------------------------------------------------------------ generic type checks
@@ -513,6 +570,7 @@ class TemplateChecker {
           problems.push(...this.checkProperty(item.value, other, `${label}.${item.key}`));
         continue;
       }
+      if (fallback?.accepted?.has(item.key)) continue;
       const names = [
         ...Object.keys(shape.properties),
         ...(fallback?.shapes.flatMap((candidate) => Object.keys(candidate.properties)) ?? []),
@@ -777,6 +835,13 @@ class TemplateChecker {
   private checkRuntime(node: SourceNode | undefined): void {
     const runtime = stringValue(node);
     if (!node || runtime === undefined) return;
+    if (!samResourceData.lambdaRuntimes.includes(runtime)) {
+      this.report(
+        node.position,
+        `unknown Lambda runtime "${runtime}"${didYouMean(runtime, samResourceData.lambdaRuntimes)}`,
+      );
+      return;
+    }
     const deprecation = this.deps.runtimes.find((item) => item.identifier === runtime);
     if (!deprecation) return;
     const date = new Date(`${deprecation.deprecated}T00:00:00Z`);

@@ -65,6 +65,27 @@ describe('ASL validation', () => {
     ]);
   });
 
+  it('reports a Task without Retry and Catch inside a Map, where it sits', async () => {
+    const { asl, findings } = await aslFindings('nested-task-without-retry-catch');
+
+    expect(at(findings, asl, lineOf(asl, '"Resize photo": {'), 'asl-rules')).toEqual([
+      'Task "Resize photo" has no Retry for transient errors',
+      'Task "Resize photo" has no Catch',
+    ]);
+    expect(errors(findings).filter((item) => item.source === 'asl-rules')).toHaveLength(2);
+  });
+
+  it('reports a Catch and a Choice Default that name no state', async () => {
+    const { asl, findings } = await aslFindings('bad-catch-and-default-targets');
+
+    expect(at(findings, asl, lineOf(asl, '"Next": "Processing faild"'), 'asl-rules')).toEqual([
+      expect.stringContaining('names "Processing faild", which is not a state'),
+    ]);
+    expect(at(findings, asl, lineOf(asl, '"Default": "Nowhere"'), 'asl-rules')).toEqual([
+      expect.stringContaining('names "Nowhere", which is not a state'),
+    ]);
+  });
+
   it('reports a Retry without JitterStrategy FULL', async () => {
     const { asl, findings } = await aslFindings('retry-without-jitter');
 

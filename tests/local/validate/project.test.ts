@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { join, relative } from 'node:path';
+import { runCfnLint } from '../../../local/validate/cfn-lint';
 import { projectFiles, validate } from '../../../local/validate/project';
 import { formatFinding } from '../../../local/validate/report';
-import { errors, fixtures, projectRoot } from './helpers';
+import { errors, fixtures, lineOf, projectRoot } from './helpers';
 
 describe('npm run validate on the project', () => {
   it('finds no error in any template or ASL file of the project', async () => {
@@ -41,7 +42,13 @@ describe('npm run validate on the project', () => {
     const run = spawnSync(
       process.execPath,
       [require.resolve('tsx/cli'), join(projectRoot, 'local/validate/cli.ts'), brokenProject],
-      { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 },
+      // Only the project's own checks here (cfn-lint, where installed, is tested below).
+      {
+        cwd: projectRoot,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, CFN_LINT: 'no-cfn-lint' },
+      },
     );
 
     expect(run.stderr).toBe('');
@@ -54,4 +61,40 @@ describe('npm run validate on the project', () => {
     expect(run.stdout).toMatch(/^validate: 2 files checked, 2 errors, 0 warnings \(\d+ ms\)$/m);
     expect(run.status).toBe(1);
   }, 60_000);
+});
+
+describe('cfn-lint, where it is installed', () => {
+  const fixture = join(fixtures, 'templates', 'dependency-cycle.yaml');
+
+  it('adds its findings with the rule id at their line, or says why it was skipped', () => {
+    const result = runCfnLint([fixture], projectRoot);
+    if (!result.ran) {
+      expect(result.reason).toContain('pip install cfn-lint');
+      return;
+    }
+
+    expect(result.findings).toContainEqual(
+      expect.objectContaining({
+        file: fixture,
+        line: lineOf(fixture, '  PhotoApi:'),
+        severity: 'error',
+        source: 'cfn-lint E3004',
+        message: expect.stringContaining('Circular Dependencies for resource PhotoApi'),
+      }),
+    );
+  });
+
+  it('says it is skipped when the command is missing', () => {
+    const previous = process.env.CFN_LINT;
+    process.env.CFN_LINT = 'cfn-lint-that-is-not-installed';
+    try {
+      expect(runCfnLint([fixture], projectRoot)).toEqual({
+        ran: false,
+        reason: 'cfn-lint-that-is-not-installed is not installed (pip install cfn-lint to run it too)',
+      });
+    } finally {
+      if (previous === undefined) delete process.env.CFN_LINT;
+      else process.env.CFN_LINT = previous;
+    }
+  });
 });

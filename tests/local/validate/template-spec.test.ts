@@ -296,3 +296,57 @@ describe('dependency cycles after the SAM transform', () => {
     ]);
   });
 });
+
+describe('what the SAM transform itself accepts (data from aws-sam-translator)', () => {
+  const template = (globals: string, resource: string) =>
+    `Transform: AWS::Serverless-2016-10-31\nGlobals:\n${globals}\nResources:\n${resource}`;
+  const defaultGlobals = '  Function:\n    Timeout: 10';
+  const worker = (extra: string) => `  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs24.x
+      Handler: worker.handler
+      CodeUri: ../
+${extra}`;
+  const messages = (globals: string, resource: string) =>
+    check(template(globals, resource)).map((item) => `${item.line}: ${item.message}`);
+
+  it('accepts a function that SAM accepts', () => {
+    expect(messages(defaultGlobals, worker(''))).toEqual([]);
+  });
+
+  it('refuses a property only the generated AWS::Lambda::Function has', () => {
+    expect(messages(defaultGlobals, worker('      Code: { ZipFile: x }'))).toEqual([
+      '12: Worker (AWS::Serverless::Function) has no property "Code" (did you mean "CodeUri"?): the SAM transform refuses it',
+    ]);
+  });
+
+  it('refuses a Globals property SAM does not support there', () => {
+    expect(messages('  Function:\n    FunctionName: shared', worker(''))).toEqual([
+      '4: Globals.Function does not accept the property "FunctionName": the SAM transform refuses it',
+    ]);
+  });
+
+  it('refuses an unknown runtime, with the closest real one', () => {
+    expect(messages(defaultGlobals, worker('').replace('nodejs24.x', 'nodejs24'))).toEqual([
+      '9: unknown Lambda runtime "nodejs24" (did you mean "nodejs24.x"?)',
+    ]);
+  });
+
+  it('requires code and a handler for a Zip function, taking Globals into account', () => {
+    const bare = '  Worker:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: nodejs24.x';
+
+    expect(messages(defaultGlobals, bare)).toEqual([
+      '8: Worker (AWS::Serverless::Function) is missing Handler, CodeUri or InlineCode, which SAM requires',
+    ]);
+    expect(messages('  Function:\n    Handler: index.handler\n    CodeUri: ../', bare)).toEqual([]);
+  });
+
+  it('requires a definition for a state machine', () => {
+    const machine = '  Flow:\n    Type: AWS::Serverless::StateMachine\n    Properties:\n      Type: STANDARD';
+
+    expect(messages(defaultGlobals, machine)).toEqual([
+      '8: Flow (AWS::Serverless::StateMachine) is missing Definition or DefinitionUri, which SAM requires',
+    ]);
+  });
+});
