@@ -3,6 +3,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import * as z from 'zod/mini';
 import { executionInputSchema } from '#shared/erasure';
 import { DetailType, EventSource } from '#shared/model';
+import { findCompletedUploads } from '#shared/upload-notifications';
 import { uploadSchema } from '#shared/workflow';
 import { type Invocation, invokeInIsolation, MOCKED_SDK_PACKAGES, resetAwsMocks } from './fixture-mocks';
 import { loadStacks, type Stack } from './rules';
@@ -251,6 +252,30 @@ describe("event fixtures pass their function's input validation", () => {
       expect(classify(invocation)).toMatchObject({ validation: verdict === 'passes' ? 'passed' : 'failed' });
     },
   );
+});
+
+describe('S3 notification fixtures', () => {
+  // The notifier answers every input with a result (it skips what is not an upload), so its
+  // fixtures are checked where it reads them: each is an upload the function would announce,
+  // except the s3:TestEvent that S3 sends when the notification is configured.
+  const notifications = readdirSync(join(root, 'events', 'backend'))
+    .filter((name) => name.startsWith('notify-upload-complete'))
+    .map((name) => join('events', 'backend', name));
+
+  it.each(notifications)('%s is read as the S3 sends it', (fixture) => {
+    const found = findCompletedUploads(readJson(fixture));
+
+    if (fixture.endsWith('-test-event.json')) {
+      expect(found).toEqual({ uploads: [], skipped: ['S3 test event'] });
+    } else if (fixture.endsWith('-encoded-key.json')) {
+      // A form-encoded upload key next to a foreign one, as a bucket shared with other writers sends.
+      expect(found.uploads).toHaveLength(1);
+      expect(found.skipped).toEqual(['record 0: key is not <placeId>/<uploadId>.jpg']);
+    } else {
+      expect(found.skipped).toEqual([]);
+      expect(found.uploads.length).toBeGreaterThanOrEqual(1);
+    }
+  });
 });
 
 // ------------------------------------------------------------------ 3. events/env.json
