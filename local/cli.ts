@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalApp, type WorkflowVersion } from './runtime/app';
+import { parameterOverrideArguments, parseCliParameterOverrides } from './runtime/parameter-overrides';
 import { chooseVisionEngine, isVisionMode, VISION_MODES } from './vision/choose';
 
 const USAGE = `Usage: npm start -- [options]
@@ -20,11 +21,19 @@ const USAGE = `Usage: npm start -- [options]
   --host HOST              interface to listen on (default 127.0.0.1)
   --vision model|declared  how the Rekognition stand-in judges photos: with the local models
                            (default once \`npm run local:vision:install\` has run) or from the
-                           labels an image declares in its EXIF description`;
+                           labels an image declares in its EXIF description
+  --parameter-overrides Key=Value [stack:Key=Value …]
+                           template parameters, as for sam deploy (over samconfig.toml): Key=Value
+                           sets Key in every running stack that declares it, stack:Key=Value (stack
+                           = config env: layers, backend, workflow-v4, gdpr) in that stack only;
+                           quote values with spaces: Key="a b"`;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values, tokens } = parseArgs({
+    allowPositionals: true,
+    tokens: true,
     options: {
+      'parameter-overrides': { type: 'string', multiple: true },
       workflow: { type: 'string', default: 'v4' },
       'data-dir': { type: 'string', default: '.local' },
       reset: { type: 'boolean', default: false },
@@ -46,6 +55,7 @@ async function main(): Promise<void> {
     throw new Error(`--workflow must be v1, v2, v3 or v4, not ${values.workflow}`);
   if (values.vision !== undefined && !isVisionMode(values.vision))
     throw new Error(`--vision must be ${VISION_MODES.join(' or ')}, not ${values.vision}`);
+  const parameterOverrides = parseCliParameterOverrides(parameterOverrideArguments(tokens ?? []));
   const root = resolve(__dirname, '..');
   const dataDir = resolve(values['data-dir']);
   if (values.reset) rmSync(dataDir, { recursive: true, force: true });
@@ -66,6 +76,7 @@ async function main(): Promise<void> {
       cdn: Number(values['cdn-port']),
     },
     vision: vision.engine,
+    parameterOverrides,
     log,
   });
   const { runtime, api } = app;

@@ -2,10 +2,12 @@
  * `npm run local -- <command>`: looks into the data of the offline runtime without starting it.
  *   executions [id]   lists executions, or shows one with its path through the states
  *   events            lists the events the application bus accepted
+ *   dead-letters      lists the events EventBridge gave up delivering (targets' dead-letter queues)
  */
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DeadLetterQueue } from './eventbridge/dead-letter-queue';
 import { EventArchive } from './eventbridge/event-archive';
 import {
   findExecution,
@@ -17,7 +19,8 @@ import {
 const USAGE = `Usage: npm run local -- <command> [--data-dir DIR]
   executions        list executions, newest first
   executions ID     show one execution (name, ARN or a prefix of the name) with its path through the states
-  events            list the events every bus accepted, oldest first`;
+  events            list the events every bus accepted, oldest first
+  dead-letters      list the events rule targets' dead-letter queues received, oldest first`;
 
 function listEvents(dataDir: string): string {
   const directory = join(dataDir, 'events');
@@ -36,6 +39,25 @@ function listEvents(dataDir: string): string {
       ),
   );
   return lines.length === 0 ? 'No events yet.' : lines.sort().join('\n');
+}
+
+function listDeadLetters(dataDir: string): string {
+  let files: string[] = [];
+  try {
+    files = readdirSync(join(dataDir, 'dead-letters')).filter((file) => file.endsWith('.jsonl'));
+  } catch {
+    return 'No dead letters.';
+  }
+  const lines = files.flatMap((file) => {
+    const queue = decodeURIComponent(file.slice(0, -'.jsonl'.length));
+    return new DeadLetterQueue(dataDir, queue)
+      .list()
+      .map(
+        ({ sentTime, body, attributes }) =>
+          `${sentTime}  ${queue}  ${body.source}  ${body['detail-type']}  ${body.id}  ${attributes.TARGET_ARN}: ${attributes.ERROR_CODE}: ${attributes.ERROR_MESSAGE}`,
+      );
+  });
+  return lines.length === 0 ? 'No dead letters.' : lines.sort().join('\n');
 }
 
 function main(): void {
@@ -59,6 +81,8 @@ function main(): void {
     );
   } else if (command === 'events') {
     console.log(listEvents(dataDir));
+  } else if (command === 'dead-letters') {
+    console.log(listDeadLetters(dataDir));
   } else {
     throw new Error(`Unknown command ${command}\n${USAGE}`);
   }

@@ -8,11 +8,61 @@ export interface CloudFormationTarget {
   InputPath?: string;
   InputTransformer?: { InputPathsMap?: Record<string, string>; InputTemplate: string };
   RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
+  DeadLetterConfig?: { Arn?: string };
+  /** Accepted and ignored: IAM is not enforced locally. */
+  RoleArn?: string;
 }
 
-/** Converts a template's PascalCase target into the camelCase RuleTarget that LocalEventBus.putRule takes. */
+/** A target property the local EventBridge cannot honour (e.g. SqsParameters, EcsParameters). */
+export class UnsupportedTargetPropertyError extends Error {
+  /** The property's path inside the target, e.g. `EcsParameters` or `DeadLetterConfig.Arn`. */
+  readonly property: string;
+
+  constructor(property: string, detail: string) {
+    super(`${property} ${detail}`);
+    this.name = 'UnsupportedTargetPropertyError';
+    this.property = property;
+  }
+}
+
+const TARGET_PROPERTIES = new Set([
+  'Id',
+  'Arn',
+  'Input',
+  'InputPath',
+  'InputTransformer',
+  'RetryPolicy',
+  'DeadLetterConfig',
+  'RoleArn',
+]);
+const INPUT_TRANSFORMER_PROPERTIES = new Set(['InputPathsMap', 'InputTemplate']);
+const RETRY_POLICY_PROPERTIES = new Set(['MaximumRetryAttempts', 'MaximumEventAgeInSeconds']);
+
+function refuseUnknown(value: unknown, known: ReadonlySet<string>, prefix: string): void {
+  if (typeof value !== 'object' || value === null) return;
+  for (const key of Object.keys(value)) {
+    if (!known.has(key)) {
+      throw new UnsupportedTargetPropertyError(
+        `${prefix}${key}`,
+        'is not supported by the local EventBridge (it supports Input, InputPath, InputTransformer, RetryPolicy and DeadLetterConfig)',
+      );
+    }
+  }
+}
+
+/**
+ * Converts a template's PascalCase target into the camelCase RuleTarget that LocalEventBus.putRule
+ * takes. Throws UnsupportedTargetPropertyError for a property the local bus would otherwise drop.
+ */
 export function fromCloudFormationTarget(target: CloudFormationTarget): RuleTarget {
-  const { Id, Arn, Input, InputPath, InputTransformer, RetryPolicy } = target;
+  refuseUnknown(target, TARGET_PROPERTIES, '');
+  refuseUnknown(target.InputTransformer, INPUT_TRANSFORMER_PROPERTIES, 'InputTransformer.');
+  refuseUnknown(target.RetryPolicy, RETRY_POLICY_PROPERTIES, 'RetryPolicy.');
+  refuseUnknown(target.DeadLetterConfig, new Set(['Arn']), 'DeadLetterConfig.');
+  const { Id, Arn, Input, InputPath, InputTransformer, RetryPolicy, DeadLetterConfig } = target;
+  if (DeadLetterConfig !== undefined && typeof DeadLetterConfig.Arn !== 'string') {
+    throw new UnsupportedTargetPropertyError('DeadLetterConfig.Arn', 'must be the ARN of an SQS queue');
+  }
   return {
     id: Id,
     arn: Arn,
@@ -40,5 +90,6 @@ export function fromCloudFormationTarget(target: CloudFormationTarget): RuleTarg
               : { maximumEventAgeInSeconds: RetryPolicy.MaximumEventAgeInSeconds }),
           },
         }),
+    ...(DeadLetterConfig?.Arn === undefined ? {} : { deadLetterConfig: { arn: DeadLetterConfig.Arn } }),
   };
 }

@@ -1,5 +1,10 @@
 /** Local EventBridge: event patterns, input transformers, event buses and the PutEvents API. */
-export { type CloudFormationTarget, fromCloudFormationTarget } from './cloudformation-target';
+export {
+  type CloudFormationTarget,
+  fromCloudFormationTarget,
+  UnsupportedTargetPropertyError,
+} from './cloudformation-target';
+export { type DeadLetterMessage, DeadLetterQueue, queueNameOf } from './dead-letter-queue';
 export { EventBridgeApiError, InvalidEventPatternError } from './errors';
 export type { ArchivedEvent } from './event-archive';
 export {

@@ -1,3 +1,4 @@
+import { DeadLetterQueue } from './dead-letter-queue';
 import { deliverWithRetries } from './deliver-with-retries';
 import { type ArchivedEvent, EventArchive } from './event-archive';
 import { matchesEventPattern } from './match-event-pattern';
@@ -14,6 +15,8 @@ import type { EventBridgeEvent, JsonObject, RuleTarget } from './types';
 import { validateEventPattern } from './validate-event-pattern';
 
 export type RuleState = 'ENABLED' | 'DISABLED';
+
+type DeadLetterExhaustion = 'MaximumRetryAttemptsExhausted' | 'MaximumEventAgeExhausted';
 
 export interface RuleDefinition {
   name: string;
@@ -51,6 +54,8 @@ export interface DeliveryFailure extends DeliveryContext {
   input: string;
   attempts: number;
   error: unknown;
+  /** The dead-letter queue the event was sent to, when the target has one. */
+  deadLetterQueue?: string;
 }
 
 export type EventBusLog = (
@@ -62,7 +67,10 @@ export type EventBusLog = (
 export interface LocalEventBusOptions {
   /** Bus name, e.g. "default" or "photos". */
   name: string;
-  /** The archive is written to `<dataDir>/events/<name>.jsonl`. */
+  /**
+   * The archive is written to `<dataDir>/events/<name>.jsonl`, dead-letter queues of targets to
+   * `<dataDir>/dead-letters/<queue name>.jsonl`.
+   */
   dataDir: string;
   deliver: DeliverToTarget;
   account?: string;
@@ -91,6 +99,7 @@ export class LocalEventBus {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly archive: EventArchive;
   private readonly now: () => Date;
+  private readonly closing = new AbortController();
 
   constructor(private readonly options: LocalEventBusOptions) {
     this.name = options.name;
@@ -168,6 +177,15 @@ export class LocalEventBus {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
+  /**
+   * Lets attempts in progress finish, then stops: a delivery waiting to retry gives up (logged;
+   * the event stays in the archive) rather than holding the process for a RetryPolicy's hours.
+   */
+  async close(): Promise<void> {
+    this.closing.abort();
+    await this.drain();
+  }
+
   private ruleArn(ruleName: string): string {
     const busPart = this.name === 'default' ? '' : `${this.name}/`;
     return `arn:aws:events:${this.region}:${this.account}:rule/${busPart}${ruleName}`;
@@ -216,6 +234,7 @@ export class LocalEventBus {
         baseDelayMs: this.options.retryBaseDelayMs ?? 100,
         giveUpAt: this.giveUpAt(target, record),
         now: () => this.now().getTime(),
+        signal: this.closing.signal,
       },
     );
     const fields = { bus: this.name, rule: rule.name, target: target.id, eventId: record.event.id };
@@ -223,11 +242,22 @@ export class LocalEventBus {
       this.options.log?.('debug', 'Delivered event to target', { ...fields, attempts: outcome.attempts });
       return;
     }
+    if (outcome.exhausted === 'Abandoned') {
+      this.options.log?.('warn', 'Abandoned retrying a delivery: the bus closed', {
+        ...fields,
+        attempts: outcome.attempts,
+        error: outcome.error instanceof Error ? outcome.error.message : String(outcome.error),
+      });
+      return;
+    }
     this.options.log?.('warn', 'Giving up delivering event to target', {
       ...fields,
       attempts: outcome.attempts,
       error: outcome.error instanceof Error ? outcome.error.message : String(outcome.error),
     });
+    const deadLetterQueue = target.deadLetterConfig
+      ? this.sendToDeadLetterQueue(target, rule, record, { ...outcome, exhausted: outcome.exhausted })
+      : undefined;
     this.reportFailure({
       ...context,
       busName: this.name,
@@ -235,7 +265,40 @@ export class LocalEventBus {
       input,
       attempts: outcome.attempts,
       error: outcome.error,
+      ...(deadLetterQueue === undefined ? {} : { deadLetterQueue }),
     });
+  }
+
+  /** Sends the undelivered event to the target's dead-letter queue; returns the queue name. */
+  private sendToDeadLetterQueue(
+    target: RuleTarget,
+    rule: Rule,
+    record: ArchivedEvent,
+    outcome: { attempts: number; error: unknown; exhausted: DeadLetterExhaustion },
+  ): string | undefined {
+    const queue = new DeadLetterQueue(this.options.dataDir, (target.deadLetterConfig as { arn: string }).arn);
+    const error = outcome.error as { name?: unknown; message?: unknown } | undefined;
+    try {
+      queue.send({
+        sentTime: this.now().toISOString(),
+        body: record.event,
+        attributes: {
+          RULE_ARN: rule.arn,
+          TARGET_ARN: target.arn,
+          ERROR_CODE: typeof error?.name === 'string' ? error.name : 'Error',
+          ERROR_MESSAGE: typeof error?.message === 'string' ? error.message : String(outcome.error),
+          RETRY_ATTEMPTS: outcome.attempts - 1,
+          EXHAUSTED_RETRY_CONDITION: outcome.exhausted,
+        },
+      });
+      return queue.name;
+    } catch (sendError) {
+      this.options.log?.('warn', 'Could not write to the dead-letter queue', {
+        queue: queue.name,
+        error: sendError instanceof Error ? sendError.message : String(sendError),
+      });
+      return undefined;
+    }
   }
 
   private giveUpAt(target: RuleTarget, record: ArchivedEvent): number | undefined {

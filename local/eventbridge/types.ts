@@ -43,8 +43,15 @@ export interface RetryPolicy {
   maximumEventAgeInSeconds?: number;
 }
 
+/** Where EventBridge sends an event it gave up delivering to a target (an SQS queue). */
+export interface DeadLetterConfig {
+  /** The queue's ARN; locally the queue is a JSON Lines file named after the last ARN segment. */
+  arn: string;
+}
+
 export interface RuleTarget extends TargetInputConfig {
   id: string;
   arn: string;
   retryPolicy?: RetryPolicy;
+  deadLetterConfig?: DeadLetterConfig;
 }

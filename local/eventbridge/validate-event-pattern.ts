@@ -97,8 +97,8 @@ const OPERATOR_CHECKS: Record<string, OperandCheck> = {
 };
 
 const ANYTHING_BUT_CHECKS: Record<string, OperandCheck> = {
-  prefix: (operand, path) => requireString('anything-but prefix', operand, path),
-  suffix: (operand, path) => requireString('anything-but suffix', operand, path),
+  prefix: (operand, path) => checkAffixList('anything-but prefix', operand, path),
+  suffix: (operand, path) => checkAffixList('anything-but suffix', operand, path),
   'equals-ignore-case': (operand, path) =>
     checkStringList('anything-but equals-ignore-case', operand, path, () => undefined),
   wildcard: (operand, path) =>
@@ -172,6 +172,17 @@ function checkAnythingBut(operand: JsonValue, path: string): void {
     throw new InvalidEventPatternError(`Unsupported anything-but pattern: ${name} at "${path}"`);
   }
   check(operand[name] as JsonValue, path);
+}
+
+/**
+ * `anything-but` `prefix`/`suffix`: a string or a list of strings, none of them empty (EventBridge
+ * refuses an empty one, which would exclude every string). A plain `prefix`/`suffix` may be empty.
+ */
+function checkAffixList(name: string, operand: JsonValue, path: string): void {
+  checkStringList(name, operand, path, (item) => {
+    if (item === '')
+      throw new InvalidEventPatternError(`Null prefix/suffix not allowed in ${name} at "${path}"`);
+  });
 }
 
 function checkStringList(

@@ -1,9 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_AUDIENCE, DEFAULT_ISSUER, loadOrCreateDevKeys, signWithDevKeys } from '../api/dev-keys';
 import type { LocalHttpApi } from '../api/server';
 import type { VisionEngine } from '../services';
+import { parseTemplate } from '../template';
 import { startHttpApis } from './http-api';
+import { assignParameterOverrides, type ParsedParameterOverrides } from './parameter-overrides';
 import { type Runtime, startRuntime } from './runtime';
 
 export const WORKFLOW_VERSIONS = ['v1', 'v2', 'v3', 'v4'] as const;
@@ -21,6 +23,11 @@ export interface LocalAppOptions {
   vision?: VisionEngine;
   /** Variables that win over every function's template environment. */
   functionEnvironment?: Record<string, string>;
+  /**
+   * Template parameters (`npm start -- --parameter-overrides`), over samconfig.toml and the local
+   * JwtIssuer/JwtAudience defaults.
+   */
+  parameterOverrides?: ParsedParameterOverrides;
   log?: (line: string) => void;
 }
 
@@ -57,7 +64,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
       services: options.ports?.services ?? 0,
       cdn: options.ports?.cdn ?? 0,
     },
-    parameterOverrides: { backend: { JwtIssuer: DEFAULT_ISSUER, JwtAudience: DEFAULT_AUDIENCE } },
+    parameterOverrides: parameterOverridesFor(options, stacks),
     ...(options.vision ? { vision: options.vision } : {}),
     ...(options.functionEnvironment ? { functionEnvironment: options.functionEnvironment } : {}),
     log,
@@ -81,7 +88,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
       runtime,
       api,
       stacks,
-      token: (userId) => signWithDevKeys(devKeys, { subject: userId }),
+      token: (userId) => signWithDevKeys(devKeys, { subject: userId, ...jwtSettings(runtime) }),
       close: async () => {
         await api.close();
         await runtime.close();
@@ -91,4 +98,48 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     await runtime.close();
     throw error;
   }
+}
+
+/** Parameter names each stack's template declares (config env → names). */
+function declaredParameters(root: string, stacks: readonly string[]): Record<string, string[]> {
+  return Object.fromEntries(
+    stacks.map((env) => {
+      const fileName = join('templates', `${env}.yaml`);
+      const { template } = parseTemplate(readFileSync(join(root, fileName), 'utf8'), fileName);
+      const parameters = template.Parameters;
+      return [env, parameters && typeof parameters === 'object' ? Object.keys(parameters) : []];
+    }),
+  );
+}
+
+/**
+ * Local defaults (the dev key's JWT issuer and audience, so `npm run token` tokens are accepted)
+ * under the command line's overrides.
+ */
+export function parameterOverridesFor(
+  options: Pick<LocalAppOptions, 'root' | 'parameterOverrides'>,
+  stacks: readonly string[],
+): Record<string, Record<string, string>> {
+  const overrides: Record<string, Record<string, string>> = {
+    backend: { JwtIssuer: DEFAULT_ISSUER, JwtAudience: DEFAULT_AUDIENCE },
+  };
+  if (!options.parameterOverrides) return overrides;
+  const assigned = assignParameterOverrides(
+    options.parameterOverrides,
+    declaredParameters(options.root, stacks),
+  );
+  for (const [stack, pairs] of Object.entries(assigned)) overrides[stack] = { ...overrides[stack], ...pairs };
+  return overrides;
+}
+
+/** The issuer and audience the HTTP API's JWT authorizer expects, as the backend stack resolved them. */
+function jwtSettings(runtime: Runtime): { issuer?: string; audience?: string | string[] } {
+  const parameters = runtime.stacks.find((stack) => 'JwtIssuer' in stack.parameters)?.parameters;
+  const issuer = parameters?.JwtIssuer?.value;
+  const value = parameters?.JwtAudience?.value;
+  const audiences = value === undefined ? [] : typeof value === 'string' ? value.split(',') : [...value];
+  return {
+    ...(typeof issuer === 'string' ? { issuer } : {}),
+    ...(audiences.length === 0 ? {} : { audience: audiences.length === 1 ? audiences[0] : audiences }),
+  };
 }

@@ -31,6 +31,11 @@ export class FunctionError extends Error {
   }
 }
 
+/** The handler error's stack, line by line, as the Node.js Lambda runtime reports it (lines untrimmed). */
+function lambdaTrace(error: Error): string[] {
+  return typeof error.stack === 'string' ? error.stack.split('\n') : [];
+}
+
 /** The function ran past its Timeout; Lambda names this error `Sandbox.Timedout`. */
 export class FunctionTimeoutError extends FunctionError {
   constructor(seconds: number) {
@@ -122,11 +127,7 @@ export class FunctionHost {
     } catch (error) {
       if (error instanceof FunctionError) throw error;
       const failure = error instanceof Error ? error : new Error(String(error));
-      throw new FunctionError(
-        failure.name || 'Error',
-        failure.message,
-        (failure.stack ?? '').split('\n').map((line) => line.trim()),
-      );
+      throw new FunctionError(failure.name || 'Error', failure.message, lambdaTrace(failure));
     } finally {
       clearTimeout(timer);
     }
@@ -172,7 +173,7 @@ export class FunctionHost {
       throw new FunctionError(
         missingModule ? 'Runtime.ImportModuleError' : failure.name || 'Error',
         failure.message,
-        (failure.stack ?? '').split('\n').map((line) => line.trim()),
+        lambdaTrace(failure),
       );
     } finally {
       for (const [key, value] of saved) {

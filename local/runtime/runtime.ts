@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { decodeS3EventKey } from '../../functions/shared/upload-notifications';
-import { fromCloudFormationTarget, handleEventBridgeRequest, LocalEventBus } from '../eventbridge';
+import { handleEventBridgeRequest, LocalEventBus } from '../eventbridge';
 import { type LocalS3, startLocalS3 } from '../s3';
 import {
   createCloudFrontHandler,
@@ -21,10 +21,11 @@ import {
   LambdaServiceError,
   StepFunctionsEngine,
 } from '../stepfunctions';
-import { loadProject, type ResolvedStack } from '../template';
+import { loadProject, type ResolvedStack, TemplateError } from '../template';
 import { type LocalCdn, localizeUrls, type ObjectReader, startLocalCdns } from './cdn';
 import { FunctionHost, FunctionNotFoundError, FunctionTimeoutError } from './function-host';
-import { callService } from './service-calls';
+import { collectRules } from './rules';
+import { callService, unsupportedServiceReason } from './service-calls';
 
 /** The services answered on the one "AWS services" port, as AWS_ENDPOINT_URL_<SERVICE> names them. */
 export const SERVICES_ON_ONE_PORT = [
@@ -37,6 +38,10 @@ export const SERVICES_ON_ONE_PORT = [
   'SSM',
   'CLOUDFRONT',
 ] as const;
+
+/** Lambda retries a failed asynchronous invocation twice; locally the back-off is short. */
+const LAMBDA_ASYNC_RETRIES = 2;
+const LAMBDA_ASYNC_RETRY_DELAY_MS = 100;
 
 /** Credentials every local client signs with; the local S3 verifies signatures against them. */
 export const LOCAL_CREDENTIALS = {
@@ -223,11 +228,23 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       });
     }
     const invocationsInFlight = new Set<Promise<unknown>>();
-    const invokeAsync = (target: string, payload: unknown, why: string) => {
-      const invocation = functions
-        .invoke(target, payload)
-        .catch((error: Error) => log(`function ${target} failed (${why}): ${error.name}: ${error.message}`))
-        .finally(() => invocationsInFlight.delete(invocation));
+    /** An asynchronous invocation; `retries` more attempts after a failure (Lambda's async retries). */
+    const invokeAsync = (target: string, payload: unknown, why: string, retries = 0) => {
+      const attempt = async (): Promise<void> => {
+        for (let retry = 0; ; retry++) {
+          try {
+            await functions.invoke(target, payload);
+            return;
+          } catch (error) {
+            const { name, message } = error as Error;
+            const more = retry < retries && !(error instanceof FunctionNotFoundError);
+            log(`function ${target} failed (${why}): ${name}: ${message}${more ? '; retrying' : ''}`);
+            if (!more) return;
+            await new Promise((resolve) => setTimeout(resolve, LAMBDA_ASYNC_RETRY_DELAY_MS * 2 ** retry));
+          }
+        }
+      };
+      const invocation = attempt().finally(() => invocationsInFlight.delete(invocation));
       invocationsInFlight.add(invocation);
     };
 
@@ -253,6 +270,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           }
         },
         callService: (service, action, params, { signal }) => callService(service, action, params, signal),
+        unsupportedReason: (service, action) => unsupportedServiceReason(service, action),
       },
     });
     engineForCleanup = engine;
@@ -265,9 +283,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const deliver = async (targetArn: string, input: string) => {
       if (targetArn.includes(':states:')) {
         engine.startExecution({ stateMachineArn: targetArn, input });
-      } else {
-        await functions.invoke(targetArn, JSON.parse(input));
+        return;
       }
+      // EventBridge invokes a function asynchronously: the delivery succeeds once Lambda has the
+      // event; a handler error is retried by Lambda (twice), not by the rule's RetryPolicy.
+      if (!functions.find(targetArn)) throw new FunctionNotFoundError(`Function not found: ${targetArn}`);
+      invokeAsync(targetArn, JSON.parse(input), 'EventBridge rule', LAMBDA_ASYNC_RETRIES);
     };
     const busFor = (name: string) => {
       let bus = buses.get(name);
@@ -280,7 +301,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           deliver,
           onDeliveryFailure: (failure) =>
             log(
-              `event ${failure.event['detail-type']} on ${failure.busName}: delivery to ${failure.targetArn} failed after ${failure.attempts} attempts: ${failure.error instanceof Error ? failure.error.message : String(failure.error)}`,
+              `event ${failure.event['detail-type']} on ${failure.busName}: delivery to ${failure.targetArn} failed after ${failure.attempts} attempts: ${failure.error instanceof Error ? failure.error.message : String(failure.error)}${failure.deadLetterQueue ? ` (sent to dead-letter queue ${failure.deadLetterQueue})` : ''}`,
             ),
           log: (level, message, fields) => {
             if (level === 'info' && message === 'Accepted event') {
@@ -434,11 +455,16 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       functions,
       engine,
       buses,
-      // Work in flight finishes first (S3 notifications, event deliveries), then the engine stops
+      // Work in flight finishes first (S3 notifications, event deliveries; a delivery waiting to retry
+      // gives up), then the engine stops
       // (a running execution stays RUNNING on disk and resumes on the next start), then the ports close.
       close: async () => {
-        while (invocationsInFlight.size > 0) await Promise.allSettled([...invocationsInFlight]);
-        await Promise.all([...buses.values()].map((bus) => bus.drain()));
+        // Deliveries start invocations and invocations put events: settle both until neither has work.
+        for (;;) {
+          await Promise.all([...buses.values()].map((bus) => bus.close()));
+          if (invocationsInFlight.size === 0) break;
+          await Promise.allSettled([...invocationsInFlight]);
+        }
         await engine.close();
         for (const close of closers.reverse()) await close();
       },
@@ -499,54 +525,30 @@ function registerStateMachine(
   definition = definition.replace(/\$\{([A-Za-z0-9_]+)\}/g, (whole, name: string) =>
     name in substitutions ? String(substitutions[name]) : whole,
   );
-  engine.registerStateMachine({
-    arn: machine.physicalId,
-    name: machine.physicalId.split(':').pop() ?? machine.logicalId,
-    definition,
-    type: (properties.Type as 'STANDARD' | 'EXPRESS' | undefined) ?? 'STANDARD',
-  });
+  try {
+    engine.registerStateMachine({
+      arn: machine.physicalId,
+      name: machine.physicalId.split(':').pop() ?? machine.logicalId,
+      definition,
+      type: (properties.Type as 'STANDARD' | 'EXPRESS' | undefined) ?? 'STANDARD',
+    });
+  } catch (error) {
+    const property = typeof properties.DefinitionUri === 'string' ? 'DefinitionUri' : 'Definition';
+    throw new TemplateError(
+      { fileName: machine.stack.fileName, path: `Resources.${machine.logicalId}.Properties.${property}` },
+      (error as Error).message,
+    );
+  }
 }
 
 /** Rules from AWS::Events::Rule resources and SAM EventBridgeRule events of functions and state machines. */
 function registerRules(stacks: readonly ResolvedStack[], busFor: (name: string) => LocalEventBus): void {
-  const busName = (value: unknown) =>
-    String(value ?? 'default')
-      .split('/')
-      .pop() ?? 'default';
-  for (const rule of resourcesOfType(stacks, 'AWS::Events::Rule')) {
-    if (!rule.properties.EventPattern) continue;
-    busFor(busName(rule.properties.EventBusName)).putRule({
-      name: rule.physicalId.split('/').pop() ?? rule.logicalId,
-      eventPattern: rule.properties.EventPattern as never,
-      state: (rule.properties.State as 'ENABLED' | 'DISABLED' | undefined) ?? 'ENABLED',
-      targets: ((rule.properties.Targets ?? []) as never[]).map((target) => fromCloudFormationTarget(target)),
-    });
-  }
-  for (const owner of resourcesOfType(stacks, 'AWS::Serverless::Function', 'AWS::Serverless::StateMachine')) {
-    const events = (owner.properties.Events ?? {}) as Record<
-      string,
-      { Type?: string; Properties?: Properties }
-    >;
-    for (const [eventId, event] of Object.entries(events)) {
-      if (event.Type !== 'EventBridgeRule' && event.Type !== 'CloudWatchEvent') continue;
-      const properties = event.Properties ?? {};
-      const arn =
-        owner.stack.resources[owner.logicalId]?.type === 'AWS::Serverless::StateMachine'
-          ? owner.physicalId
-          : String(owner.stack.getAtt(owner.logicalId, 'Arn'));
-      busFor(busName(properties.EventBusName)).putRule({
-        name: `${owner.logicalId}${eventId}`,
-        eventPattern: properties.Pattern as never,
-        state: properties.State === 'DISABLED' ? 'DISABLED' : 'ENABLED',
-        targets: [
-          {
-            id: `${owner.logicalId}${eventId}Target`,
-            arn,
-            ...(typeof properties.Input === 'string' ? { input: properties.Input } : {}),
-            ...(typeof properties.InputPath === 'string' ? { inputPath: properties.InputPath } : {}),
-          },
-        ],
-      });
+  for (const { busName, rule, fileName, path } of collectRules(stacks)) {
+    try {
+      busFor(busName).putRule(rule);
+    } catch (error) {
+      // An invalid pattern or target input, named by the template property it comes from.
+      throw new TemplateError({ fileName, path }, (error as Error).message);
     }
   }
 }

@@ -4,6 +4,8 @@
  * pointed at the local endpoints through the AWS_ENDPOINT_URL_* variables.
  */
 
+import { UnsupportedIntegrationError } from '../stepfunctions/integrations';
+
 type Client = {
   send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<Record<string, unknown>>;
 };
@@ -24,23 +26,36 @@ const SERVICES: Readonly<Record<string, { load: () => ClientModule; client: stri
   ssm: { load: () => require('@aws-sdk/client-ssm'), client: 'SSMClient' },
 };
 
-export class UnsupportedIntegrationError extends Error {
-  override readonly name = 'States.Runtime';
-}
-
 const clients = new Map<string, { module: ClientModule; client: Client }>();
 
-function clientFor(service: string): { module: ClientModule; client: Client } {
+function clientFor(service: string): { module: ClientModule; client: Client } | undefined {
   const known = clients.get(service);
   if (known) return known;
   const spec = SERVICES[service.toLowerCase()];
-  if (!spec)
-    throw new UnsupportedIntegrationError(`The local runtime has no client for service '${service}'`);
+  if (!spec) return undefined;
   const module = spec.load();
   const ClientClass = module[spec.client] as new (config: object) => Client;
   const created = { module, client: new ClientClass({}) };
   clients.set(service, created);
   return created;
+}
+
+function commandFor(module: ClientModule, action: string): (new (input: object) => unknown) | undefined {
+  const Command = module[`${action}Command`];
+  return typeof Command === 'function' ? (Command as new (input: object) => unknown) : undefined;
+}
+
+/**
+ * Why `callService` cannot call `service` `action` (PascalCase, e.g. `PutItem`), or undefined
+ * when it can: the engine asks when a state machine is registered.
+ */
+export function unsupportedServiceReason(service: string, action: string): string | undefined {
+  const known = clientFor(service);
+  if (!known) {
+    return `the local runtime has no integration for the service '${service}' (it has ${Object.keys(SERVICES).join(', ')})`;
+  }
+  if (!commandFor(known.module, action)) return `the service '${service}' has no action ${action}`;
+  return undefined;
 }
 
 /** Byte streams (S3 GetObject Body) come back as text, as Step Functions returns them. */
@@ -60,9 +75,13 @@ export async function callService(
   params: Record<string, unknown>,
   signal?: AbortSignal,
 ): Promise<unknown> {
-  const { module, client } = clientFor(service);
-  const Command = module[`${action}Command`] as (new (input: object) => unknown) | undefined;
-  if (!Command) throw new UnsupportedIntegrationError(`${service} has no action ${action}`);
-  const output = await client.send(new Command(params), signal ? { abortSignal: signal } : undefined);
+  const known = clientFor(service);
+  const Command = known && commandFor(known.module, action);
+  if (!known || !Command) {
+    throw new UnsupportedIntegrationError(
+      unsupportedServiceReason(service, action) ?? `no ${service} ${action}`,
+    );
+  }
+  const output = await known.client.send(new Command(params), signal ? { abortSignal: signal } : undefined);
   return plain(output);
 }

@@ -38,8 +38,9 @@ export type {
   DetectLabelsResult,
   DetectModerationLabelsResult,
   Label,
+  LabelFilters,
   LabelInstance,
   ModerationLabel,
   VisionEngine,
 } from './vision';
-export { selectLabels, selectModerationLabels } from './vision';
+export { filterLabels, selectLabels, selectModerationLabels } from './vision';

@@ -1,7 +1,7 @@
 import { ServiceError } from './errors';
 import { inspectImage, UnsupportedImageError } from './image';
 import type { JsonObject, JsonOperationHandler } from './json-protocol';
-import type { VisionEngine } from './vision';
+import { filterLabels, type LabelFilters, type VisionEngine } from './vision';
 
 /**
  * Rekognition DetectModerationLabels and DetectLabels: loads the image (Bytes or S3Object),
@@ -30,8 +30,12 @@ export function createRekognitionHandler(options: RekognitionOptions): JsonOpera
       case 'DetectLabels': {
         const minConfidence = readConfidence(input.MinConfidence);
         const maxLabels = readMaxLabels(input.MaxLabels);
+        const filters = readLabelFilters(input.Settings);
         const image = await loadImage(input.Image, options.readObject);
-        return options.vision.detectLabels(image, { minConfidence, maxLabels });
+        const result = await options.vision.detectLabels(image, { minConfidence, maxLabels, filters });
+        // Engines filter before MaxLabels (selectLabels); filtering again keeps the answer right
+        // for an engine that does not.
+        return { ...result, Labels: filterLabels(result.Labels, filters) };
       }
       default:
         throw new ServiceError(
@@ -98,6 +102,40 @@ function readMaxLabels(value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw invalidParameters();
   return value;
+}
+
+const MAX_FILTERS = 100;
+const MAX_FILTER_LENGTH = 50;
+
+/** `Settings.GeneralLabels` of DetectLabels, checked against Rekognition's limits. */
+function readLabelFilters(settings: unknown): LabelFilters {
+  if (settings === undefined || settings === null) return {};
+  if (typeof settings !== 'object' || Array.isArray(settings)) throw invalidParameters();
+  const general = (settings as JsonObject).GeneralLabels;
+  if (general === undefined || general === null) return {};
+  if (typeof general !== 'object' || Array.isArray(general)) throw invalidParameters();
+  const list = (name: string): string[] | undefined => {
+    const value = (general as JsonObject)[name];
+    if (value === undefined || value === null) return undefined;
+    if (
+      !Array.isArray(value) ||
+      value.length > MAX_FILTERS ||
+      !value.every((item) => typeof item === 'string' && item.length <= MAX_FILTER_LENGTH)
+    ) {
+      throw invalidParameters();
+    }
+    return value as string[];
+  };
+  const filters: LabelFilters = {};
+  const labelInclusion = list('LabelInclusionFilters');
+  const labelExclusion = list('LabelExclusionFilters');
+  const categoryInclusion = list('LabelCategoryInclusionFilters');
+  const categoryExclusion = list('LabelCategoryExclusionFilters');
+  if (labelInclusion) filters.labelInclusion = labelInclusion;
+  if (labelExclusion) filters.labelExclusion = labelExclusion;
+  if (categoryInclusion) filters.categoryInclusion = categoryInclusion;
+  if (categoryExclusion) filters.categoryExclusion = categoryExclusion;
+  return filters;
 }
 
 function invalidParameters(): ServiceError {

@@ -55,15 +55,32 @@ export interface DetectLabelsResult {
   LabelModelVersion: string;
 }
 
+/**
+ * DetectLabels `Settings.GeneralLabels`: with inclusion filters only labels named in
+ * `labels` or belonging to one of `categories` are returned; exclusion filters then remove
+ * labels by name or category. Names are compared case-insensitively.
+ */
+export interface LabelFilters {
+  labelInclusion?: string[];
+  labelExclusion?: string[];
+  categoryInclusion?: string[];
+  categoryExclusion?: string[];
+}
+
 export interface DetectLabelsOptions {
   maxLabels?: number;
   minConfidence?: number;
+  /** Applied before maxLabels, as Rekognition does: MaxLabels counts the labels that pass. */
+  filters?: LabelFilters;
 }
 
 export interface VisionEngine {
   /** Labels at or above minConfidence (default 50). The image is a JPEG or PNG already checked by the caller. */
   detectModerationLabels(image: Buffer, minConfidence?: number): Promise<DetectModerationLabelsResult>;
-  /** Labels at or above minConfidence (default 55), the most confident first, at most maxLabels. */
+  /**
+   * Labels at or above minConfidence (default 55) that pass the filters, the most confident
+   * first, at most maxLabels.
+   */
   detectLabels(image: Buffer, options?: DetectLabelsOptions): Promise<DetectLabelsResult>;
 }
 
@@ -74,9 +91,26 @@ export function selectModerationLabels(
   return labels.filter((label) => label.Confidence >= minConfidence);
 }
 
+/** The labels that pass DetectLabels' GeneralLabels filters (all of them without filters). */
+export function filterLabels(labels: Label[], filters: LabelFilters = {}): Label[] {
+  const set = (names: string[] | undefined) => new Set((names ?? []).map((name) => name.toLowerCase()));
+  const includedNames = set(filters.labelInclusion);
+  const includedCategories = set(filters.categoryInclusion);
+  const excludedNames = set(filters.labelExclusion);
+  const excludedCategories = set(filters.categoryExclusion);
+  const inCategory = (label: Label, categories: Set<string>) =>
+    label.Categories.some((category) => categories.has(category.Name.toLowerCase()));
+  return labels.filter((label) => {
+    const name = label.Name.toLowerCase();
+    const restricted = includedNames.size > 0 || includedCategories.size > 0;
+    if (restricted && !includedNames.has(name) && !inCategory(label, includedCategories)) return false;
+    return !excludedNames.has(name) && !inCategory(label, excludedCategories);
+  });
+}
+
 export function selectLabels(labels: Label[], options: DetectLabelsOptions = {}): Label[] {
   const minConfidence = options.minConfidence ?? DEFAULT_LABELS_MIN_CONFIDENCE;
-  const confident = labels
+  const confident = filterLabels(labels, options.filters)
     .filter((label) => label.Confidence >= minConfidence)
     .map((label) => ({
       ...label,

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from './clock';
-import type { StateMachineDefinition } from './definition';
+import { mapProcessor, type StateMachineBody, type StateMachineDefinition } from './definition';
 import { StepFunctionsApiError } from './errors';
 import { ExecutionRun } from './execution';
 import type { ExecutionRecord, ExecutionStatus, StateMachineType } from './execution-record';
 import { type HistoryEvent, type StoredHistoryEvent, toHistoryEvent, withoutExecutionData } from './history';
 import { type Integrations, noIntegrations } from './integrations';
+import { parseResource, unsupportedReason } from './resources';
 import { ExecutionStore } from './store';
 import { TaskTokenRegistry } from './task-tokens';
 import { parseDefinition } from './validate';
@@ -192,6 +193,7 @@ export class StepFunctionsEngine {
     const arn = input.arn ?? `arn:aws:states:${DEFAULT_REGION}:${DEFAULT_ACCOUNT}:stateMachine:${input.name}`;
     if (!STATE_MACHINE_ARN.test(arn)) throw new StepFunctionsApiError('InvalidArn', `Invalid Arn: '${arn}'`);
     const definition = parseDefinition(input.definition);
+    this.checkIntegrations(definition);
     const existing = this.stateMachines.get(arn);
     const machine: RegisteredStateMachine = {
       arn,
@@ -387,6 +389,36 @@ export class StepFunctionsEngine {
     this.closed = true;
     for (const run of this.runs.values()) run.shutdown();
     this.runs.clear();
+  }
+
+  /**
+   * Refuses a definition with a Task state whose Resource the integrations can never run (an
+   * unsupported service or action), so it fails when registered rather than mid-execution.
+   */
+  private checkIntegrations(definition: StateMachineDefinition): void {
+    const problems: string[] = [];
+    const visit = (body: StateMachineBody, path: string) => {
+      for (const [name, state] of Object.entries(body.States)) {
+        const where = `${path}${name}`;
+        if (state.Type === 'Task') {
+          const reason = unsupportedReason(parseResource(state.Resource), this.integrations);
+          if (reason) problems.push(`state '${where}' (Resource '${state.Resource}'): ${reason}`);
+        } else if (state.Type === 'Parallel') {
+          state.Branches.forEach((branch, index) => {
+            visit(branch, `${where}.Branches[${index}].`);
+          });
+        } else if (state.Type === 'Map') {
+          visit(mapProcessor(state), `${where}.ItemProcessor.`);
+        }
+      }
+    };
+    visit(definition, '');
+    if (problems.length > 0) {
+      throw new StepFunctionsApiError(
+        'InvalidDefinition',
+        `Invalid State Machine Definition: the local runtime cannot run ${problems.join('; ')}`,
+      );
+    }
   }
 
   private assertOpen(): void {

@@ -7,7 +7,7 @@ export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' |
 
 export type StateMachineType = 'STANDARD' | 'EXPRESS';
 
-/** Something a top-level state is waiting for, persisted so a restarted engine can pick it up. */
+/** Something a state (top-level or in a branch or iteration) is waiting for, persisted so a restarted engine can pick it up. */
 export type PendingWait =
   /** A Wait state sleeping until `wakeAt`. */
   | { kind: 'wait'; wakeAt: number }
@@ -16,7 +16,7 @@ export type PendingWait =
   /** A task in flight; with a token it waits for SendTaskSuccess/Failure, without one it is run again. */
   | { kind: 'task'; token?: string; timeoutAt?: number; heartbeatAt?: number };
 
-/** Where a top-level state stands: enough to re-enter it after a restart. */
+/** Where a state stands: enough to re-enter it after a restart. */
 export interface StatePosition {
   stateName: string;
   /** The raw state input. */
@@ -28,6 +28,12 @@ export interface StatePosition {
   retryCount: number;
   pending?: PendingWait;
 }
+
+/**
+ * Progress of one Parallel branch or Map iteration, persisted so a restart resumes it: where it
+ * stands (including a task token wait), or its output once it has finished.
+ */
+export type NestedProgress = { position: StatePosition } | { done: true; output: unknown };
 
 export interface ExecutionRecord {
   executionArn: string;
@@ -50,6 +56,11 @@ export interface ExecutionRecord {
   history: StoredHistoryEvent[];
   /** The current top-level state while RUNNING. */
   position?: StatePosition;
+  /**
+   * Branches and iterations of the Parallel and Map states in progress, by path: state name and
+   * index, nested ones after their parent's (`Each[2]/`, `Checks[0]/Each[1]/`).
+   */
+  nested?: Record<string, NestedProgress>;
   /** Task tokens that have been answered or expired. */
   closedTokens: string[];
 }

@@ -13,7 +13,7 @@ import {
   type WaitState,
 } from './definition';
 import { StatesError, StatesErrors } from './errors';
-import type { ExecutionRecord, ExecutionStatus, StatePosition } from './execution-record';
+import type { ExecutionRecord, ExecutionStatus, NestedProgress, StatePosition } from './execution-record';
 import { detailsFieldOf, NOT_TRUNCATED, type StoredHistoryEvent } from './history';
 import type { Integrations } from './integrations';
 import { toJsonText } from './json-values';
@@ -60,8 +60,10 @@ interface Scope {
   signal: AbortSignal;
   /** The id of the last event of this scope, for `previousEventId`. */
   lastEventId: number;
-  /** Only top-level positions are persisted. */
+  /** Top-level positions are persisted as the record's `position`. */
   topLevel: boolean;
+  /** A branch or iteration: its key in the record's `nested` progress. */
+  nestedKey?: string;
 }
 
 interface Step {
@@ -192,6 +194,7 @@ export class ExecutionRun {
     if (outcome.error !== undefined) record.error = outcome.error;
     if (outcome.cause !== undefined) record.cause = outcome.cause;
     delete record.position;
+    delete record.nested;
     for (const token of this.activeTokens) {
       this.host.tokens.close(token);
       record.closedTokens.push(token);
@@ -220,9 +223,46 @@ export class ExecutionRun {
   }
 
   private checkpoint(scope: Scope, position: StatePosition): void {
-    if (!scope.topLevel || this.halted) return;
-    this.record.position = position;
+    if (this.halted) return;
+    if (scope.topLevel) this.record.position = position;
+    else if (scope.nestedKey !== undefined) this.nestedProgress()[scope.nestedKey] = { position };
+    else return;
     this.host.save(this.record);
+  }
+
+  private nestedProgress(): Record<string, NestedProgress> {
+    if (!this.record.nested) this.record.nested = {};
+    return this.record.nested;
+  }
+
+  /** The key prefix of the branches or iterations of a Parallel or Map state in `scope`. */
+  private nestedPrefix(scope: Scope, position: StatePosition): string {
+    return `${scope.nestedKey ?? ''}${encodeURIComponent(position.stateName)}[`;
+  }
+
+  /** True when a restart interrupted the branches or iterations under `prefix`. */
+  private hasNestedProgress(prefix: string): boolean {
+    return Object.keys(this.record.nested ?? {}).some((key) => key.startsWith(prefix));
+  }
+
+  /** What a branch or iteration reached before a restart, if anything. */
+  private savedProgress(key: string): NestedProgress | undefined {
+    return this.record.nested?.[key];
+  }
+
+  private markNestedDone(key: string, output: unknown): void {
+    if (this.halted) return;
+    this.nestedProgress()[key] = { done: true, output };
+    this.host.save(this.record);
+  }
+
+  /** Forgets the progress under `prefix` once its Parallel or Map attempt is over (not at shutdown). */
+  private clearNestedProgress(prefix: string): void {
+    if (this.halted || !this.record.nested) return;
+    for (const key of Object.keys(this.record.nested)) {
+      if (key.startsWith(prefix)) delete this.record.nested[key];
+    }
+    if (Object.keys(this.record.nested).length === 0) delete this.record.nested;
   }
 
   private context(
@@ -652,13 +692,20 @@ export class ExecutionRun {
       state.Parameters !== undefined
         ? applyPayloadTemplate(state.Parameters, effective, this.context(position))
         : effective;
-    const startedId = this.emit(scope, 'ParallelStateStarted');
+    const prefix = this.nestedPrefix(scope, position);
+    const resuming = this.hasNestedProgress(prefix);
+    const startedId = resuming ? scope.lastEventId : this.emit(scope, 'ParallelStateStarted');
     try {
       const outputs = await runAllFailFast(
-        state.Branches.map(
-          (branch) => (signal: AbortSignal) =>
-            this.runBody(branch, input, { signal, lastEventId: startedId, topLevel: false }),
-        ),
+        state.Branches.map((branch, index) => async (signal: AbortSignal) => {
+          const nestedKey = `${prefix}${index}]/`;
+          const saved = this.savedProgress(nestedKey);
+          if (saved && 'done' in saved) return saved.output;
+          const branchScope: Scope = { signal, lastEventId: startedId, topLevel: false, nestedKey };
+          const output = await this.runBody(branch, input, branchScope, saved?.position);
+          this.markNestedDone(nestedKey, output);
+          return output;
+        }),
         0,
         scope.signal,
       );
@@ -669,6 +716,8 @@ export class ExecutionRun {
         this.emit(scope, 'ParallelStateFailed');
       }
       throw error;
+    } finally {
+      this.clearNestedProgress(prefix);
     }
   }
 
@@ -681,13 +730,20 @@ export class ExecutionRun {
     const maxConcurrency = this.mapConcurrency(state, effective);
     const selector = state.ItemSelector ?? state.Parameters;
     const processor = mapProcessor(state);
-    const startedId = this.emit(scope, 'MapStateStarted', { length: items.length });
+    const prefix = this.nestedPrefix(scope, position);
+    const resuming = this.hasNestedProgress(prefix);
+    const startedId = resuming
+      ? scope.lastEventId
+      : this.emit(scope, 'MapStateStarted', { length: items.length });
     try {
       const outputs = await runAllFailFast(
         items.map((item, index) => async (signal: AbortSignal) => {
-          const iterationScope: Scope = { signal, lastEventId: startedId, topLevel: false };
+          const nestedKey = `${prefix}${index}]/`;
+          const saved = this.savedProgress(nestedKey);
+          if (saved && 'done' in saved) return saved.output;
+          const iterationScope: Scope = { signal, lastEventId: startedId, topLevel: false, nestedKey };
           const iteration = { name: position.stateName, index };
-          this.emit(iterationScope, 'MapIterationStarted', iteration);
+          if (!saved) this.emit(iterationScope, 'MapIterationStarted', iteration);
           try {
             const itemInput =
               selector !== undefined
@@ -697,8 +753,9 @@ export class ExecutionRun {
                     this.context(position, { mapItem: { Index: index, Value: item } }),
                   )
                 : item;
-            const output = await this.runBody(processor, itemInput, iterationScope);
+            const output = await this.runBody(processor, itemInput, iterationScope, saved?.position);
             this.emit(iterationScope, 'MapIterationSucceeded', iteration);
+            this.markNestedDone(nestedKey, output);
             return output;
           } catch (error) {
             this.emit(
@@ -717,6 +774,8 @@ export class ExecutionRun {
     } catch (error) {
       if (error instanceof StatesError) this.emit(scope, 'MapStateFailed');
       throw error;
+    } finally {
+      this.clearNestedProgress(prefix);
     }
   }
 

@@ -19,5 +19,6 @@ export {
   type Integrations,
   LambdaServiceError,
   noIntegrations,
+  UnsupportedIntegrationError,
 } from './integrations';
 export { parseDefinition } from './validate';

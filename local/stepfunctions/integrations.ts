@@ -18,7 +18,9 @@ export interface Integrations {
   /**
    * Runs a Lambda function and resolves with what its handler returned. When the handler
    * throws, reject with that error: its `name` becomes the task's Error (e.g.
-   * `CorruptImageError`). Reject with `FunctionTimeoutError` when the function runs past
+   * `CorruptImageError`). An error with Lambda's report of the handler's error as fields
+   * (`errorType`, `errorMessage`, `trace: string[]`) gives the Cause exactly that report, so a
+   * wrapper error can carry the handler's trace. Reject with `FunctionTimeoutError` when the function runs past
    * its timeout, and with `LambdaServiceError` when Lambda itself fails (unknown function…).
    */
   invokeFunction(
@@ -37,6 +39,28 @@ export interface Integrations {
     params: Record<string, unknown>,
     options: CallServiceOptions,
   ): Promise<unknown>;
+  /**
+   * Optional: why `callService` cannot carry out `service:action` (undefined when it can). The
+   * engine asks when a state machine is registered and refuses a definition with a Task it could
+   * never run. `callService` should reject such calls with `UnsupportedIntegrationError`.
+   */
+  unsupportedReason?(
+    service: string,
+    action: string,
+    integration: CallServiceOptions['integration'],
+  ): string | undefined;
+}
+
+/**
+ * The integrations cannot call this service or action at all (not a failure of the service).
+ * The task fails with States.Runtime, which no Retry or Catch handles, as for any Task whose
+ * Resource Step Functions cannot run.
+ */
+export class UnsupportedIntegrationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsupportedIntegrationError';
+  }
 }
 
 /** A Lambda function ran past its configured timeout (reported as `Sandbox.Timedout`). */

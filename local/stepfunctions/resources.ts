@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { StatesError, StatesErrors } from './errors';
-import { FunctionTimeoutError, type Integrations, LambdaServiceError } from './integrations';
+import {
+  FunctionTimeoutError,
+  type Integrations,
+  LambdaServiceError,
+  UnsupportedIntegrationError,
+} from './integrations';
 import { isJsonObject } from './json-values';
 
 /** A Task state's Resource ARN, parsed into what the engine must do. */
@@ -134,15 +139,50 @@ export function functionFailure(error: unknown): StatesError {
     };
     return new StatesError('Sandbox.Timedout', JSON.stringify(cause));
   }
+  const report = lambdaErrorReport(error);
+  return new StatesError(report.errorType, JSON.stringify(report));
+}
+
+/**
+ * `{ errorType, errorMessage, trace }` as Lambda reports a handler's error. An error that already
+ * carries that report (the runtime's FunctionError wraps the handler's error in one) is taken as
+ * it is, so the trace is the handler's, not the stack of the wrapper; any other error is reported
+ * from its own name, message and stack.
+ */
+function lambdaErrorReport(error: unknown): { errorType: string; errorMessage: string; trace: string[] } {
+  const carried = (error ?? {}) as { errorType?: unknown; errorMessage?: unknown; trace?: unknown };
   const stack = (error as ErrorLike | null)?.stack;
-  const trace = typeof stack === 'string' ? stack.split('\n') : [];
-  const errorType = errorName(error);
-  return new StatesError(errorType, JSON.stringify({ errorType, errorMessage: errorMessage(error), trace }));
+  const carriedTrace =
+    Array.isArray(carried.trace) && carried.trace.every((line) => typeof line === 'string')
+      ? (carried.trace as string[])
+      : undefined;
+  return {
+    errorType:
+      typeof carried.errorType === 'string' && carried.errorType ? carried.errorType : errorName(error),
+    errorMessage: typeof carried.errorMessage === 'string' ? carried.errorMessage : errorMessage(error),
+    trace: carriedTrace ?? (typeof stack === 'string' ? stack.split('\n') : []),
+  };
+}
+
+/** Why the engine cannot run `resource` with these integrations, or undefined when it can. */
+export function unsupportedReason(resource: TaskResource, integrations: Integrations): string | undefined {
+  if (resource.kind === 'lambda-function' || resource.kind === 'lambda-invoke') return undefined;
+  return integrations.unsupportedReason?.(resource.service, pascalCase(resource.action), resource.kind);
+}
+
+/** The uncatchable failure of a Task whose Resource the local integrations cannot run. */
+export function unsupportedResourceFailure(resource: TaskResource, reason: string): StatesError {
+  return new StatesError(
+    StatesErrors.Runtime,
+    `The local runtime cannot run the Task Resource '${resource.arn}': ${reason}`,
+  );
 }
 
 /** A service integration's failure, named `<Service>.<Exception>` as Step Functions does. */
 export function serviceFailure(resource: TaskResource, error: unknown): StatesError {
   if (error instanceof StatesError) return error;
+  if (error instanceof UnsupportedIntegrationError)
+    return unsupportedResourceFailure(resource, error.message);
   if (resource.kind === 'lambda-function' || resource.kind === 'lambda-invoke') return functionFailure(error);
   const service = resource.service.toLowerCase();
   const prefix =

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DeadLetterQueue } from '../../../local/eventbridge/dead-letter-queue';
 import { EventBridgeApiError, InvalidEventPatternError } from '../../../local/eventbridge/errors';
 import {
   type DeliveryContext,
@@ -303,6 +304,106 @@ describe('LocalEventBus rules', () => {
     // Assert
     expect(calls).toBe(1);
     expect(failures).toHaveLength(1);
+  });
+});
+
+describe('LocalEventBus dead-letter queues', () => {
+  const queueArn = 'arn:aws:sqs:eu-west-1:123456789012:photos-dlq';
+
+  test("sends an event it gave up on to the target's dead-letter queue, with EventBridge's attributes", async () => {
+    // Arrange
+    const { bus, dataDir, failures } = createBus({
+      now: () => new Date('2024-05-06T07:08:09.000Z'),
+      deliver: () => {
+        throw Object.assign(new Error('Function not found'), { name: 'ResourceNotFoundException' });
+      },
+    });
+    bus.putRule({
+      name: 'resize',
+      eventPattern: uploadedPattern,
+      targets: [
+        {
+          id: 't',
+          arn: 'arn:t',
+          retryPolicy: { maximumRetryAttempts: 1 },
+          deadLetterConfig: { arn: queueArn },
+        },
+      ],
+    });
+    // Act
+    const response = await bus.putEvents([entry()]);
+    await bus.drain();
+    // Assert
+    const messages = new DeadLetterQueue(dataDir, queueArn).list();
+    expect(messages).toEqual([
+      {
+        sentTime: '2024-05-06T07:08:09.000Z',
+        body: expect.objectContaining({
+          id: response.Entries[0]?.EventId,
+          detail: { photoId: 'p1', size: 10 },
+        }),
+        attributes: {
+          RULE_ARN: 'arn:aws:events:eu-west-1:123456789012:rule/photos/resize',
+          TARGET_ARN: 'arn:t',
+          ERROR_CODE: 'ResourceNotFoundException',
+          ERROR_MESSAGE: 'Function not found',
+          RETRY_ATTEMPTS: 1,
+          EXHAUSTED_RETRY_CONDITION: 'MaximumRetryAttemptsExhausted',
+        },
+      },
+    ]);
+    expect(readFileSync(join(dataDir, 'dead-letters', 'photos-dlq.jsonl'), 'utf8')).toContain('"RULE_ARN"');
+    expect(failures[0]).toMatchObject({ deadLetterQueue: 'photos-dlq' });
+  });
+
+  test('close abandons a delivery waiting to retry instead of holding on for its RetryPolicy', async () => {
+    // Arrange
+    const log = jest.fn();
+    const { bus, dataDir, failures } = createBus({
+      log,
+      retryBaseDelayMs: 3_600_000,
+      deliver: () => {
+        throw new Error('down');
+      },
+    });
+    bus.putRule({
+      name: 'resize',
+      eventPattern: uploadedPattern,
+      targets: [
+        {
+          id: 't',
+          arn: 'arn:t',
+          retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86_400 },
+          deadLetterConfig: { arn: queueArn },
+        },
+      ],
+    });
+    await bus.putEvents([entry()]);
+    // Act
+    await bus.close();
+    // Assert
+    expect(log).toHaveBeenCalledWith(
+      'warn',
+      'Abandoned retrying a delivery: the bus closed',
+      expect.objectContaining({ attempts: 1 }),
+    );
+    expect(failures).toEqual([]);
+    expect(new DeadLetterQueue(dataDir, queueArn).list()).toEqual([]);
+  });
+
+  test('leaves the dead-letter queue empty when the event is delivered', async () => {
+    // Arrange
+    const { bus, dataDir } = createBus();
+    bus.putRule({
+      name: 'resize',
+      eventPattern: uploadedPattern,
+      targets: [{ id: 't', arn: 'arn:t', deadLetterConfig: { arn: queueArn } }],
+    });
+    // Act
+    await bus.putEvents([entry()]);
+    await bus.drain();
+    // Assert
+    expect(new DeadLetterQueue(dataDir, queueArn).list()).toEqual([]);
   });
 });
 

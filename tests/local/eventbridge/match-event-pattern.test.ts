@@ -274,6 +274,18 @@ describe('anything-but', () => {
       false,
     ],
     [
+      'does not match a value with one of the excluded prefixes',
+      { detail: { state: [{ 'anything-but': { prefix: ['init', 'run'] } }] } },
+      ec2Event,
+      false,
+    ],
+    [
+      'matches a value with none of the excluded suffixes',
+      { detail: { FileName: [{ 'anything-but': { suffix: ['.txt', '.gif'] } }] } },
+      withDetail({ FileName: 'a.png' }),
+      true,
+    ],
+    [
       'matches a value without the excluded suffix',
       { detail: { FileName: [{ 'anything-but': { suffix: '.txt' } }] } },
       withDetail({ FileName: 'a.png' }),

@@ -36,9 +36,29 @@ describe('validateEventPattern', () => {
       /all strings or all numbers/,
     ],
     [
-      'an anything-but prefix list',
-      { source: [{ 'anything-but': { prefix: ['a', 'b'] } }] },
+      'an anything-but prefix that is not a string',
+      { source: [{ 'anything-but': { prefix: 5 } }] },
+      /anything-but prefix must be a string or a list of strings/,
+    ],
+    [
+      'an anything-but suffix list holding a number',
+      { source: [{ 'anything-but': { suffix: ['.jpg', 5] } }] },
+      /anything-but suffix must be a string or a list of strings/,
+    ],
+    [
+      'an empty anything-but prefix list',
+      { source: [{ 'anything-but': { prefix: [] } }] },
       /must be a string/,
+    ],
+    [
+      'an empty anything-but prefix',
+      { source: [{ 'anything-but': { prefix: '' } }] },
+      /Null prefix\/suffix not allowed/,
+    ],
+    [
+      'an empty string in an anything-but suffix list',
+      { source: [{ 'anything-but': { suffix: ['.jpg', ''] } }] },
+      /Null prefix\/suffix not allowed/,
     ],
     [
       'an unknown anything-but operator',
@@ -68,6 +88,18 @@ describe('validateEventPattern', () => {
     // Assert
     expect(validate).toThrow(InvalidEventPatternError);
     expect(validate).toThrow(reason);
+  });
+
+  test.each([
+    ['an anything-but prefix list', { source: [{ 'anything-but': { prefix: ['aws.', 'happy-path.'] } }] }],
+    ['an anything-but suffix list', { detail: { key: [{ 'anything-but': { suffix: ['.png', '.gif'] } }] } }],
+    ['a single anything-but suffix', { detail: { key: [{ 'anything-but': { suffix: '.png' } }] } }],
+    ['an empty plain prefix (any string value)', { detail: { key: [{ prefix: '' }] } }],
+  ])('accepts %s, as EventBridge does', (_name, pattern) => {
+    // Act
+    const validated = validateEventPattern(pattern);
+    // Assert
+    expect(validated).toEqual(pattern);
   });
 
   test('returns the parsed pattern when the pattern text is valid', () => {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { type FunctionDefinition, FunctionHost } from '../../../local/runtime/function-host';
+import { functionFailure } from '../../../local/stepfunctions/resources';
 
 const fixtures = join(__dirname, 'fixtures');
 
@@ -58,6 +59,19 @@ describe('FunctionHost', () => {
       errorType: 'PhotoTooSmallError',
       errorMessage: 'The photo is 10x10',
     });
+  });
+
+  it("gives a workflow task the handler's error as Lambda reports it: its type, message and own trace", async () => {
+    const failure = await host.invoke('stack-fails', {}).catch((error: unknown) => error);
+
+    const taskError = functionFailure(failure);
+    const cause = JSON.parse(taskError.cause ?? '') as { trace: string[] };
+
+    expect(taskError.error).toBe('PhotoTooSmallError');
+    expect(cause).toEqual(JSON.parse((failure as { errorPayload: string }).errorPayload));
+    expect(Object.keys(cause)).toEqual(['errorType', 'errorMessage', 'trace']);
+    // The first frame is the handler's throw, not the function host catching it.
+    expect(cause.trace[1]).toMatch(/^ {4}at .*fixtures[/\\]fails\.ts:\d+:\d+\)?$/);
   });
 
   it('times a function out as Sandbox.Timedout', async () => {

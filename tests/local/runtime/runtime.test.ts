@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import type { LocalEventBus } from '../../../local/eventbridge';
 import { type Runtime, startRuntime } from '../../../local/runtime/runtime';
 
 const project = join(__dirname, 'project');
@@ -144,6 +145,33 @@ describe('local runtime', () => {
       status: 403,
       text: expect.stringContaining('<Code>SignatureDoesNotMatch</Code>'),
     });
+  });
+
+  it('delivers the InputTransformer output of a SAM EventBridgeRule event to its function', async () => {
+    const bus = runtime.buses.get(resource(runtime, 'test-storage', 'Bus')) as LocalEventBus;
+
+    await bus.putEvents([{ Source: 'happy-path.notes', DetailType: 'noted', Detail: '{"note":"hello"}' }]);
+
+    const noted = await until('the function to record the note', () => item('NOTE', 'hello'));
+    expect(noted).toMatchObject({ rule: 'NoteFunctionNoted' });
+  });
+
+  it("leaves a failing handler to Lambda's async retries, not the rule's RetryPolicy of 185", async () => {
+    const bus = runtime.buses.get(resource(runtime, 'test-storage', 'Bus')) as LocalEventBus;
+    const invoke = jest.spyOn(runtime.functions, 'invoke');
+
+    await bus.putEvents([{ Source: 'happy-path.notes', DetailType: 'noted', Detail: '{"note":"fail"}' }]);
+
+    const calls = () =>
+      invoke.mock.calls.filter(([target]) => String(target).includes('NoteFunction')).length;
+    await until('Lambda to retry twice', async () => (calls() === 3 ? true : undefined));
+    await Promise.allSettled(invoke.mock.results.map((result) => result.value));
+    await bus.drain();
+    const attempts = calls();
+    invoke.mockRestore();
+
+    expect(attempts).toBe(3);
+    expect(existsSync(join(dataDir, 'dead-letters'))).toBe(false);
   });
 
   it('resumes an execution waiting on a task token after a restart', async () => {

@@ -85,6 +85,58 @@ describe('Rekognition stand-in', () => {
     expect(limited.Labels?.map((label) => label.Name)).toEqual(['Person', 'Dog']);
   });
 
+  it('returns only the labels LabelInclusionFilters name, before MaxLabels counts them', async () => {
+    const result = await rekognition.send(
+      new DetectLabelsCommand({
+        Image: { Bytes: labelledImage },
+        MaxLabels: 1,
+        Settings: { GeneralLabels: { LabelInclusionFilters: ['Dog'] } },
+      }),
+    );
+
+    expect(result.Labels?.map((label) => label.Name)).toEqual(['Dog']);
+  });
+
+  it('leaves out the labels LabelExclusionFilters and LabelCategoryExclusionFilters name', async () => {
+    const byName = await rekognition.send(
+      new DetectLabelsCommand({
+        Image: { Bytes: labelledImage },
+        MinConfidence: 30,
+        Settings: { GeneralLabels: { LabelExclusionFilters: ['Person'] } },
+      }),
+    );
+    const byCategory = await rekognition.send(
+      new DetectLabelsCommand({
+        Image: { Bytes: labelledImage },
+        MinConfidence: 30,
+        Settings: { GeneralLabels: { LabelCategoryExclusionFilters: ['Person Description'] } },
+      }),
+    );
+    const includedCategory = await rekognition.send(
+      new DetectLabelsCommand({
+        Image: { Bytes: labelledImage },
+        Settings: { GeneralLabels: { LabelCategoryInclusionFilters: ['Person Description'] } },
+      }),
+    );
+
+    expect(byName.Labels?.map((label) => label.Name)).toEqual(['Dog', 'Cat']);
+    expect(byCategory.Labels?.map((label) => label.Name)).toEqual(['Dog', 'Cat']);
+    expect(includedCategory.Labels?.map((label) => label.Name)).toEqual(['Person']);
+  });
+
+  it('refuses label filters beyond Rekognition limits with InvalidParameterException', async () => {
+    const error = await rejectionOf(
+      rekognition.send(
+        new DetectLabelsCommand({
+          Image: { Bytes: labelledImage },
+          Settings: { GeneralLabels: { LabelInclusionFilters: ['x'.repeat(51)] } },
+        }),
+      ),
+    );
+
+    expect(error.name).toBe('InvalidParameterException');
+  });
+
   it('returns declared moderation labels with their taxonomy', async () => {
     const result = await rekognition.send(
       new DetectModerationLabelsCommand({ Image: { Bytes: labelledImage } }),

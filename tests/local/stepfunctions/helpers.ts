@@ -32,6 +32,7 @@ export function fakeIntegrations(overrides: Partial<Integrations> = {}): Integra
       serviceCalls.push({ service, action, params });
       return overrides.callService ? overrides.callService(service, action, params, options) : {};
     },
+    ...(overrides.unsupportedReason ? { unsupportedReason: overrides.unsupportedReason } : {}),
   };
 }
 

@@ -19,6 +19,18 @@ const APPROVAL = {
   },
 };
 
+/** SendTaskSuccess as soon as the resumed execution waits on the token again (fails after the deadline). */
+function answerOnceWaiting(engine: StepFunctionsEngine, token: string, output: unknown) {
+  return waitUntil(() => {
+    try {
+      engine.sendTaskSuccess(token, JSON.stringify(output));
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 describe('persistence and resume', () => {
   const directories: string[] = [];
   const newDataDir = () => {
@@ -63,6 +75,120 @@ describe('persistence and resume', () => {
     expect(JSON.parse(result.output ?? '')).toEqual({ upload: 'u1', decision: { approved: true } });
     const types = engineB.getExecutionHistory({ executionArn: arn }).events.map((e) => e.type);
     expect(types.filter((type) => type === 'TaskScheduled')).toHaveLength(1);
+    await engineB.close();
+  });
+
+  it('keeps task token waits inside Map iterations across a restart, with finished iterations kept', async () => {
+    const dataDir = newDataDir();
+    const definition = {
+      StartAt: 'Each',
+      States: {
+        Each: {
+          Type: 'Map',
+          ItemsPath: '$.photos',
+          ItemProcessor: {
+            StartAt: 'Review',
+            States: {
+              Review: {
+                Type: 'Task',
+                Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+                Parameters: {
+                  FunctionName: 'AskReviewer',
+                  Payload: { 'photo.$': '$', 'token.$': '$$.Task.Token' },
+                },
+                End: true,
+              },
+            },
+          },
+          End: true,
+        },
+      },
+    };
+    const integrationsA = fakeIntegrations();
+    const engineA = new StepFunctionsEngine({
+      dataDir,
+      clock: new ManualClock(),
+      integrations: integrationsA,
+    });
+    const arn = start(engineA, definition, { photos: ['a', 'b'] });
+    await waitUntil(() => integrationsA.invocations.length === 2);
+    const tokenOf = (photo: string): string => {
+      const call = integrationsA.invocations.find(
+        (each) => (each.payload as { photo: string }).photo === photo,
+      );
+      return (call?.payload as { token: string } | undefined)?.token ?? '';
+    };
+    engineA.sendTaskSuccess(tokenOf('a'), JSON.stringify({ ok: 'a' }));
+    await waitUntil(() =>
+      engineA
+        .getExecutionHistory({ executionArn: arn })
+        .events.some((e) => e.type === 'MapIterationSucceeded'),
+    );
+    await engineA.close();
+
+    const integrationsB = fakeIntegrations();
+    const engineB = new StepFunctionsEngine({
+      dataDir,
+      clock: new ManualClock(),
+      integrations: integrationsB,
+    });
+    engineB.resume();
+    await answerOnceWaiting(engineB, tokenOf('b'), { ok: 'b' });
+    const result = await engineB.waitForExecution(arn);
+
+    expect(integrationsB.invocations).toEqual([]);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(JSON.parse(result.output ?? '')).toEqual([{ ok: 'a' }, { ok: 'b' }]);
+    const types = engineB.getExecutionHistory({ executionArn: arn }).events.map((e) => e.type);
+    expect(types.filter((type) => type === 'TaskScheduled')).toHaveLength(2);
+    expect(types.filter((type) => type === 'MapStateStarted')).toHaveLength(1);
+    await engineB.close();
+  });
+
+  it('keeps a task token wait inside a Parallel branch across a restart', async () => {
+    const dataDir = newDataDir();
+    const definition = {
+      StartAt: 'Both',
+      States: {
+        Both: {
+          Type: 'Parallel',
+          Branches: [
+            {
+              StartAt: 'Approve',
+              States: { Approve: { ...APPROVAL.States.Ask, Next: undefined, End: true } },
+            },
+            { StartAt: 'Note', States: { Note: { Type: 'Pass', Result: 'noted', End: true } } },
+          ],
+          End: true,
+        },
+      },
+    };
+    const integrationsA = fakeIntegrations();
+    const engineA = new StepFunctionsEngine({
+      dataDir,
+      clock: new ManualClock(),
+      integrations: integrationsA,
+    });
+    const arn = start(engineA, definition, {});
+    await waitUntil(() =>
+      engineA.getExecutionHistory({ executionArn: arn }).events.some((e) => e.type === 'TaskSubmitted'),
+    );
+    const token = (integrationsA.invocations[0]?.payload as { token: string } | undefined)?.token ?? '';
+    await engineA.close();
+
+    const integrationsB = fakeIntegrations();
+    const engineB = new StepFunctionsEngine({
+      dataDir,
+      clock: new ManualClock(),
+      integrations: integrationsB,
+    });
+    engineB.resume();
+    await answerOnceWaiting(engineB, token, { approved: true });
+    const result = await engineB.waitForExecution(arn);
+
+    expect(integrationsB.invocations).toEqual([]);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(JSON.parse(result.output ?? '')).toEqual([{ decision: { approved: true } }, 'noted']);
     await engineB.close();
   });
 

@@ -1,4 +1,8 @@
-import { FunctionTimeoutError, LambdaServiceError } from '../../../local/stepfunctions/integrations';
+import {
+  FunctionTimeoutError,
+  LambdaServiceError,
+  UnsupportedIntegrationError,
+} from '../../../local/stepfunctions/integrations';
 import { fakeIntegrations, newEngine, run, single, start, waitUntil } from './helpers';
 
 const LAMBDA = 'arn:aws:lambda:eu-west-1:123456789012:function:Resizer';
@@ -173,6 +177,71 @@ describe('Task resources', () => {
 
     expect(integrations.serviceCalls[0]).toMatchObject({ service, action });
     expect(result.error).toBe(expected);
+  });
+
+  it('fails the execution with States.Runtime, past any Catch, when the integrations cannot call the service', async () => {
+    const integrations = fakeIntegrations({
+      callService: async () => {
+        throw new UnsupportedIntegrationError("the local runtime has no integration for the service 'sqs'");
+      },
+    });
+
+    const result = await run(
+      {
+        StartAt: 'Queue',
+        States: {
+          Queue: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::aws-sdk:sqs:sendMessage',
+            Parameters: { QueueUrl: 'q', MessageBody: 'hi' },
+            Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Caught' }],
+            End: true,
+          },
+          Caught: { Type: 'Succeed' },
+        },
+      },
+      {},
+      { integrations },
+    );
+
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toBe('States.Runtime');
+    expect(result.cause).toBe(
+      "The local runtime cannot run the Task Resource 'arn:aws:states:::aws-sdk:sqs:sendMessage': the local runtime has no integration for the service 'sqs'",
+    );
+  });
+
+  it('refuses to register a definition with a Task the integrations cannot run, naming the state and resource', () => {
+    const { engine } = newEngine({
+      integrations: fakeIntegrations({
+        unsupportedReason: (service, action) =>
+          service === 'sqs' ? `no integration for ${service} ${action}` : undefined,
+      }),
+    });
+    const definition = {
+      StartAt: 'Save',
+      States: {
+        Save: { Type: 'Task', Resource: 'arn:aws:states:::dynamodb:putItem', Parameters: {}, Next: 'Each' },
+        Each: {
+          Type: 'Map',
+          ItemProcessor: {
+            StartAt: 'Queue',
+            States: { Queue: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage', End: true } },
+          },
+          End: true,
+        },
+      },
+    };
+
+    const register = () => engine.registerStateMachine({ name: 'Test', definition });
+
+    expect(register).toThrow(
+      expect.objectContaining({
+        code: 'InvalidDefinition',
+        message:
+          "Invalid State Machine Definition: the local runtime cannot run state 'Each.ItemProcessor.Queue' (Resource 'arn:aws:states:::sqs:sendMessage'): no integration for sqs SendMessage",
+      }),
+    );
   });
 
   it('sends an events:putEvents Detail and an sns:publish Message given as JSON objects as JSON text', async () => {
