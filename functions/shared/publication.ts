@@ -21,7 +21,10 @@ export interface PublishedPhoto {
   scaledUrl: string;
   width: number;
   height: number;
-  /** True when an earlier attempt had already added the photo (duplicate event or retried execution). */
+  /**
+   * True when another execution published this upload first (a duplicate event): that execution
+   * announces the photo, so this one must not. A retry of the same execution's Publish is false.
+   */
   alreadyPublished: boolean;
 }
 
@@ -29,7 +32,9 @@ export interface PublishedPhoto {
  * Marks the upload PROCESSED and adds the photo to its place, idempotently: the upload update is
  * conditional on the upload not having ended REJECTED or FAILED, and the photo is written only
  * if absent. Running it twice (a duplicate event, a retried execution) changes nothing more.
- * The upload is updated first, so a crash in between is repaired by the retry.
+ * The upload is updated first, so a crash in between is repaired by the retry. The upload keeps
+ * the id of the first execution that published it: only that one reports `alreadyPublished: false`
+ * (without an execution id, whether the photo existed decides).
  */
 export async function publishPhoto(
   tableName: string,
@@ -81,15 +86,16 @@ export async function publishPhoto(
     ...(images.takenAt ? { takenAt: images.takenAt } : {}),
     createdAt: (record as { processedAt?: string }).processedAt ?? timestamp,
   };
-  let alreadyPublished = false;
+  let photoExisted = false;
   try {
     await dynamo.send(
       new PutCommand({ TableName: tableName, Item: photo, ConditionExpression: 'attribute_not_exists(pk)' }),
     );
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    alreadyPublished = true;
+    photoExisted = true;
   }
+  const alreadyPublished = executionId ? record.executionId !== executionId : photoExisted;
   return {
     placeId: record.placeId,
     uploadId: record.uploadId,

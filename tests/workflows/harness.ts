@@ -4,6 +4,7 @@
  * in-memory dynalite holding the application table, EventBridge entries are captured.
  */
 import { randomUUID } from 'node:crypto';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { newUploadId } from '#shared/ids';
 import { keys, type PlaceItem, publishedImageKeys, type UploadItem, type UploadStatus } from '#shared/model';
 import { parseTaskInput } from '#shared/task-input';
@@ -35,11 +36,32 @@ export type WorkflowVersion = 'v1' | 'v2' | 'v3' | 'v4';
 export type TaskName = 'CheckDimensions' | 'Moderate' | 'DetectPeople' | 'Resize';
 export type TaskStub = (input: { upload: UploadRef }) => unknown;
 
+/** A task stub that never answers: the state's TimeoutSeconds ends the attempt (States.Timeout). */
+export const neverAnswers: TaskStub = () => {
+  throw new Error('neverAnswers is handled by the harness, never called');
+};
+
+/** The execution id a concurrent duplicate execution publishes with (`meanwhile: 'published'`). */
+export const OTHER_EXECUTION_ID =
+  'arn:aws:states:us-east-1:000000000000:execution:happy-path-workflow:duplicate-of-this-upload';
+
+/**
+ * What happens to the upload record while a task runs, as a concurrent execution or an erasure
+ * would do it: `published` (another execution published it), `erased` (the record is deleted),
+ * or the status it ends with.
+ */
+export type Meanwhile = 'published' | 'erased' | UploadStatus;
+
 export interface Scenario {
   /** Replaces the default (accepting) stubs. */
   tasks?: Partial<Record<TaskName, TaskStub>>;
-  /** Status of the seeded upload record; PENDING by default. */
+  /**
+   * Status of the seeded upload record; PROCESSING by default, as the intake (notify-upload-complete)
+   * leaves it before the workflow hears of the upload.
+   */
   uploadStatus?: UploadStatus;
+  /** Changes the upload record once, when the named task is first invoked (before it answers). */
+  meanwhile?: { during: TaskName; upload: Meanwhile };
   /** Runs for an upload an earlier run seeded (nothing is seeded again). */
   uploadId?: string;
   placeId?: string;
@@ -91,9 +113,12 @@ export interface WorkflowHarness {
 }
 
 /** State paths the versions share. */
+export const CLAIMED = ['Claim upload'];
 export const CHECKED = ['Check dimensions', 'Dimensions result?'];
 export const MODERATION = ['Moderate', 'Moderation result?'];
-export const PUBLISH = ['Resize', 'Publish', 'Announce photo published'];
+export const PUBLISH = ['Resize', 'Publish', 'Already published?', 'Announce photo published'];
+/** A duplicate or late execution, or one for an erased upload, stopped before any work. */
+export const ALREADY_FINAL = ['Claim upload', 'Upload already final'];
 export const REJECT = ['Record rejection', 'Announce rejection'];
 
 /** The errors Resize throws for an image it cannot take, and the rejection each one becomes. */
@@ -188,6 +213,7 @@ interface RunState {
   calls: Record<string, number>;
   serviceCalls: string[];
   events: BusEvent[];
+  meanwhileDone: boolean;
 }
 
 /** Starts dynalite, creates the application table and registers the version's state machine. */
@@ -211,16 +237,30 @@ export async function startWorkflowHarness(version: WorkflowVersion): Promise<Wo
     `happy-path-workflow-${version}`,
     definition,
     (tracked) => ({
-      invokeFunction: (arn, payload) =>
-        tracked(async () => {
-          const run = current as RunState;
-          const name = functionName(arn);
+      invokeFunction: (arn, payload, { signal }) => {
+        const run = current as RunState;
+        const name = functionName(arn);
+        if (name !== 'Publish' && run.scenario.tasks?.[name as TaskName] === neverAnswers) {
+          // Not tracked: the clock may move on to the state's timeout, which aborts the call.
+          run.calls[name] = (run.calls[name] ?? 0) + 1;
+          return new Promise((_done, fail) =>
+            signal.addEventListener('abort', () => fail(signal.reason), { once: true }),
+          );
+        }
+        return tracked(async () => {
           run.calls[name] = (run.calls[name] ?? 0) + 1;
           if (name === 'Publish') return publish(payload);
           const stub = run.scenario.tasks?.[name as TaskName] ?? acceptingTasks[name as TaskName];
           if (!stub) throw new LambdaServiceError('ResourceNotFoundException', `Function not found: ${arn}`);
-          return stub(parseTaskInput(taskInputSchema, payload));
-        }),
+          const input = parseTaskInput(taskInputSchema, payload);
+          const { meanwhile } = run.scenario;
+          if (meanwhile?.during === name && !run.meanwhileDone) {
+            run.meanwhileDone = true;
+            await changeUpload(input.upload, meanwhile.upload);
+          }
+          return stub(input);
+        });
+      },
       callService: (service, action, params, { signal }) =>
         tracked(async () => {
           const run = current as RunState;
@@ -250,6 +290,26 @@ export async function startWorkflowHarness(version: WorkflowVersion): Promise<Wo
         }),
     }),
   );
+
+  /** What a concurrent execution or an erasure does to the upload record. */
+  const changeUpload = async (upload: UploadRef, change: Meanwhile): Promise<void> => {
+    const Key = keys.upload(upload.uploadId);
+    if (change === 'published') {
+      await publish({ upload, images: resizedImagesFor(upload), executionId: OTHER_EXECUTION_ID });
+    } else if (change === 'erased') {
+      await table.client.send(new DeleteCommand({ TableName: TABLE_NAME, Key }));
+    } else {
+      await table.client.send(
+        new UpdateCommand({
+          TableName: TABLE_NAME,
+          Key,
+          UpdateExpression: 'SET #status = :status',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':status': change },
+        }),
+      );
+    }
+  };
 
   /** Moves the clock over retry back-offs (never to the execution's timeout) until the run ends. */
   const settle = async (executionArn: string): Promise<void> => {
@@ -294,7 +354,7 @@ export async function startWorkflowHarness(version: WorkflowVersion): Promise<Wo
       uploadId,
       placeId,
       userId: USER_ID,
-      status: scenario.uploadStatus ?? 'PENDING',
+      status: scenario.uploadStatus ?? 'PROCESSING',
       bucket: 'happy-path-backend-uploadbucket-example',
       objectKey: `${placeId}/${uploadId}.jpg`,
       createdAt,
@@ -317,6 +377,7 @@ export async function startWorkflowHarness(version: WorkflowVersion): Promise<Wo
         calls: {},
         serviceCalls: [],
         events: [],
+        meanwhileDone: false,
       };
       const { executionArn } = engine.startExecution({ stateMachineArn, input: JSON.stringify(event) });
       await settle(executionArn);
@@ -384,6 +445,7 @@ export function expectProcessed(run: WorkflowRun): void {
   expect(run.upload).toEqual({
     ...run.seeded,
     status: 'PROCESSED',
+    claimedAt: expect.stringMatching(ISO_TIME),
     images: { tileKey, scaledKey },
     executionId: run.executionArn,
     processedAt: expect.stringMatching(ISO_TIME),
@@ -413,6 +475,7 @@ export function expectRejected(
   expect(run.upload).toEqual({
     ...run.seeded,
     status: 'REJECTED',
+    claimedAt: expect.stringMatching(ISO_TIME),
     reason: rejection.reason,
     detail: rejection.detail,
     evidence: expect.any(String),
@@ -423,18 +486,27 @@ export function expectRejected(
   expect(run.photo).toBeUndefined();
 }
 
-/** The upload ended FAILED by "Record failure", with the task's error and cause. */
-export function expectFailed(run: WorkflowRun, error: string, causeContains: string): void {
+/**
+ * The upload ended FAILED by "Record failure", with the task's error and its whole error output as
+ * JSON (the Cause containing `causeContains`; no Cause when it is undefined, as after a timeout).
+ */
+export function expectFailed(run: WorkflowRun, error: string, causeContains: string | undefined): void {
   expect(run.upload).toEqual({
     ...run.seeded,
     status: 'FAILED',
+    claimedAt: expect.stringMatching(ISO_TIME),
     reason: 'PROCESSING_FAILED',
     detail: 'The photo could not be processed. Please try again later.',
     error,
-    cause: expect.stringContaining(causeContains),
+    cause: expect.any(String),
     executionId: run.executionArn,
     updatedAt: expect.stringMatching(ISO_TIME),
   });
+  expect(JSON.parse(String(run.upload?.cause))).toEqual(
+    causeContains === undefined
+      ? { Error: error }
+      : { Error: error, Cause: expect.stringContaining(causeContains) },
+  );
   expect(run.photo).toBeUndefined();
 }
 

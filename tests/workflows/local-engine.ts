@@ -44,10 +44,37 @@ export function functionName(arn: string): string {
 
 // ------------------------------------------------------------------ template
 
-function readTemplate(file: string): { path: string; resources: Record<string, Record<string, unknown>> } {
+function readTemplate(file: string): {
+  path: string;
+  resources: Record<string, Record<string, unknown>>;
+  globals: Record<string, Record<string, unknown>>;
+} {
   const path = join(ROOT, 'templates', file);
   const { template } = parseTemplate(readFileSync(path, 'utf8'), path);
-  return { path, resources: template.Resources as Record<string, Record<string, unknown>> };
+  return {
+    path,
+    resources: template.Resources as Record<string, Record<string, unknown>>,
+    globals: (template.Globals ?? {}) as Record<string, Record<string, unknown>>,
+  };
+}
+
+/** Timeout in seconds of every function of templates/<templateFile>, by logical id (Globals applied; Lambda's default is 3). */
+export function functionTimeouts(templateFile: string): Record<string, number> {
+  const { resources, globals } = readTemplate(templateFile);
+  const fallback = Number(globals.Function?.Timeout ?? 3);
+  return Object.fromEntries(
+    Object.entries(resources)
+      .filter(([, resource]) => resource.Type === 'AWS::Serverless::Function')
+      .map(([id, resource]) => [
+        id,
+        Number((resource.Properties as { Timeout?: unknown } | undefined)?.Timeout ?? fallback),
+      ]),
+  );
+}
+
+/** The ASL (unsubstituted) of the one state machine in templates/<templateFile>, parsed. */
+export function stateMachineAsl(templateFile: string): Record<string, unknown> {
+  return JSON.parse(readStateMachine(templateFile).definition) as Record<string, unknown>;
 }
 
 interface StateMachineSource {

@@ -1,11 +1,15 @@
 import { newUploadId } from '#shared/ids';
 import {
+  ALREADY_FINAL,
+  CLAIMED,
   expectFailed,
   expectProcessed,
   expectRejected,
   imageProcessedEvent,
   imageRejectedEvent,
   lambdaServiceError,
+  neverAnswers,
+  OTHER_EXECUTION_ID,
   PUBLISH,
   RESIZE_REJECTIONS,
   recordingFailureFails,
@@ -16,9 +20,9 @@ import {
 
 const workflow = useWorkflowHarness('v1');
 
-const PUBLISHED = PUBLISH;
+const PUBLISHED = [...CLAIMED, ...PUBLISH];
 
-describe('image workflow v1 (Resize -> Publish)', () => {
+describe('image workflow v1 (Claim upload -> Resize -> Publish)', () => {
   it('publishes a good photo, marks the upload PROCESSED and announces imageProcessed', async () => {
     const run = await workflow.run();
 
@@ -38,7 +42,7 @@ describe('image workflow v1 (Resize -> Publish)', () => {
         },
       });
 
-      expect(run.path).toEqual(['Resize', state, 'Record rejection', 'Announce rejection']);
+      expect(run.path).toEqual([...CLAIMED, 'Resize', state, 'Record rejection', 'Announce rejection']);
       expect(run.status).toBe('SUCCEEDED');
       expectRejected(run, { reason, detail, evidence: { error } });
       expect(run.events).toEqual([imageRejectedEvent('v1', run, { reason, detail })]);
@@ -53,13 +57,58 @@ describe('image workflow v1 (Resize -> Publish)', () => {
       },
     });
 
-    expect(run.path).toEqual(['Resize', 'Record failure', 'Processing failed']);
+    expect(run.path).toEqual([...CLAIMED, 'Resize', 'Record failure', 'Processing failed']);
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('AccessDenied');
     expect(run.cause).toContain('Access Denied to the upload bucket');
     expectFailed(run, 'AccessDenied', 'Access Denied to the upload bucket');
     expect(run.events).toEqual([]);
     expect(run.calls).toEqual({ Resize: 1 });
+  });
+
+  it('records FAILED with States.Timeout, an error output without Cause, when Resize never answers', async () => {
+    const run = await workflow.run({ tasks: { Resize: neverAnswers } });
+
+    expect(run.path).toEqual([...CLAIMED, 'Resize', 'Record failure', 'Processing failed']);
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('States.Timeout');
+    expect(JSON.parse(String(run.cause))).toEqual({ Error: 'States.Timeout' });
+    expectFailed(run, 'States.Timeout', undefined);
+    expect(run.calls).toEqual({ Resize: 1 });
+  });
+
+  it('claims an upload still PENDING (its intake update not yet applied) and publishes it', async () => {
+    const run = await workflow.run({ uploadStatus: 'PENDING' });
+
+    expect(run.path).toEqual(PUBLISHED);
+    expect(run.status).toBe('SUCCEEDED');
+    expectProcessed(run);
+    expect(run.events).toEqual([imageProcessedEvent('v1', run)]);
+  });
+
+  it.each(['PROCESSED', 'REJECTED', 'FAILED'] as const)(
+    'stops at Claim upload, resizing nothing, for an upload that already ended %s',
+    async (uploadStatus) => {
+      const run = await workflow.run({ uploadStatus });
+
+      expect(run.path).toEqual(ALREADY_FINAL);
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.taskErrors).toEqual(['DynamoDB.ConditionalCheckFailedException']);
+      expect(run.serviceCalls).toEqual(['dynamodb:UpdateItem']);
+      expect(run.calls).toEqual({});
+      expect(run.upload).toEqual(run.seeded);
+      expect(run.events).toEqual([]);
+    },
+  );
+
+  it('stops at Claim upload, resizing nothing, for an upload whose record is gone (erased)', async () => {
+    const run = await workflow.run({ uploadId: newUploadId() });
+
+    expect(run.path).toEqual(ALREADY_FINAL);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.calls).toEqual({});
+    expect(run.upload).toBeUndefined();
+    expect(run.photo).toBeUndefined();
   });
 
   it('retries Resize when Lambda throttles the invocation and still publishes the photo', async () => {
@@ -81,34 +130,32 @@ describe('image workflow v1 (Resize -> Publish)', () => {
     expect(run.calls).toEqual({ Resize: 3, Publish: 1 });
   });
 
-  it('leaves a PROCESSED upload and its photo as they are when a duplicate execution publishes it again', async () => {
-    const first = await workflow.run();
+  it('announces nothing when a concurrent duplicate execution published the upload first', async () => {
+    const run = await workflow.run({ meanwhile: { during: 'Resize', upload: 'published' } });
 
-    const duplicate = await workflow.run({ uploadId: first.uploadId });
-
-    expect(duplicate.path).toEqual(PUBLISHED);
-    expect(duplicate.status).toBe('SUCCEEDED');
-    expect(duplicate.output).toMatchObject({ photo: { alreadyPublished: true } });
-    expect(duplicate.upload).toEqual({ ...first.upload, updatedAt: expect.any(String) });
-    expect(duplicate.photo).toEqual(first.photo);
-    expect(duplicate.events).toEqual([imageProcessedEvent('v1', duplicate)]);
+    expect(run.path).toEqual([...CLAIMED, 'Resize', 'Publish', 'Already published?', 'Upload already final']);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.output).toMatchObject({ photo: { alreadyPublished: true } });
+    expect(run.upload).toMatchObject({ status: 'PROCESSED', executionId: OTHER_EXECUTION_ID });
+    expect(run.photo).toMatchObject({ uploadId: run.uploadId });
+    expect(run.events).toEqual([]);
   });
 
-  it('publishes nothing for an upload that already ended REJECTED', async () => {
-    const run = await workflow.run({ uploadStatus: 'REJECTED' });
+  it('publishes nothing for an upload that another execution rejected while this one resized it', async () => {
+    const run = await workflow.run({ meanwhile: { during: 'Resize', upload: 'REJECTED' } });
 
-    expect(run.path).toEqual(['Resize', 'Publish', 'Upload already final']);
+    expect(run.path).toEqual([...CLAIMED, 'Resize', 'Publish', 'Upload already final']);
     expect(run.status).toBe('SUCCEEDED');
     expect(run.taskErrors).toEqual(['UploadAlreadyFinalError']);
-    expect(run.upload).toEqual(run.seeded);
+    expect(run.upload?.status).toBe('REJECTED');
     expect(run.photo).toBeUndefined();
     expect(run.events).toEqual([]);
   });
 
-  it('fails with UploadNotFoundError and writes nothing when the upload has no record', async () => {
-    const run = await workflow.run({ uploadId: newUploadId() });
+  it('fails with UploadNotFoundError and writes nothing when the upload is erased while it is resized', async () => {
+    const run = await workflow.run({ meanwhile: { during: 'Resize', upload: 'erased' } });
 
-    expect(run.path).toEqual(['Resize', 'Publish', 'Record failure', 'Processing failed']);
+    expect(run.path).toEqual([...CLAIMED, 'Resize', 'Publish', 'Record failure', 'Processing failed']);
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('UploadNotFoundError');
     expect(run.upload).toBeUndefined();
@@ -120,7 +167,7 @@ describe('image workflow v1 (Resize -> Publish)', () => {
 
     expect(run.path).toEqual(PUBLISHED);
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.serviceCalls).toEqual(['events:PutEvents', 'events:PutEvents']);
+    expect(run.serviceCalls).toEqual(['dynamodb:UpdateItem', 'events:PutEvents', 'events:PutEvents']);
     expect(run.taskErrors).toEqual(['EventBridge.FailedEntry']);
     expect(run.events).toEqual([imageProcessedEvent('v1', run)]);
     expectProcessed(run);
@@ -135,6 +182,7 @@ describe('image workflow v1 (Resize -> Publish)', () => {
     });
 
     expect(run.path).toEqual([
+      ...CLAIMED,
       'Resize',
       'Image is corrupt',
       'Record rejection',
@@ -143,7 +191,7 @@ describe('image workflow v1 (Resize -> Publish)', () => {
     ]);
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('EventBridge.FailedEntry');
-    expect(run.serviceCalls.filter((call) => call === 'events:PutEvents')).toHaveLength(6);
+    expect(run.serviceCalls.filter((call) => call === 'events:PutEvents')).toHaveLength(4);
     expect(run.upload?.status).toBe('REJECTED');
   });
 
@@ -158,11 +206,15 @@ describe('image workflow v1 (Resize -> Publish)', () => {
       ),
     });
 
-    expect(run.path).toEqual(['Resize', 'Record failure', 'Processing failed']);
+    expect(run.path).toEqual([...CLAIMED, 'Resize', 'Record failure', 'Processing failed']);
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('AccessDenied');
     expect(run.cause).toContain('Access Denied to the upload bucket');
-    expect(run.upload).toEqual(run.seeded);
+    expect(run.upload).toEqual({
+      ...run.seeded,
+      claimedAt: expect.any(String),
+      updatedAt: expect.any(String),
+    });
   });
 
   it('has entered every state of the definition across these tests', () => {

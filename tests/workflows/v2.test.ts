@@ -1,5 +1,7 @@
 import { reject } from '#shared/workflow';
 import {
+  ALREADY_FINAL,
+  CLAIMED,
   expectFailed,
   expectProcessed,
   expectRejected,
@@ -7,6 +9,8 @@ import {
   imageRejectedEvent,
   MODERATION,
   namedError,
+  neverAnswers,
+  OTHER_EXECUTION_ID,
   PUBLISH,
   RESIZE_REJECTIONS,
   recordingFailureFails,
@@ -16,7 +20,7 @@ import {
 
 const workflow = useWorkflowHarness('v2');
 
-const MODERATED = MODERATION;
+const MODERATED = [...CLAIMED, ...MODERATION];
 const PUBLISHED = [...MODERATED, ...PUBLISH];
 
 const unsafe = {
@@ -31,7 +35,7 @@ const flagged = () =>
     { ...unsafe, evidence: { ...unsafe.evidence } },
   );
 
-describe('image workflow v2 (Moderate -> Resize -> Publish)', () => {
+describe('image workflow v2 (Claim upload -> Moderate -> Resize -> Publish)', () => {
   it('publishes a photo moderation accepts', async () => {
     const run = await workflow.run();
 
@@ -74,18 +78,43 @@ describe('image workflow v2 (Moderate -> Resize -> Publish)', () => {
     },
   );
 
-  it('records FAILED after Moderate stays throttled through all five retries', async () => {
+  it('records FAILED after Moderate stays throttled through both retries', async () => {
     const run = await workflow.run({
       tasks: {
         Moderate: throwing('ThrottlingException', 'Rate exceeded'),
       },
     });
 
-    expect(run.path).toEqual(['Moderate', 'Record failure', 'Processing failed']);
+    expect(run.path).toEqual([...CLAIMED, 'Moderate', 'Record failure', 'Processing failed']);
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('ThrottlingException');
     expectFailed(run, 'ThrottlingException', 'Rate exceeded');
-    expect(run.calls).toEqual({ Moderate: 6 });
+    expect(run.calls).toEqual({ Moderate: 3 });
+  });
+
+  it('records FAILED with States.Timeout when Moderate never answers', async () => {
+    const run = await workflow.run({ tasks: { Moderate: neverAnswers } });
+
+    expect(run.path).toEqual([...CLAIMED, 'Moderate', 'Record failure', 'Processing failed']);
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('States.Timeout');
+    expectFailed(run, 'States.Timeout', undefined);
+  });
+
+  it('claims an upload still PENDING and publishes it', async () => {
+    const run = await workflow.run({ uploadStatus: 'PENDING' });
+
+    expect(run.path).toEqual(PUBLISHED);
+    expectProcessed(run);
+  });
+
+  it('stops at Claim upload, moderating nothing, for an upload that already ended REJECTED', async () => {
+    const run = await workflow.run({ uploadStatus: 'REJECTED' });
+
+    expect(run.path).toEqual(ALREADY_FINAL);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.calls).toEqual({});
+    expect(run.upload).toEqual(run.seeded);
   });
 
   it('records FAILED when Moderate fails with an error retrying cannot help', async () => {
@@ -95,7 +124,7 @@ describe('image workflow v2 (Moderate -> Resize -> Publish)', () => {
       },
     });
 
-    expect(run.path).toEqual(['Moderate', 'Record failure', 'Processing failed']);
+    expect(run.path).toEqual([...CLAIMED, 'Moderate', 'Record failure', 'Processing failed']);
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('InvalidS3ObjectException');
     expectFailed(run, 'InvalidS3ObjectException', 'Unable to get object metadata from S3');
@@ -103,13 +132,21 @@ describe('image workflow v2 (Moderate -> Resize -> Publish)', () => {
     expect(run.calls).toEqual({ Moderate: 1 });
   });
 
-  it('leaves an upload that is already PROCESSED unchanged when moderation rejects it late', async () => {
-    const run = await workflow.run({ uploadStatus: 'PROCESSED', tasks: { Moderate: flagged } });
+  it('leaves an upload another execution processed meanwhile unchanged when moderation rejects it late', async () => {
+    const run = await workflow.run({
+      meanwhile: { during: 'Moderate', upload: 'PROCESSED' },
+      tasks: { Moderate: flagged },
+    });
 
     expect(run.path).toEqual([...MODERATED, 'Record rejection', 'Upload already final']);
     expect(run.status).toBe('SUCCEEDED');
     expect(run.taskErrors).toEqual(['DynamoDB.ConditionalCheckFailedException']);
-    expect(run.upload).toEqual(run.seeded);
+    expect(run.upload).toEqual({
+      ...run.seeded,
+      status: 'PROCESSED',
+      claimedAt: expect.any(String),
+      updatedAt: expect.any(String),
+    });
     expect(run.events).toEqual([]);
   });
 
@@ -144,10 +181,29 @@ describe('image workflow v2 (Moderate -> Resize -> Publish)', () => {
       ),
     });
 
-    expect(run.path).toEqual(['Moderate', 'Record failure', 'Processing failed']);
+    expect(run.path).toEqual([...CLAIMED, 'Moderate', 'Record failure', 'Processing failed']);
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('AccessDeniedException');
-    expect(run.upload).toEqual(run.seeded);
+    expect(run.upload).toEqual({
+      ...run.seeded,
+      claimedAt: expect.any(String),
+      updatedAt: expect.any(String),
+    });
+  });
+
+  it('announces nothing when a concurrent duplicate execution published the upload first', async () => {
+    const run = await workflow.run({ meanwhile: { during: 'Resize', upload: 'published' } });
+
+    expect(run.path).toEqual([
+      ...MODERATED,
+      'Resize',
+      'Publish',
+      'Already published?',
+      'Upload already final',
+    ]);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.upload).toMatchObject({ status: 'PROCESSED', executionId: OTHER_EXECUTION_ID });
+    expect(run.events).toEqual([]);
   });
 
   it('has entered every state of the definition across these tests', () => {

@@ -1,13 +1,18 @@
 import { type Rejection, reject } from '#shared/workflow';
 import {
+  ALREADY_FINAL,
   CHECKED,
+  CLAIMED,
   expectFailed,
   expectProcessed,
   expectRejected,
   imageProcessedEvent,
   imageRejectedEvent,
   MODERATION,
+  neverAnswers,
+  OTHER_EXECUTION_ID,
   PUBLISH,
+  RESIZE_REJECTIONS,
   recordingFailureFails,
   throwing,
   useWorkflowHarness,
@@ -15,7 +20,7 @@ import {
 
 const workflow = useWorkflowHarness('v3');
 
-const MODERATED = [...CHECKED, ...MODERATION];
+const MODERATED = [...CLAIMED, ...CHECKED, ...MODERATION];
 const PUBLISHED = [...MODERATED, ...PUBLISH];
 
 const dimensionRejections: Rejection[] = [
@@ -41,7 +46,7 @@ const dimensionRejections: Rejection[] = [
   },
 ];
 
-describe('image workflow v3 (Check dimensions -> Moderate -> Resize -> Publish)', () => {
+describe('image workflow v3 (Claim upload -> Check dimensions -> Moderate -> Resize -> Publish)', () => {
   it('publishes a photo with acceptable dimensions that moderation accepts', async () => {
     const run = await workflow.run();
 
@@ -65,7 +70,7 @@ describe('image workflow v3 (Check dimensions -> Moderate -> Resize -> Publish)'
         },
       });
 
-      expect(run.path).toEqual([...CHECKED, 'Record rejection', 'Announce rejection']);
+      expect(run.path).toEqual([...CLAIMED, ...CHECKED, 'Record rejection', 'Announce rejection']);
       expect(run.status).toBe('SUCCEEDED');
       expectRejected(run, rejection);
       expect(run.events).toEqual([imageRejectedEvent('v3', run, rejection)]);
@@ -93,46 +98,60 @@ describe('image workflow v3 (Check dimensions -> Moderate -> Resize -> Publish)'
     expect(run.calls).toEqual({ CheckDimensions: 1, Moderate: 1 });
   });
 
-  it('rejects the upload as CORRUPT_IMAGE when Resize cannot decode what the header promised', async () => {
-    const corrupt = {
-      reason: 'CORRUPT_IMAGE',
-      detail: 'The image data is damaged or incomplete, so it cannot be shown.',
-      evidence: { error: 'CorruptImageError' },
-    };
-    const run = await workflow.run({
-      tasks: {
-        Resize: throwing('CorruptImageError', 'VipsJpeg: Premature end of JPEG file'),
-      },
-    });
-
-    expect(run.path).toEqual([
-      ...MODERATED,
-      'Resize',
-      'Image is corrupt',
-      'Record rejection',
-      'Announce rejection',
-    ]);
-    expect(run.status).toBe('SUCCEEDED');
-    expectRejected(run, corrupt);
-    expect(run.events).toEqual([imageRejectedEvent('v3', run, corrupt)]);
-  });
-
-  it.each(['UnsupportedImageTypeError', 'ImageTooLargeError', 'AccessDenied'])(
-    'records FAILED when Resize throws %s, which Check dimensions should have ruled out',
-    async (error) => {
+  it.each(RESIZE_REJECTIONS)(
+    'rejects the upload as $reason when Resize throws $error for an image the header check let through',
+    async ({ error, state, reason, detail }) => {
       const run = await workflow.run({
         tasks: {
-          Resize: throwing(error, 'Resize could not finish'),
+          Resize: throwing(error, 'The image cannot be resized'),
         },
       });
 
-      expect(run.path).toEqual([...MODERATED, 'Resize', 'Record failure', 'Processing failed']);
-      expect(run.status).toBe('FAILED');
-      expect(run.error).toBe(error);
-      expectFailed(run, error, 'Resize could not finish');
-      expect(run.events).toEqual([]);
+      expect(run.path).toEqual([...MODERATED, 'Resize', state, 'Record rejection', 'Announce rejection']);
+      expect(run.status).toBe('SUCCEEDED');
+      expectRejected(run, { reason, detail, evidence: { error } });
+      expect(run.events).toEqual([imageRejectedEvent('v3', run, { reason, detail })]);
     },
   );
+
+  it('records FAILED when Resize fails with any other error', async () => {
+    const run = await workflow.run({
+      tasks: {
+        Resize: throwing('AccessDenied', 'Resize could not finish'),
+      },
+    });
+
+    expect(run.path).toEqual([...MODERATED, 'Resize', 'Record failure', 'Processing failed']);
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('AccessDenied');
+    expectFailed(run, 'AccessDenied', 'Resize could not finish');
+    expect(run.events).toEqual([]);
+  });
+
+  it('records FAILED with States.Timeout when Check dimensions never answers', async () => {
+    const run = await workflow.run({ tasks: { CheckDimensions: neverAnswers } });
+
+    expect(run.path).toEqual([...CLAIMED, 'Check dimensions', 'Record failure', 'Processing failed']);
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('States.Timeout');
+    expectFailed(run, 'States.Timeout', undefined);
+  });
+
+  it('claims an upload still PENDING and publishes it', async () => {
+    const run = await workflow.run({ uploadStatus: 'PENDING' });
+
+    expect(run.path).toEqual(PUBLISHED);
+    expectProcessed(run);
+  });
+
+  it('stops at Claim upload, reading nothing, for an upload that already ended FAILED', async () => {
+    const run = await workflow.run({ uploadStatus: 'FAILED' });
+
+    expect(run.path).toEqual(ALREADY_FINAL);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.calls).toEqual({});
+    expect(run.upload).toEqual(run.seeded);
+  });
 
   it('records FAILED when Check dimensions cannot read the object', async () => {
     const run = await workflow.run({
@@ -141,25 +160,30 @@ describe('image workflow v3 (Check dimensions -> Moderate -> Resize -> Publish)'
       },
     });
 
-    expect(run.path).toEqual(['Check dimensions', 'Record failure', 'Processing failed']);
+    expect(run.path).toEqual([...CLAIMED, 'Check dimensions', 'Record failure', 'Processing failed']);
     expect(run.status).toBe('FAILED');
     expectFailed(run, 'NoSuchKey', 'The specified key does not exist.');
     expect(run.calls).toEqual({ CheckDimensions: 1 });
   });
 
-  it('leaves an upload that already ended PROCESSED unchanged when a late execution rejects it', async () => {
+  it('leaves an upload another execution processed meanwhile unchanged when this one rejects it late', async () => {
     const rejection = dimensionRejections[0] as Rejection;
     const run = await workflow.run({
-      uploadStatus: 'PROCESSED',
+      meanwhile: { during: 'CheckDimensions', upload: 'PROCESSED' },
       tasks: {
         CheckDimensions: ({ upload }) =>
           reject({ format: 'jpeg', objectBytes: upload.size, bytesRead: 65536 }, structuredClone(rejection)),
       },
     });
 
-    expect(run.path).toEqual([...CHECKED, 'Record rejection', 'Upload already final']);
+    expect(run.path).toEqual([...CLAIMED, ...CHECKED, 'Record rejection', 'Upload already final']);
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.upload).toEqual(run.seeded);
+    expect(run.upload).toEqual({
+      ...run.seeded,
+      status: 'PROCESSED',
+      claimedAt: expect.any(String),
+      updatedAt: expect.any(String),
+    });
     expect(run.events).toEqual([]);
   });
 
@@ -174,10 +198,29 @@ describe('image workflow v3 (Check dimensions -> Moderate -> Resize -> Publish)'
       ),
     });
 
-    expect(run.path).toEqual(['Check dimensions', 'Record failure', 'Processing failed']);
+    expect(run.path).toEqual([...CLAIMED, 'Check dimensions', 'Record failure', 'Processing failed']);
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('AccessDenied');
-    expect(run.upload).toEqual(run.seeded);
+    expect(run.upload).toEqual({
+      ...run.seeded,
+      claimedAt: expect.any(String),
+      updatedAt: expect.any(String),
+    });
+  });
+
+  it('announces nothing when a concurrent duplicate execution published the upload first', async () => {
+    const run = await workflow.run({ meanwhile: { during: 'Resize', upload: 'published' } });
+
+    expect(run.path).toEqual([
+      ...MODERATED,
+      'Resize',
+      'Publish',
+      'Already published?',
+      'Upload already final',
+    ]);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.upload).toMatchObject({ status: 'PROCESSED', executionId: OTHER_EXECUTION_ID });
+    expect(run.events).toEqual([]);
   });
 
   it('has entered every state of the definition across these tests', () => {

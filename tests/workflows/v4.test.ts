@@ -1,6 +1,8 @@
 import { type Rejection, reject } from '#shared/workflow';
 import {
+  ALREADY_FINAL,
   CHECKED,
+  CLAIMED,
   expectFailed,
   expectProcessed,
   expectRejected,
@@ -8,8 +10,11 @@ import {
   imageRejectedEvent,
   MODERATION,
   namedError,
+  neverAnswers,
+  OTHER_EXECUTION_ID,
   PUBLISH,
   REJECT,
+  RESIZE_REJECTIONS,
   recordingFailureFails,
   throwing,
   useWorkflowHarness,
@@ -17,7 +22,7 @@ import {
 
 const workflow = useWorkflowHarness('v4');
 
-const PLACED = [...CHECKED, 'Get place type', 'Place type?'];
+const PLACED = [...CLAIMED, ...CHECKED, 'Get place type', 'Place type?'];
 const MODERATED = [...PLACED, ...MODERATION];
 const PEOPLE_CHECKED = [...PLACED, 'Detect people', 'Any people?'];
 
@@ -34,7 +39,7 @@ const crowd: Rejection = {
   },
 };
 
-describe('image workflow v4 (Check dimensions -> place type -> Moderate | Detect people -> Resize -> Publish)', () => {
+describe('image workflow v4 (Claim upload -> Check dimensions -> place type -> Moderate | Detect people -> Resize -> Publish)', () => {
   it('moderates and publishes a photo of a park, without looking for people', async () => {
     const run = await workflow.run({ placeId: 'ChIJ-central-park', placeType: 'park' });
 
@@ -147,10 +152,10 @@ describe('image workflow v4 (Check dimensions -> place type -> Moderate | Detect
       },
     });
 
-    expect(run.path).toEqual([...CHECKED, ...REJECT]);
+    expect(run.path).toEqual([...CLAIMED, ...CHECKED, ...REJECT]);
     expect(run.status).toBe('SUCCEEDED');
     expectRejected(run, tooSmall);
-    expect(run.serviceCalls).toEqual(['dynamodb:UpdateItem', 'events:PutEvents']);
+    expect(run.serviceCalls).toEqual(['dynamodb:UpdateItem', 'dynamodb:UpdateItem', 'events:PutEvents']);
     expect(run.calls).toEqual({ CheckDimensions: 1 });
   });
 
@@ -170,7 +175,11 @@ describe('image workflow v4 (Check dimensions -> place type -> Moderate | Detect
 
     expect(run.path).toEqual([...MODERATED, ...PUBLISH]);
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.serviceCalls.slice(0, 2)).toEqual(['dynamodb:GetItem', 'dynamodb:GetItem']);
+    expect(run.serviceCalls.slice(0, 3)).toEqual([
+      'dynamodb:UpdateItem',
+      'dynamodb:GetItem',
+      'dynamodb:GetItem',
+    ]);
     expect(run.taskErrors).toEqual(['DynamoDB.ProvisionedThroughputExceededException']);
     expectProcessed(run);
   });
@@ -184,7 +193,7 @@ describe('image workflow v4 (Check dimensions -> place type -> Moderate | Detect
       },
     });
 
-    expect(run.path).toEqual([...PLACED.slice(0, 3), 'Record failure', 'Processing failed']);
+    expect(run.path).toEqual([...PLACED.slice(0, 4), 'Record failure', 'Processing failed']);
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('DynamoDB.AccessDeniedException');
     expectFailed(run, 'DynamoDB.AccessDeniedException', 'not authorized to perform dynamodb:GetItem');
@@ -224,23 +233,55 @@ describe('image workflow v4 (Check dimensions -> place type -> Moderate | Detect
     );
   });
 
-  it('rejects the upload as CORRUPT_IMAGE when Resize cannot decode it', async () => {
-    const corrupt = {
-      reason: 'CORRUPT_IMAGE',
-      detail: 'The image data is damaged or incomplete, so it cannot be shown.',
-      evidence: { error: 'CorruptImageError' },
-    };
+  it.each(RESIZE_REJECTIONS)(
+    'rejects the upload as $reason when Resize throws $error',
+    async ({ error, state, reason, detail }) => {
+      const run = await workflow.run({
+        placeType: 'bar',
+        tasks: {
+          Resize: throwing(error, 'The image cannot be resized'),
+        },
+      });
+
+      expect(run.path).toEqual([...PEOPLE_CHECKED, 'Resize', state, ...REJECT]);
+      expect(run.status).toBe('SUCCEEDED');
+      expectRejected(run, { reason, detail, evidence: { error } });
+      expect(run.events).toEqual([imageRejectedEvent('v4', run, { reason, detail })]);
+    },
+  );
+
+  it('records FAILED with States.Timeout when Detect people never answers', async () => {
+    const run = await workflow.run({ placeType: 'cafe', tasks: { DetectPeople: neverAnswers } });
+
+    expect(run.path).toEqual([...PLACED, 'Detect people', 'Record failure', 'Processing failed']);
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toBe('States.Timeout');
+    expectFailed(run, 'States.Timeout', undefined);
+  });
+
+  it('claims an upload still PENDING and publishes it', async () => {
+    const run = await workflow.run({ placeType: 'park', uploadStatus: 'PENDING' });
+
+    expect(run.path).toEqual([...MODERATED, ...PUBLISH]);
+    expectProcessed(run);
+  });
+
+  it('announces nothing when a concurrent duplicate execution published the upload first', async () => {
     const run = await workflow.run({
-      placeType: 'bar',
-      tasks: {
-        Resize: throwing('CorruptImageError', 'VipsJpeg: Premature end of JPEG file'),
-      },
+      placeType: 'park',
+      meanwhile: { during: 'Resize', upload: 'published' },
     });
 
-    expect(run.path).toEqual([...PEOPLE_CHECKED, 'Resize', 'Image is corrupt', ...REJECT]);
+    expect(run.path).toEqual([
+      ...MODERATED,
+      'Resize',
+      'Publish',
+      'Already published?',
+      'Upload already final',
+    ]);
     expect(run.status).toBe('SUCCEEDED');
-    expectRejected(run, corrupt);
-    expect(run.events).toEqual([imageRejectedEvent('v4', run, corrupt)]);
+    expect(run.upload).toMatchObject({ status: 'PROCESSED', executionId: OTHER_EXECUTION_ID });
+    expect(run.events).toEqual([]);
   });
 
   it('records FAILED when Resize fails with any other error', async () => {
@@ -257,11 +298,13 @@ describe('image workflow v4 (Check dimensions -> place type -> Moderate | Detect
     expectFailed(run, 'AccessDenied', 'Access Denied to the distribution bucket');
   });
 
-  it('publishes nothing for an upload that already ended FAILED', async () => {
+  it('stops at Claim upload, reading and resizing nothing, for an upload that already ended FAILED', async () => {
     const run = await workflow.run({ placeType: 'park', uploadStatus: 'FAILED' });
 
-    expect(run.path).toEqual([...MODERATED, 'Resize', 'Publish', 'Upload already final']);
+    expect(run.path).toEqual(ALREADY_FINAL);
     expect(run.status).toBe('SUCCEEDED');
+    expect(run.calls).toEqual({});
+    expect(run.serviceCalls).toEqual(['dynamodb:UpdateItem']);
     expect(run.upload).toEqual(run.seeded);
     expect(run.photo).toBeUndefined();
     expect(run.events).toEqual([]);
@@ -282,7 +325,11 @@ describe('image workflow v4 (Check dimensions -> place type -> Moderate | Detect
     expect(run.path).toEqual([...PLACED, 'Detect people', 'Record failure', 'Processing failed']);
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('AccessDeniedException');
-    expect(run.upload).toEqual(run.seeded);
+    expect(run.upload).toEqual({
+      ...run.seeded,
+      claimedAt: expect.any(String),
+      updatedAt: expect.any(String),
+    });
   });
 
   it('has entered every state of the definition across these tests', () => {

@@ -74,6 +74,30 @@ describe('Publish task', () => {
     expect(dynamo).toHaveReceivedCommandTimes(PutCommand, 1);
   });
 
+  it('answers alreadyPublished false to a retry by the execution that published the upload, so it still announces', async () => {
+    const executionId = 'arn:aws:states:us-east-1:000000000000:execution:happy-path-workflow-v4:first';
+    dynamo.on(UpdateCommand).resolves({ Attributes: { ...processedUpload, executionId } });
+    dynamo.on(PutCommand).rejects(conditionFailed());
+
+    const result = await handler({ ...fixture<object>('workflow/publish.json'), executionId });
+
+    expect(result.alreadyPublished).toBe(false);
+    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+      UpdateExpression: expect.stringContaining('executionId = if_not_exists(executionId, :execution)'),
+      ExpressionAttributeValues: expect.objectContaining({ ':execution': executionId }),
+    });
+  });
+
+  it('answers alreadyPublished true to a duplicate execution when another one published the upload first', async () => {
+    const first = 'arn:aws:states:us-east-1:000000000000:execution:happy-path-workflow-v4:first';
+    const duplicate = 'arn:aws:states:us-east-1:000000000000:execution:happy-path-workflow-v4:duplicate';
+    dynamo.on(UpdateCommand).resolves({ Attributes: { ...processedUpload, executionId: first } });
+
+    const result = await handler({ ...fixture<object>('workflow/publish.json'), executionId: duplicate });
+
+    expect(result.alreadyPublished).toBe(true);
+  });
+
   it('refuses to publish an upload that was already rejected, and writes no photo', async () => {
     dynamo.on(UpdateCommand).rejects(conditionFailed());
     dynamo.on(GetCommand).resolves({ Item: { ...processedUpload, status: 'REJECTED' } });
