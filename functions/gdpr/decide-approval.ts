@@ -11,7 +11,8 @@ const config = readConfig(
 /**
  * POST /gdpr/approvals/{approvalId} (form: decision, expires, signature; no authorizer) — records
  * the decision and resumes the waiting execution. Refusals (403/404/409/410) happen before any
- * write and never reach Step Functions; 503 when Step Functions could not take it (not recorded).
+ * write and never reach Step Functions; 503 when Step Functions refused it (taken back: try again)
+ * or did not confirm it (kept: do not resubmit).
  */
 export const handler = htmlRoute(async (event) => {
   const { decision } = await decideApproval(

@@ -18,7 +18,9 @@ const config = readConfig(
 /**
  * Erasure flow task "Delete object versions" (one Map iteration): re-verifies the approved report,
  * deletes every version and delete marker of the chunk's objects and invalidates the published
- * copies in CloudFront. Returns counts only; objects that could not be deleted count as `failed`.
+ * copies in CloudFront. Returns counts only. Objects S3 keeps refusing fail the chunk with
+ * ObjectsNotDeletedError (counts in the message, never keys), so the flow stops before any record
+ * (the index that finds the objects again) is deleted.
  */
 export const handler = async (event: unknown): Promise<PurgeChunkResult> => {
   const input = parseTaskInput(purgeChunkInputSchema, event);

@@ -2,7 +2,7 @@ import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-s
 import * as z from 'zod/mini';
 import { sfn } from '#clients/sfn';
 import { nonEmpty, positiveInt, readConfig, withDefaults } from '#shared/config';
-import { requestIdSchema } from '#shared/erasure';
+import { requestIdSchema, splitApprovalWindow } from '#shared/erasure';
 import { logger } from '#shared/logger';
 import { parseTaskInput } from '#shared/task-input';
 
@@ -20,22 +20,17 @@ const eventSchema = z.object({ detail: z.object({ requestId: requestIdSchema }) 
 /**
  * erasureRequested → one execution of the erasure flow named after the request id, so a repeated
  * event never starts a second one. The approval window is split into the wait before the reminder
- * and the wait after it.
+ * and the wait after it (a reminder at or beyond the middle of the window goes at the middle).
  */
 export const handler = async (event: unknown) => {
   const { requestId } = parseTaskInput(eventSchema, event).detail;
-  const total = config.APPROVAL_TIMEOUT_SECONDS;
-  const reminderWaitSeconds = Math.min(config.REMINDER_BEFORE_EXPIRY_SECONDS, Math.max(1, total - 1));
+  const waits = splitApprovalWindow(config.APPROVAL_TIMEOUT_SECONDS, config.REMINDER_BEFORE_EXPIRY_SECONDS);
   try {
     await sfn.send(
       new StartExecutionCommand({
         stateMachineArn: config.STATE_MACHINE_ARN,
         name: requestId,
-        input: JSON.stringify({
-          requestId,
-          approvalWaitSeconds: total - reminderWaitSeconds,
-          reminderWaitSeconds,
-        }),
+        input: JSON.stringify({ requestId, ...waits }),
       }),
     );
     logger.info('Erasure flow started', { erasureRequestId: requestId });

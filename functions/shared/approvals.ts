@@ -5,7 +5,7 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type * as z from 'zod/mini';
 import { dynamo } from '#clients/dynamodb';
 import { ses } from '#clients/ses';
-import { sfn } from '#clients/sfn';
+import { sfnSingleAttempt } from '#clients/sfn';
 import {
   type ApprovalLink,
   approvalLinkUrl,
@@ -32,8 +32,11 @@ import { logger } from './logger';
  * The approval step of the erasure flow. The waiting task's token is stored server-side against
  * a random approval id; the approver gets signed links (approval-links.ts) that open a
  * confirmation page (GET, changes nothing); the page's form POSTs the decision, which is recorded
- * with a conditional write and only then handed to Step Functions. A decision Step Functions did
- * not take is taken back, so the table never claims a decision the execution never received.
+ * with a conditional write and only then handed to Step Functions. A decision Step Functions
+ * certainly did not take (it refused the call) is taken back. A decision whose delivery cannot be
+ * known (a timeout or a 5xx: the call may have gone through) is kept and marked unconfirmed, so
+ * the table never says PENDING while the execution purges; if it did not arrive, the reminder
+ * finds it unconfirmed and asks the approver again.
  *
  * Approval status stays within the contract (PENDING | APPROVED | REJECTED): an approval whose
  * window has closed is a PENDING one whose `expiresAt` has passed; every link to it answers 410.
@@ -85,6 +88,19 @@ export class ApprovalAlreadyDecidedError extends HttpError {
   override readonly name = 'ApprovalAlreadyDecidedError';
   constructor(message = 'This erasure request has already been decided; the link cannot be used again.') {
     super(409, 'ALREADY_DECIDED', message);
+  }
+}
+
+/**
+ * 503: the decision is recorded but Step Functions did not confirm it received it (a timeout or a
+ * server error: the call may have gone through). The decision is kept, never taken back.
+ */
+export class ApprovalDeliveryUnconfirmedError extends HttpError {
+  override readonly name = 'ApprovalDeliveryUnconfirmedError';
+  constructor(
+    message = 'Your decision has been recorded, but the erasure flow did not confirm that it received it. Do not submit it again. If it did not arrive, you will receive a reminder email asking for your decision again before the approval window closes.',
+  ) {
+    super(503, 'DELIVERY_UNCONFIRMED', message);
   }
 }
 
@@ -223,7 +239,11 @@ async function createApproval(
   );
 }
 
-/** Replaces the token and the window of a PENDING approval; `remindedAt` set for a reminder. */
+/**
+ * Replaces the token and the window of a PENDING approval; `remindedAt` set for a reminder. A
+ * decision whose delivery was never confirmed is asked again (back to PENDING): a new task waits,
+ * so the task the decision was sent to has ended without it.
+ */
 async function renewApproval(
   tableName: string,
   approvalId: string,
@@ -235,10 +255,11 @@ async function renewApproval(
       new UpdateCommand({
         TableName: tableName,
         Key: erasureKeys.approval(approvalId),
-        UpdateExpression: `SET taskToken = :token, expiresAt = :expiresAt, reportSha256 = :sha, #counts = :counts${
+        UpdateExpression: `SET taskToken = :token, expiresAt = :expiresAt, reportSha256 = :sha, #counts = :counts, #status = :pending${
           remindedAt ? ', remindedAt = :remindedAt' : ''
-        }`,
-        ConditionExpression: 'attribute_exists(pk) AND #status = :pending',
+        } REMOVE deliveryUnconfirmedAt, decidedAt, approver`,
+        ConditionExpression:
+          'attribute_exists(pk) AND (#status = :pending OR attribute_exists(deliveryUnconfirmedAt))',
         ExpressionAttributeNames: { ...STATUS, '#counts': 'counts' },
         ExpressionAttributeValues: {
           ':token': window.taskToken,
@@ -332,14 +353,78 @@ export interface DecisionTaken {
 const TOKEN_GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
 /**
+ * Answers with which Step Functions refused a call without acting on it (besides any 4xx, which
+ * the SDK marks `$fault: 'client'`): the token answers above, throttling, and a request that was
+ * never sent because no credentials could be loaded.
+ */
+const REFUSALS = new Set([
+  ...TOKEN_GONE,
+  'InvalidOutput',
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'AccessDeniedException',
+  'ValidationException',
+  'CredentialsProviderError',
+]);
+
+/** Attempts per decision; only an attempt whose outcome is unknown (timeout, 5xx) is repeated. */
+const DELIVERY_ATTEMPTS = 3;
+
+/**
+ * - `delivered`: Step Functions took the decision;
+ * - `refused`: it certainly did not (every attempt was refused before it acted): safe to take back;
+ * - `unconfirmed`: an attempt may have gone through unanswered, so a later refusal proves nothing
+ *   (a retry of a call that went through answers TaskTimedOut or InvalidToken, as for a gone token).
+ */
+type Delivery =
+  | { outcome: 'delivered' }
+  | { outcome: 'refused'; error: string }
+  | { outcome: 'unconfirmed'; error: string };
+
+const errorName = (error: unknown) => (error instanceof Error ? error.name : 'unknown');
+const isRefusal = (error: unknown) =>
+  (error as { $fault?: unknown } | null)?.$fault === 'client' || REFUSALS.has(errorName(error));
+
+/**
+ * Sends the decision, one call per attempt (the client makes no retries of its own, see
+ * #clients/sfn), repeating only attempts that may or may not have gone through, and says what is
+ * known about its delivery.
+ */
+async function deliverDecision(
+  send: () => Promise<unknown>,
+  options: { wait?: (ms: number) => Promise<void> },
+): Promise<Delivery> {
+  const wait = options.wait ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  let uncertain = false;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await send();
+      return { outcome: 'delivered' };
+    } catch (error) {
+      const name = errorName(error);
+      if (isRefusal(error))
+        return uncertain ? { outcome: 'unconfirmed', error: name } : { outcome: 'refused', error: name };
+      uncertain = true;
+      if (attempt >= DELIVERY_ATTEMPTS) return { outcome: 'unconfirmed', error: name };
+      await wait(Math.round(Math.random() * 100 * 2 ** attempt));
+    }
+  }
+}
+
+/**
  * Records the decision (PENDING → APPROVED | REJECTED, conditional on the approval still being
  * PENDING and within its window) and hands it to the waiting execution. Every refusal happens
- * before a write; a replay loses the conditional write and never reaches Step Functions.
+ * before a write; a replay loses the conditional write and never reaches Step Functions. A
+ * decision Step Functions refused is taken back (410 when its token is gone, else 503 "try
+ * again"); one whose delivery is unknown is kept and marked unconfirmed (503, "do not resubmit").
  */
 export async function decideApproval(
   settings: DecideSettings,
   parameters: LinkParameters,
   now = new Date(),
+  options: { wait?: (ms: number) => Promise<void> } = {},
 ): Promise<DecisionTaken> {
   const { approval, link } = await openApproval(settings, parameters, now);
   const decision = link.decision === 'approve' ? 'APPROVED' : 'REJECTED';
@@ -350,41 +435,44 @@ export async function decideApproval(
     approver: settings.approverEmail,
     now,
   });
-  try {
-    if (decision === 'APPROVED') {
-      const output: ApprovalDecision = {
-        decision: 'APPROVED',
-        approver: settings.approverEmail,
-        reportSha256: recorded.reportSha256,
-        decidedAt,
-      };
-      await sfn.send(
-        new SendTaskSuccessCommand({ taskToken: recorded.taskToken, output: JSON.stringify(output) }),
-      );
-    } else {
-      await sfn.send(
-        new SendTaskFailureCommand({
-          taskToken: recorded.taskToken,
-          error: ERASURE_REJECTED,
-          cause: JSON.stringify({ approver: settings.approverEmail, decidedAt }),
-        }),
-      );
-    }
-  } catch (error) {
-    const tokenGone = error instanceof Error && TOKEN_GONE.has(error.name);
-    logger.warn('Step Functions did not take the decision; taking it back', {
-      error: error instanceof Error ? error.name : 'unknown',
-      tokenGone,
+  const output: ApprovalDecision = {
+    decision: 'APPROVED',
+    approver: settings.approverEmail,
+    reportSha256: recorded.reportSha256,
+    decidedAt,
+  };
+  const send = () =>
+    decision === 'APPROVED'
+      ? sfnSingleAttempt.send(
+          new SendTaskSuccessCommand({ taskToken: recorded.taskToken, output: JSON.stringify(output) }),
+        )
+      : sfnSingleAttempt.send(
+          new SendTaskFailureCommand({
+            taskToken: recorded.taskToken,
+            error: ERASURE_REJECTED,
+            cause: JSON.stringify({ approver: settings.approverEmail, decidedAt }),
+          }),
+        );
+  const delivery = await deliverDecision(send, options);
+  if (delivery.outcome === 'delivered') return { decision, requestId: approval.requestId };
+
+  const recordedDecision = { approvalId: approval.approvalId, decision, decidedAt };
+  if (delivery.outcome === 'unconfirmed') {
+    logger.error('Step Functions did not confirm the decision; it is kept, marked unconfirmed', {
+      error: delivery.error,
     });
-    await takeBackDecision(settings.tableName, approval.approvalId, decision, decidedAt);
-    if (tokenGone) {
-      throw new ApprovalExpiredError(
-        'The approval window has closed: the erasure flow no longer waits for this decision. If a reminder email arrives, use its links.',
-      );
-    }
-    throw new ApprovalUnavailableError();
+    await markDeliveryUnconfirmed(settings.tableName, recordedDecision, now);
+    throw new ApprovalDeliveryUnconfirmedError();
   }
-  return { decision, requestId: approval.requestId };
+  const tokenGone = TOKEN_GONE.has(delivery.error);
+  logger.warn('Step Functions refused the decision; taking it back', { error: delivery.error, tokenGone });
+  await takeBackDecision(settings.tableName, recordedDecision);
+  if (tokenGone) {
+    throw new ApprovalExpiredError(
+      'The approval window has closed: the erasure flow no longer waits for this decision. If a reminder email arrives, use its links.',
+    );
+  }
+  throw new ApprovalUnavailableError();
 }
 
 async function recordDecision(
@@ -420,17 +508,27 @@ async function recordDecision(
   }
 }
 
+interface RecordedDecision {
+  approvalId: string;
+  decision: string;
+  decidedAt: string;
+}
+
 /** Back to PENDING, only if the decision is still the one this invocation wrote. */
-async function takeBackDecision(tableName: string, approvalId: string, decision: string, decidedAt: string) {
+async function takeBackDecision(tableName: string, recorded: RecordedDecision) {
   try {
     await dynamo.send(
       new UpdateCommand({
         TableName: tableName,
-        Key: erasureKeys.approval(approvalId),
+        Key: erasureKeys.approval(recorded.approvalId),
         UpdateExpression: 'SET #status = :pending REMOVE decidedAt, approver',
         ConditionExpression: '#status = :decision AND decidedAt = :decidedAt',
         ExpressionAttributeNames: STATUS,
-        ExpressionAttributeValues: { ':pending': 'PENDING', ':decision': decision, ':decidedAt': decidedAt },
+        ExpressionAttributeValues: {
+          ':pending': 'PENDING',
+          ':decision': recorded.decision,
+          ':decidedAt': recorded.decidedAt,
+        },
       }),
     );
   } catch (error) {
@@ -439,5 +537,32 @@ async function takeBackDecision(tableName: string, approvalId: string, decision:
     throw new ApprovalUnavailableError(
       'The decision could not be delivered. Please try again in a minute; if the link then says it was already decided, contact the operators.',
     );
+  }
+}
+
+/**
+ * Keeps the decision and notes that its delivery is unconfirmed, only if it is still the one this
+ * invocation wrote. Failing to note it changes nothing for the approver (the page says the same),
+ * so it is logged, not thrown: the decision stays recorded either way.
+ */
+async function markDeliveryUnconfirmed(tableName: string, recorded: RecordedDecision, now: Date) {
+  try {
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: erasureKeys.approval(recorded.approvalId),
+        UpdateExpression: 'SET deliveryUnconfirmedAt = :now',
+        ConditionExpression: '#status = :decision AND decidedAt = :decidedAt',
+        ExpressionAttributeNames: STATUS,
+        ExpressionAttributeValues: {
+          ':now': now.toISOString(),
+          ':decision': recorded.decision,
+          ':decidedAt': recorded.decidedAt,
+        },
+      }),
+    );
+  } catch (error) {
+    if (isConditionFailure(error)) return;
+    logger.error('Could not mark a decision as unconfirmed', error as Error);
   }
 }

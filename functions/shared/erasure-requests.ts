@@ -3,6 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#clients/dynamodb';
 import {
+  type AuditDecision,
   type CloseRequestInput,
   type ErasureRequestItem,
   type ErasureStatus,
@@ -10,6 +11,7 @@ import {
   type ResourceCounts,
   TERMINAL_STATUSES,
 } from './erasure';
+import { ConflictError } from './errors';
 
 /**
  * Erasure requests: one active request per user (a lock item keyed by the user's hash), the
@@ -42,6 +44,7 @@ export async function openErasureRequest(
   tableName: string,
   user: { userId: string; userHash: string },
   now = new Date(),
+  options: { wait?: (ms: number) => Promise<void> } = {},
 ): Promise<OpenedRequest> {
   const lockKey = erasureKeys.activeRequest(user.userHash);
   const requestId = randomUUID();
@@ -62,14 +65,19 @@ export async function openErasureRequest(
     const active = lock ? await getRequest(tableName, String(lock.requestId)) : undefined;
     if (active && !isTerminal(active.status)) return { request: active, created: false };
     // A stale lock: take it over, unless another request took it meanwhile.
-    await dynamo.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: { ...lockKey, entity: 'erasure-lock', requestId, createdAt: timestamp },
-        ConditionExpression: 'attribute_not_exists(pk) OR requestId = :stale',
-        ExpressionAttributeValues: { ':stale': lock?.requestId ?? '' },
-      }),
-    );
+    try {
+      await dynamo.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...lockKey, entity: 'erasure-lock', requestId, createdAt: timestamp },
+          ConditionExpression: 'attribute_not_exists(pk) OR requestId = :stale',
+          ExpressionAttributeValues: { ':stale': lock?.requestId ?? '' },
+        }),
+      );
+    } catch (takeoverError) {
+      if (!(takeoverError instanceof ConditionalCheckFailedException)) throw takeoverError;
+      return { request: await winnerOf(tableName, lockKey, options), created: false };
+    }
   }
   const request: ErasureRequestItem = {
     ...erasureKeys.request(requestId),
@@ -85,6 +93,31 @@ export async function openErasureRequest(
     new PutCommand({ TableName: tableName, Item: request, ConditionExpression: 'attribute_not_exists(pk)' }),
   );
   return { request, created: true };
+}
+
+/** Reads of the lock while the request that won it is being written. */
+const WINNER_READS = 5;
+
+/**
+ * Another request took the lock while this one tried to: the winner's request, read again until
+ * it appears (the winner writes it just after the lock). A winner that never appears, or a lock
+ * that keeps changing hands, is a conflict the caller may retry (409), never a 500.
+ */
+async function winnerOf(
+  tableName: string,
+  lockKey: { pk: string; sk: string },
+  options: { wait?: (ms: number) => Promise<void> },
+): Promise<ErasureRequestItem> {
+  const wait = options.wait ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (let read = 1; read <= WINNER_READS; read++) {
+    const { Item: lock } = await dynamo.send(
+      new GetCommand({ TableName: tableName, Key: lockKey, ConsistentRead: true }),
+    );
+    const winner = lock ? await getRequest(tableName, String(lock.requestId)) : undefined;
+    if (winner) return winner;
+    if (read < WINNER_READS) await wait(50 * read);
+  }
+  throw new ConflictError('Another erasure request of yours is being opened; try again in a moment.');
 }
 
 /** The request if it belongs to the user with `userHash`; other users' requests do not exist for them. */
@@ -120,6 +153,8 @@ export interface ClosedRequest {
 
 export interface CloseDetails {
   outcome: ErasureStatus;
+  /** What the approver decided, for the audit entry. */
+  decision: AuditDecision;
   reportSha256?: string;
   counts?: ResourceCounts;
   total?: number;
@@ -167,6 +202,7 @@ export async function closeErasureRequest(
           requestId,
           userHash: request.userHash,
           outcome: details.outcome,
+          decision: details.decision,
           requestedAt: request.createdAt,
           closedAt,
           ...(details.approver ? { approver: details.approver, decidedAt: details.decidedAt } : {}),
@@ -257,7 +293,7 @@ export function closeDetailsFromState(state: CloseRequestInput): CloseDetails {
   } catch {
     rejection = {};
   }
-  const decision = approval.approver ? approval : rejection;
+  const decided = approval.approver ? approval : rejection;
   const purge = asObject(state.purge);
   const remaining = asObject(asObject(state.verification).remaining);
   const result: Json = {};
@@ -273,12 +309,25 @@ export function closeDetailsFromState(state: CloseRequestInput): CloseDetails {
   }
   return {
     outcome: state.outcome,
+    decision: auditDecision(state),
     ...(typeof report.reportSha256 === 'string' ? { reportSha256: report.reportSha256 } : {}),
     ...(report.counts ? { counts: report.counts as ResourceCounts } : {}),
     ...(typeof report.total === 'number' ? { total: report.total } : {}),
-    ...(typeof decision.approver === 'string' ? { approver: decision.approver } : {}),
-    ...(typeof decision.decidedAt === 'string' ? { decidedAt: decision.decidedAt } : {}),
+    ...(typeof decided.approver === 'string' ? { approver: decided.approver } : {}),
+    ...(typeof decided.decidedAt === 'string' ? { decidedAt: decided.decidedAt } : {}),
     result,
     ...(state.error?.Error ? { error: state.error.Error } : {}),
   };
+}
+
+/**
+ * The decision the audit entry records: APPROVED once the approval task succeeded (whatever came
+ * after), REJECTED when the approver rejected, EXPIRED when the window closed, NONE otherwise.
+ */
+export function auditDecision(state: CloseRequestInput): AuditDecision {
+  // The approval task only succeeds with an approval: its output is what let the purge start.
+  if (state.approval !== undefined) return 'APPROVED';
+  if (state.rejection !== undefined || state.outcome === 'REJECTED') return 'REJECTED';
+  if (state.outcome === 'EXPIRED') return 'EXPIRED';
+  return 'NONE';
 }

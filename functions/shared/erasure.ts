@@ -47,6 +47,13 @@ export const TERMINAL_STATUSES: readonly ErasureStatus[] = [
   'FAILED',
 ];
 
+/**
+ * The approver's decision as the audit entry records it: APPROVED or REJECTED by the approver,
+ * EXPIRED when nobody decided within the window (reminder included), NONE when no decision was
+ * asked for or made (nothing to delete, or the flow failed before a decision).
+ */
+export type AuditDecision = 'APPROVED' | 'REJECTED' | 'EXPIRED' | 'NONE';
+
 /** What the purge report lists, by kind. */
 /** `other-record`: any other item carrying the user's id (future per-user items). */
 export type ResourceKind = 'original' | 'tile' | 'scaled' | 'upload-record' | 'photo-record' | 'other-record';
@@ -91,6 +98,11 @@ export interface ApprovalItem {
   remindedAt?: string;
   decidedAt?: string;
   approver?: string;
+  /**
+   * Set when Step Functions did not confirm it received the decision (timeout or server error):
+   * the decision stands; if the task it was sent to timed out, the reminder asks again.
+   */
+  deliveryUnconfirmedAt?: string;
 }
 
 /** The purge report, written once to `reports/<requestId>/report.json` in the reports bucket. */
@@ -132,6 +144,24 @@ export const executionInputSchema = z.object({
   /** How long the reminder waits before the request expires. */
   reminderWaitSeconds: z.number().check(z.int(), z.gte(1)),
 });
+
+/**
+ * Splits the approval window (ApprovalTimeoutSeconds) into the wait before the reminder and the
+ * wait after it (ReminderBeforeExpirySeconds). A reminder asked for at or beyond the middle of the
+ * window is sent at the middle instead, so the first email always gets at least half the window
+ * and the reminder is never sent right after it. Both waits are at least 1 second.
+ */
+export function splitApprovalWindow(
+  approvalTimeoutSeconds: number,
+  reminderBeforeExpirySeconds: number,
+): { approvalWaitSeconds: number; reminderWaitSeconds: number } {
+  const total = Math.max(2, Math.floor(approvalTimeoutSeconds));
+  const reminderWaitSeconds = Math.max(
+    1,
+    Math.min(Math.floor(reminderBeforeExpirySeconds), Math.floor(total / 2)),
+  );
+  return { approvalWaitSeconds: total - reminderWaitSeconds, reminderWaitSeconds };
+}
 
 // ------------------------------------------------------------------ task inputs and outputs
 

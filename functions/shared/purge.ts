@@ -18,7 +18,8 @@ import { InvalidTaskInputError } from './task-input';
 
 /**
  * The purge and its verification: data before index entries (the ASL deletes every object chunk
- * before any record chunk, and verifies after both). Every step is safe to run twice: what is
+ * before any record chunk, and verifies after both; an object chunk that cannot delete all its
+ * objects fails with ObjectsNotDeletedError, so no record is deleted). Every step is safe to run twice: what is
  * already absent counts as deleted, CloudFront invalidations reuse their caller reference.
  * Nothing here logs or returns keys: results are counts.
  */
@@ -140,7 +141,7 @@ export async function listObjectVersions(bucket: string, key: string): Promise<s
 }
 
 export interface ObjectPurgeSettings {
-  /** Only objects in these buckets are touched; others in a report count as failed. */
+  /** Only objects in these buckets are touched; others in a report fail the chunk (ObjectsNotDeletedError). */
   allowedBuckets: readonly string[];
   /** Published copies live here; after deletion they are invalidated in CloudFront. */
   distributionBucket: string;
@@ -151,11 +152,39 @@ export interface ObjectPurgeSettings {
 
 type Version = { Key: string; VersionId: string };
 
+/** What is left of a chunk whose objects could not all be deleted: counts only, never keys. */
+export interface ObjectsNotDeleted extends PurgeChunkResult {
+  /** Versions and delete markers S3 still refused (DeleteObjects `Errors`) after the retries. */
+  versionsLeft: number;
+  /** Reported objects outside the buckets the purge may touch. */
+  outsideAllowedBuckets: number;
+}
+
+/**
+ * Some objects of a chunk are still there after the retries. The records of the user are their
+ * index (the only way to find the objects again), so the flow must stop before "Purge records":
+ * the ASL retries the chunk a few times, then ends the request FAILED with every record intact.
+ */
+export class ObjectsNotDeletedError extends Error {
+  override readonly name = 'ObjectsNotDeletedError';
+  constructor(readonly counts: ObjectsNotDeleted) {
+    super(
+      `${counts.failed} of ${counts.requested} objects could not be deleted ` +
+        `(${counts.versionsLeft} versions refused after ${DELETE_ATTEMPTS} attempts, ` +
+        `${counts.outsideAllowedBuckets} outside the purged buckets; ${counts.versionsDeleted} versions deleted): ` +
+        'no record may be deleted while they remain',
+    );
+  }
+}
+
 /**
  * Deletes every version and delete marker of each object (DeleteObjects, ≤ 1000 per request,
  * Quiet), retrying the versions S3 reports in `Errors` up to 3 attempts per key with back-off.
  * An object with no versions is already absent and counts as deleted. Published copies are then
  * invalidated in CloudFront. Request-level errors (throttling, 5xx) propagate for the ASL to retry.
+ * Objects still there after the retries, or outside `allowedBuckets`, fail the chunk with
+ * ObjectsNotDeletedError (after the invalidation of what was deleted): a returned result always
+ * has `failed: 0`.
  */
 export async function purgeObjects(
   objects: readonly ReportObject[],
@@ -166,6 +195,7 @@ export async function purgeObjects(
   const allowed = objects.filter((object) => settings.allowedBuckets.includes(object.bucket));
   const failedKeys = new Set<string>();
   let versionsDeleted = 0;
+  let versionsLeft = 0;
 
   const listed = await mapLimit(allowed, LIST_CONCURRENCY, async (object) => ({
     object,
@@ -178,6 +208,7 @@ export async function purgeObjects(
     for (const batch of inBatches(versions, DELETE_BATCH)) {
       const left = await deleteVersions(bucket, batch, wait);
       versionsDeleted += batch.length - left.length;
+      versionsLeft += left.length;
       for (const version of left) failedKeys.add(`${bucket}\u0000${version.Key}`);
     }
   }
@@ -191,8 +222,11 @@ export async function purgeObjects(
   ];
   if (paths.length > 0) await invalidate(settings.distributionId, paths, settings.callerReference, wait);
 
-  const failed = objects.length - allowed.length + failedKeys.size;
-  return { requested: objects.length, deleted: objects.length - failed, versionsDeleted, failed };
+  const outsideAllowedBuckets = objects.length - allowed.length;
+  const failed = outsideAllowedBuckets + failedKeys.size;
+  const result = { requested: objects.length, deleted: objects.length - failed, versionsDeleted, failed };
+  if (failed > 0) throw new ObjectsNotDeletedError({ ...result, versionsLeft, outsideAllowedBuckets });
+  return result;
 }
 
 /** Deletes `batch`; returns the versions still not deleted after the retries. */

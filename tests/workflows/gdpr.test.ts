@@ -1,4 +1,5 @@
-import type { ErasureStatus, ResourceCounts } from '#shared/erasure';
+import type { AuditDecision, ErasureStatus, ResourceCounts } from '#shared/erasure';
+import { StatesError } from '../../local/stepfunctions';
 import {
   APPROVER,
   type ErasureHarness,
@@ -45,6 +46,8 @@ const approveOnce = [{ action: 'approve' as const, decision: { decidedAt: DECIDE
 
 interface Closing {
   status: ErasureStatus;
+  /** The audit entry's decision; by default APPROVED or REJECTED when decided, EXPIRED, else NONE. */
+  decision?: AuditDecision;
   result?: Record<string, unknown>;
   decided?: boolean;
   reported?: boolean;
@@ -72,6 +75,9 @@ function expectRequestClosed(run: ErasureRun, { status, result = {}, decided = f
 function expectAudited(run: ErasureRun, closing: Closing): void {
   const { status, result = {}, decided = false, reported = true, error, counts = REPORT_COUNTS } = closing;
   const { auditClosedAt = run.request?.closedAt } = closing;
+  const defaultDecision = status === 'EXPIRED' ? 'EXPIRED' : 'NONE';
+  const { decision = decided ? (status === 'REJECTED' ? 'REJECTED' : 'APPROVED') : defaultDecision } =
+    closing;
   const createdAt = String(run.seeded.request?.createdAt);
   expect(run.audit).toEqual([
     {
@@ -81,6 +87,7 @@ function expectAudited(run: ErasureRun, closing: Closing): void {
       requestId: run.requestId,
       userHash: USER_HASH,
       outcome: status,
+      decision,
       requestedAt: createdAt,
       closedAt: auditClosedAt,
       result,
@@ -395,6 +402,67 @@ describe('GDPR erasure workflow (report -> approval -> purge -> verify -> close,
       expectClosedAndNotified(run, { status: 'FAILED', decided: true, error: 'AccessDenied' });
     });
 
+    it('ends FAILED with every record (the index) in place when S3 keeps refusing objects of a chunk, after retrying it twice', async () => {
+      const run = await erasure.run({
+        decisions: approveOnce,
+        tasks: {
+          PurgeObjects: (input) => {
+            if ((input.chunk as { start: number }).start === 4) {
+              throw namedError(
+                'ObjectsNotDeletedError',
+                '1 of 3 objects could not be deleted (2 versions refused after 3 attempts, 0 outside the purged buckets; 4 versions deleted): no record may be deleted while they remain',
+              );
+            }
+            return objectsDeleted(input);
+          },
+        },
+      });
+
+      expect(run.path).toEqual([
+        ...REPORTED,
+        'Request approval',
+        'Plan purge',
+        'Purge objects',
+        'Erasure failed',
+        ...INCOMPLETE,
+      ]);
+      expect(run.taskErrors).toEqual([
+        'ObjectsNotDeletedError',
+        'ObjectsNotDeletedError',
+        'ObjectsNotDeletedError',
+      ]);
+      expect(run.iterations['Purge objects']?.[1]).toEqual(['Delete object versions', 'Object chunk failed']);
+      expect(run.calls.PurgeRecords).toBeUndefined();
+      expect(run.calls.VerifyPurge).toBeUndefined();
+      expect(run.status).toBe('FAILED');
+      expect(run.error).toBe('ErasureIncomplete');
+      expectClosedAndNotified(run, { status: 'FAILED', decided: true, error: 'ObjectsNotDeletedError' });
+    });
+
+    it('ends FAILED and closed, not in a runtime error, when a chunk fails with an error that has no Cause', async () => {
+      const run = await erasure.run({
+        decisions: approveOnce,
+        tasks: {
+          PurgeRecords: () => {
+            throw new StatesError('Lambda.Unknown');
+          },
+        },
+      });
+
+      expect(run.path).toEqual([
+        ...REPORTED,
+        'Request approval',
+        'Plan purge',
+        'Purge objects',
+        'Purge records',
+        'Erasure failed',
+        ...INCOMPLETE,
+      ]);
+      expect(run.error).toBe('ErasureIncomplete');
+      const result = { objectsDeleted: 7, objectVersionsDeleted: 14, recordsDeleted: 0, failed: 0 };
+      expectClosedAndNotified(run, { status: 'FAILED', result, decided: true, error: 'Lambda.Unknown' });
+    });
+
     it('ends FAILED when a record chunk fails for good, after the objects were deleted', async () => {
       const run = await erasure.run({
         decisions: approveOnce,
@@ -592,6 +660,20 @@ describe('GDPR erasure workflow (report -> approval -> purge -> verify -> close,
       expectAudited(run, { status: 'COMPLETED', result: PURGE_RESULT, decided: true });
       expect(run.lock).toBeUndefined();
       expect(run.published).toEqual([]);
+    });
+
+    it('fails in Notification failed with the SNS error even when it has no Cause', async () => {
+      const run = await erasure.run({
+        decisions: approveOnce,
+        onSnsPublish: () => {
+          throw new StatesError('SNS.AuthorizationErrorException');
+        },
+      });
+
+      expect(run.path.slice(-3)).toEqual(['Close request', 'Notify outcome', 'Notification failed']);
+      expect(run.error).toBe('SNS.AuthorizationErrorException');
+      expect(JSON.parse(String(run.cause))).toEqual({ Error: 'SNS.AuthorizationErrorException' });
+      expectAudited(run, { status: 'COMPLETED', result: PURGE_RESULT, decided: true });
     });
 
     it('retries the notification when SNS throttles it', async () => {

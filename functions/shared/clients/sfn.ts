@@ -1,4 +1,15 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 
-/** Step Functions client (SendTaskSuccess/Failure); endpoint overridable through AWS_ENDPOINT_URL_SFN. */
+/** Step Functions client (StartExecution); endpoint overridable through AWS_ENDPOINT_URL_SFN. */
 export const sfn = new SFNClient({});
+
+/**
+ * The same service without the SDK's automatic retries, and with short timeouts, for
+ * SendTaskSuccess/Failure: the approval code retries those itself, because it must know what each
+ * attempt answered. A call whose first attempt went through but whose answer was lost is answered
+ * TaskTimedOut or InvalidToken when retried, which on its own would wrongly look like non-delivery.
+ */
+export const sfnSingleAttempt = new SFNClient({
+  maxAttempts: 1,
+  requestHandler: { connectionTimeout: 1000, requestTimeout: 2500 },
+});

@@ -69,6 +69,10 @@ describe('GDPR erasure, offline end to end', () => {
     const audit = (scan.Items ?? []).filter((item) => String(item.pk).startsWith('AUDIT#'));
 
     expect(audit.map((entry) => entry.outcome).sort()).toEqual(['COMPLETED', 'REJECTED']);
+    expect(audit.map((entry) => `${entry.outcome} ${entry.decision}`).sort()).toEqual([
+      'COMPLETED APPROVED',
+      'REJECTED REJECTED',
+    ]);
     for (const entry of audit) {
       expect(entry.userHash).toMatch(/^[0-9a-f]{64}$/);
       expect(JSON.stringify(entry)).not.toMatch(/user-(alice|carol)/);

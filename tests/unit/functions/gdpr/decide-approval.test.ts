@@ -261,24 +261,28 @@ describe('decide approval (POST)', () => {
     ['TaskTimedOut', () => new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} })],
     ['TaskDoesNotExist', () => new TaskDoesNotExist({ message: 'Task does not exist', $metadata: {} })],
     ['InvalidToken', () => new InvalidToken({ message: 'Invalid token', $metadata: {} })],
-  ])('answers 410 and takes the decision back to PENDING when Step Functions says %s', async (_, error) => {
-    sfn.on(SendTaskSuccessCommand).rejects(error());
+  ])(
+    'answers 410 and takes the decision back to PENDING when Step Functions answers the first call %s',
+    async (_, error) => {
+      sfn.on(SendTaskSuccessCommand).rejects(error());
 
-    const result = await handler(await formEvent());
+      const result = await handler(await formEvent());
 
-    expect(result.statusCode).toBe(410);
-    expect(result.body).toContain('The approval window has closed');
-    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
-      Key: approvalKey,
-      UpdateExpression: 'SET #status = :pending REMOVE decidedAt, approver',
-      ConditionExpression: '#status = :decision AND decidedAt = :decidedAt',
-      ExpressionAttributeValues: {
-        ':pending': 'PENDING',
-        ':decision': 'APPROVED',
-        ':decidedAt': NOW.toISOString(),
-      },
-    });
-  });
+      expect(result.statusCode).toBe(410);
+      expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
+      expect(result.body).toContain('The approval window has closed');
+      expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+        Key: approvalKey,
+        UpdateExpression: 'SET #status = :pending REMOVE decidedAt, approver',
+        ConditionExpression: '#status = :decision AND decidedAt = :decidedAt',
+        ExpressionAttributeValues: {
+          ':pending': 'PENDING',
+          ':decision': 'APPROVED',
+          ':decidedAt': NOW.toISOString(),
+        },
+      });
+    },
+  );
 
   it('answers 503 and takes the decision back when Step Functions throttles', async () => {
     sfn
@@ -304,7 +308,7 @@ describe('decide approval (POST)', () => {
   it('still answers 503 when the decision was already changed by someone else before it could be taken back', async () => {
     sfn
       .on(SendTaskSuccessCommand)
-      .rejects(Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable' }));
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client' }));
     dynamo
       .on(UpdateCommand)
       .resolvesOnce({ Attributes: approvalItem({ status: 'APPROVED' }) })
@@ -313,6 +317,96 @@ describe('decide approval (POST)', () => {
     const result = await handler(await formEvent());
 
     expect(result.statusCode).toBe(503);
+  });
+
+  describe('when Step Functions may have taken the decision without answering', () => {
+    const timedOut = () => Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+    const serverError = () =>
+      Object.assign(new Error('Internal failure'), { name: 'InternalServerError', $fault: 'server' });
+    const invalidToken = () => new InvalidToken({ message: 'Invalid Token', $metadata: {} });
+    const takeBack = { UpdateExpression: 'SET #status = :pending REMOVE decidedAt, approver' };
+    const markUnconfirmed = {
+      Key: approvalKey,
+      UpdateExpression: 'SET deliveryUnconfirmedAt = :now',
+      ConditionExpression: '#status = :decision AND decidedAt = :decidedAt',
+      ExpressionAttributeValues: {
+        ':now': NOW.toISOString(),
+        ':decision': 'APPROVED',
+        ':decidedAt': NOW.toISOString(),
+      },
+    };
+
+    it.each([
+      ['a timeout', timedOut],
+      ['a server error', serverError],
+    ])(
+      'keeps the decision, marks it unconfirmed and answers 503 when %s is followed by InvalidToken (the first call may have gone through)',
+      async (_, lost) => {
+        sfn.on(SendTaskSuccessCommand).rejectsOnce(lost()).rejects(invalidToken());
+
+        const result = await handler(await formEvent());
+
+        expect(result.statusCode).toBe(503);
+        expect(result.body).toContain('Your decision has been recorded');
+        expect(result.body).toContain('Do not submit it again');
+        expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 2);
+        expect(dynamo).not.toHaveReceivedCommandWith(UpdateCommand, takeBack);
+        expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, markUnconfirmed);
+      },
+    );
+
+    it('keeps the decision when a timeout is followed by TaskTimedOut, rejecting as well as approving', async () => {
+      sfn
+        .on(SendTaskFailureCommand)
+        .rejectsOnce(timedOut())
+        .rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
+
+      const result = await handler(await formEvent({ decision: 'reject' }));
+
+      expect(result.statusCode).toBe(503);
+      expect(dynamo).not.toHaveReceivedCommandWith(UpdateCommand, takeBack);
+      expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+        UpdateExpression: 'SET deliveryUnconfirmedAt = :now',
+        ExpressionAttributeValues: expect.objectContaining({ ':decision': 'REJECTED' }),
+      });
+    });
+
+    it('keeps the decision after three attempts that all time out', async () => {
+      sfn.on(SendTaskSuccessCommand).rejects(timedOut());
+
+      const result = await handler(await formEvent());
+
+      expect(result.statusCode).toBe(503);
+      expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 3);
+      expect(dynamo).not.toHaveReceivedCommandWith(UpdateCommand, takeBack);
+      expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, markUnconfirmed);
+    });
+
+    it('answers 200 when the call is repeated after a lost answer and goes through', async () => {
+      sfn.on(SendTaskSuccessCommand).rejectsOnce(serverError()).resolves({});
+
+      const result = await handler(await formEvent());
+
+      expect(result.statusCode).toBe(200);
+      expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 2);
+      expect(dynamo).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    });
+
+    it('still answers 503, keeping the decision, when marking it unconfirmed fails', async () => {
+      sfn.on(SendTaskSuccessCommand).rejects(timedOut());
+      dynamo
+        .on(UpdateCommand)
+        .resolvesOnce({ Attributes: approvalItem({ status: 'APPROVED' }) })
+        .rejects(
+          Object.assign(new Error('Throughput exceeded'), { name: 'ProvisionedThroughputExceededException' }),
+        );
+
+      const result = await handler(await formEvent());
+
+      expect(result.statusCode).toBe(503);
+      expect(result.body).toContain('Your decision has been recorded');
+      expect(dynamo).not.toHaveReceivedCommandWith(UpdateCommand, takeBack);
+    });
   });
 
   it('answers 410 without calling Step Functions when the window closes between the read and the write', async () => {

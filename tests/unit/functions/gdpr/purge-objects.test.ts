@@ -102,6 +102,26 @@ describe('Delete object versions task', () => {
     expect(second).toEqual({ requested: 3, deleted: 3, versionsDeleted: 0, failed: 0 });
   });
 
+  it('fails with ObjectsNotDeletedError, naming counts only, when S3 keeps refusing a version', async () => {
+    const refused = `${PLACE}/${uploadId(0)}.jpg`;
+    put('upload-bucket', refused, 'v1');
+    put('upload-bucket', `${PLACE}/${uploadId(1)}.jpg`, 'v2');
+    s3.on(DeleteObjectsCommand).callsFake((input: DeleteObjectsCommandInput) => ({
+      Errors: (input.Delete?.Objects ?? [])
+        .filter((object) => object.Key === refused)
+        .map((object) => ({ ...object, Code: 'AccessDenied', Message: 'Access Denied' })),
+    }));
+
+    const error = await handler(chunkInput(0, 2)).catch((thrown: unknown) => thrown);
+
+    expect(error).toMatchObject({
+      name: 'ObjectsNotDeletedError',
+      counts: { requested: 2, deleted: 1, failed: 1, versionsLeft: 1 },
+    });
+    expect(String((error as Error).message)).not.toContain(PLACE);
+    expect(s3).toHaveReceivedCommandTimes(DeleteObjectsCommand, 3);
+  });
+
   it('refuses a report that is not the approved one and deletes nothing', async () => {
     await expect(handler(fixture('gdpr/purge-objects.json'))).rejects.toMatchObject({
       name: 'ReportTamperedError',

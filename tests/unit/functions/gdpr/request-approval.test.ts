@@ -15,6 +15,9 @@ const APPROVAL_ID = 'q3Vx9kT2mN8pR4sW7yZ1bA';
 const requestKey = { pk: `ERASURE#${REQUEST_ID}`, sk: 'ERASURE' };
 const approvalKey = (approvalId: string) => ({ pk: `APPROVAL#${approvalId}`, sk: 'APPROVAL' });
 
+/** The approval may be renewed while PENDING, or decided but never confirmed as delivered. */
+const RENEWABLE = 'attribute_exists(pk) AND (#status = :pending OR attribute_exists(deliveryUnconfirmedAt))';
+
 const conditionFailed = () =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
@@ -204,7 +207,7 @@ describe('request approval (first email)', () => {
     expect(dynamo).not.toHaveReceivedCommand(PutCommand);
     expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
       Key: approvalKey(APPROVAL_ID),
-      ConditionExpression: 'attribute_exists(pk) AND #status = :pending',
+      ConditionExpression: RENEWABLE,
       ExpressionAttributeValues: expect.objectContaining({
         ':token': 'token-of-the-retry',
         ':expiresAt': '2026-12-03T12:00:00.000Z',
@@ -259,7 +262,7 @@ describe('request approval (reminder)', () => {
     expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
       TableName: 'app-table',
       Key: approvalKey(APPROVAL_ID),
-      ConditionExpression: 'attribute_exists(pk) AND #status = :pending',
+      ConditionExpression: RENEWABLE,
       ExpressionAttributeValues: expect.objectContaining({
         ':token': 'token-of-the-reminder',
         ':expiresAt': '2026-11-27T12:00:00.000Z',
@@ -269,6 +272,18 @@ describe('request approval (reminder)', () => {
     });
     expect(dynamo).not.toHaveReceivedCommand(PutCommand);
     expect(dynamo).not.toHaveReceivedCommandWith(UpdateCommand, { Key: requestKey });
+  });
+
+  it('asks again, back to PENDING, a decision whose delivery Step Functions never confirmed', async () => {
+    await handler(reminder());
+
+    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: approvalKey(APPROVAL_ID),
+      UpdateExpression:
+        'SET taskToken = :token, expiresAt = :expiresAt, reportSha256 = :sha, #counts = :counts, #status = :pending, remindedAt = :remindedAt REMOVE deliveryUnconfirmedAt, decidedAt, approver',
+      ConditionExpression: RENEWABLE,
+    });
+    expect(ses).toHaveReceivedCommand(SendEmailCommand);
   });
 
   it('re-sends the email marked as a reminder, with links valid until the new expiry', async () => {

@@ -24,6 +24,7 @@ import {
   entriesOf,
   listObjectVersions,
   markPurging,
+  ObjectsNotDeletedError,
   planPurge,
   purgeObjects,
   purgeRecords,
@@ -268,15 +269,51 @@ describe('purging objects', () => {
     expect(waits).toHaveLength(2);
   });
 
-  it('counts an object as failed after three attempts and still deletes the others', async () => {
+  it('fails with ObjectsNotDeletedError and counts when S3 still refuses a key after three attempts, having deleted the others', async () => {
     store.put('upload-bucket', original(1).key);
     store.put('upload-bucket', original(2).key, 2);
     store.failures.set(original(2).key, 100);
 
-    const result = await purgeObjects([original(1), original(2)], settings, { wait });
+    const purge = purgeObjects([original(1), original(2)], settings, { wait });
 
-    expect(result).toEqual({ requested: 2, deleted: 1, versionsDeleted: 1, failed: 1 });
+    await expect(purge).rejects.toBeInstanceOf(ObjectsNotDeletedError);
+    await expect(purge).rejects.toMatchObject({
+      name: 'ObjectsNotDeletedError',
+      counts: {
+        requested: 2,
+        deleted: 1,
+        versionsDeleted: 1,
+        failed: 1,
+        versionsLeft: 2,
+        outsideAllowedBuckets: 0,
+      },
+    });
     expect(s3).toHaveReceivedCommandTimes(DeleteObjectsCommand, 3);
+    expect(store.keysOf('upload-bucket')).toEqual([original(2).key, original(2).key]);
+  });
+
+  it('names counts in the ObjectsNotDeletedError message, never object keys', async () => {
+    store.put('distribution-bucket', tile(1).key);
+    store.failures.set(tile(1).key, 100);
+
+    const error = await purgeObjects([tile(1)], settings, { wait }).catch((thrown: unknown) => thrown);
+
+    expect(error).toBeInstanceOf(ObjectsNotDeletedError);
+    const { message } = error as Error;
+    expect(message).toContain('1 of 1 objects could not be deleted');
+    expect(message).not.toContain(id(1));
+    expect(message).not.toContain('ChIJ');
+  });
+
+  it('still invalidates the published copies it deleted before failing with ObjectsNotDeletedError', async () => {
+    store.put('distribution-bucket', tile(1).key);
+    store.put('distribution-bucket', scaled(1).key);
+    store.failures.set(scaled(1).key, 100);
+
+    await expect(purgeObjects([tile(1), scaled(1)], settings, { wait })).rejects.toMatchObject({
+      name: 'ObjectsNotDeletedError',
+    });
+    expect(cloudFront).toHaveReceivedCommandTimes(CreateInvalidationCommand, 1);
   });
 
   it('counts objects that are already absent as deleted', async () => {
@@ -286,12 +323,13 @@ describe('purging objects', () => {
     expect(s3).not.toHaveReceivedCommand(DeleteObjectsCommand);
   });
 
-  it('never touches a bucket it was not given, and counts such an object as failed', async () => {
+  it('never touches a bucket it was not given, and fails the chunk for such an object', async () => {
     const foreign: ReportObject = { bucket: 'someone-elses-bucket', key: 'a.jpg', kind: 'original' };
 
-    const result = await purgeObjects([foreign, original(1)], settings, { wait });
-
-    expect(result.failed).toBe(1);
+    await expect(purgeObjects([foreign, original(1)], settings, { wait })).rejects.toMatchObject({
+      name: 'ObjectsNotDeletedError',
+      counts: { requested: 2, deleted: 1, failed: 1, versionsLeft: 0, outsideAllowedBuckets: 1 },
+    });
     expect(s3).not.toHaveReceivedCommandWith(ListObjectVersionsCommand, { Bucket: 'someone-elses-bucket' });
   });
 
