@@ -346,5 +346,10 @@ export const defaultResourceModel: ResourceModel = {
   'AWS::SES::ConfigurationSet': named('Name', 64),
   'AWS::SES::*': opaque(),
   'AWS::KMS::Key': kmsKey,
+  // Alarms are inert offline (no CloudWatch metrics); their name and ARN still resolve.
+  'AWS::CloudWatch::Alarm': {
+    ref: nameOf('AlarmName', 255),
+    attributes: { Arn: (r) => arn(r, 'cloudwatch', `alarm:${nameOf('AlarmName', 255)(r)}`) },
+  },
   'AWS::KMS::Alias': named('AliasName', 256),
 };

@@ -64,6 +64,7 @@ Resources:
   Oac: {Type: AWS::CloudFront::OriginAccessControl}
   Secret: {Type: AWS::SecretsManager::Secret, Properties: {Name: app/secret}}
   Key: {Type: AWS::KMS::Key}
+  Alarm: {Type: AWS::CloudWatch::Alarm, Properties: {AlarmName: failures}}
 Outputs:
   BucketArn: {Value: !GetAtt Photos.Arn}
   BucketDomain: {Value: !GetAtt Photos.DomainName}
@@ -89,6 +90,8 @@ Outputs:
   OacRef: {Value: !Ref Oac}
   SecretRef: {Value: !Ref Secret}
   KeyArn: {Value: !GetAtt Key.Arn}
+  AlarmRef: {Value: !Ref Alarm}
+  AlarmArn: {Value: !GetAtt Alarm.Arn}
 `);
     const values = Object.fromEntries(
       Object.entries(stack.outputs).map(([name, output]) => [name, output.value]),
@@ -110,6 +113,8 @@ Outputs:
       QueueArn: 'arn:aws:sqs:eu-west-1:123456789012:jobs',
       LogsArn: 'arn:aws:logs:eu-west-1:123456789012:log-group:/app/logs:*',
       ParamRef: '/app/x',
+      AlarmRef: 'failures',
+      AlarmArn: 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:failures',
     });
     expect(values.TableStream).toMatch(/^arn:aws:dynamodb:eu-west-1:123456789012:table\/app\/stream\//);
     expect(values.FnRoleArn).toMatch(/^arn:aws:iam::123456789012:role\/happy-FnRole-[A-Z0-9]{12}$/);
