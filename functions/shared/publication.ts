@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#clients/dynamodb';
+import { logger } from './logger';
 import { keys, type PhotoItem, type UploadItem } from './model';
 import type { ResizedImages, UploadRef } from './workflow';
 
@@ -32,7 +33,8 @@ export interface PublishedPhoto {
  * Marks the upload PROCESSED and adds the photo to its place, idempotently: the upload update is
  * conditional on the upload not having ended REJECTED or FAILED, and the photo is written only
  * if absent. Running it twice (a duplicate event, a retried execution) changes nothing more.
- * The upload is updated first, so a crash in between is repaired by the retry. The upload keeps
+ * The upload is updated first, so a crash in between is repaired by the retry; a photo write that
+ * fails sets the upload back to PROCESSING (so it never stays PROCESSED without its photo). The upload keeps
  * the id of the first execution that published it: only that one reports `alreadyPublished: false`
  * (without an execution id, whether the photo existed decides).
  */
@@ -86,16 +88,22 @@ export async function publishPhoto(
     ...(images.takenAt ? { takenAt: images.takenAt } : {}),
     createdAt: (record as { processedAt?: string }).processedAt ?? timestamp,
   };
+  const firstPublisher = executionId ? record.executionId === executionId : record.processedAt === timestamp;
   let photoExisted = false;
   try {
     await dynamo.send(
       new PutCommand({ TableName: tableName, Item: photo, ConditionExpression: 'attribute_not_exists(pk)' }),
     );
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (!(error instanceof ConditionalCheckFailedException)) {
+      // Not PROCESSED without a photo: back to PROCESSING, so a retry publishes again and
+      // Record failure can end the upload FAILED.
+      if (firstPublisher) await unpublish(tableName, record);
+      throw error;
+    }
     photoExisted = true;
   }
-  const alreadyPublished = executionId ? record.executionId !== executionId : photoExisted;
+  const alreadyPublished = executionId ? !firstPublisher : photoExisted;
   return {
     placeId: record.placeId,
     uploadId: record.uploadId,
@@ -105,6 +113,33 @@ export async function publishPhoto(
     height: images.height,
     alreadyPublished,
   };
+}
+
+/** PROCESSED → PROCESSING, only while the upload is still as this publication left it. */
+async function unpublish(tableName: string, record: UploadItem): Promise<void> {
+  const processedAt = (record as { processedAt?: string }).processedAt;
+  try {
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: keys.upload(record.uploadId),
+        UpdateExpression: 'SET #status = :processing REMOVE processedAt, executionId',
+        ConditionExpression: '#status = :processed AND processedAt = :processedAt',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':processing': 'PROCESSING',
+          ':processed': 'PROCESSED',
+          ':processedAt': processedAt,
+        },
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return;
+    logger.error('Could not set a published upload back to PROCESSING after its photo write failed', {
+      uploadId: record.uploadId,
+      error: (error as Error).name,
+    });
+  }
 }
 
 async function explainRefusal(tableName: string, uploadId: string): Promise<Error> {

@@ -98,6 +98,42 @@ describe('Publish task', () => {
     expect(result.alreadyPublished).toBe(true);
   });
 
+  it('sets the upload back to PROCESSING when its photo cannot be written, and fails with the error', async () => {
+    const executionId = 'arn:aws:states:us-east-1:000000000000:execution:happy-path-workflow-v4:first';
+    dynamo.on(UpdateCommand).resolves({ Attributes: { ...processedUpload, executionId } });
+    const refused = Object.assign(new Error('Item size has exceeded the maximum allowed size'), {
+      name: 'ValidationException',
+    });
+    dynamo.on(PutCommand).rejects(refused);
+
+    await expect(handler({ ...fixture<object>('workflow/publish.json'), executionId })).rejects.toThrow(
+      'Item size has exceeded',
+    );
+    expect(dynamo).toHaveReceivedCommandTimes(UpdateCommand, 2);
+    expect(dynamo).toHaveReceivedNthCommandWith(3, UpdateCommand, {
+      Key: { pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD' },
+      UpdateExpression: 'SET #status = :processing REMOVE processedAt, executionId',
+      ConditionExpression: '#status = :processed AND processedAt = :processedAt',
+      ExpressionAttributeValues: {
+        ':processing': 'PROCESSING',
+        ':processed': 'PROCESSED',
+        ':processedAt': processedUpload.processedAt,
+      },
+    });
+  });
+
+  it('leaves an upload another execution published alone when its own photo write fails', async () => {
+    const first = 'arn:aws:states:us-east-1:000000000000:execution:happy-path-workflow-v4:first';
+    const duplicate = 'arn:aws:states:us-east-1:000000000000:execution:happy-path-workflow-v4:duplicate';
+    dynamo.on(UpdateCommand).resolves({ Attributes: { ...processedUpload, executionId: first } });
+    dynamo.on(PutCommand).rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+
+    await expect(
+      handler({ ...fixture<object>('workflow/publish.json'), executionId: duplicate }),
+    ).rejects.toThrow('throttled');
+    expect(dynamo).toHaveReceivedCommandTimes(UpdateCommand, 1);
+  });
+
   it('refuses to publish an upload that was already rejected, and writes no photo', async () => {
     dynamo.on(UpdateCommand).rejects(conditionFailed());
     dynamo.on(GetCommand).resolves({ Item: { ...processedUpload, status: 'REJECTED' } });
