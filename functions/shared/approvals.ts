@@ -353,8 +353,8 @@ export interface DecisionTaken {
 const TOKEN_GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
 
 /**
- * Answers with which Step Functions refused a call without acting on it (besides any 4xx, which
- * the SDK marks `$fault: 'client'`): the token answers above, throttling, and a request that was
+ * Answers with which Step Functions refused a call without acting on it (besides any 4xx answer
+ * by its status code): the token answers above, throttling, and a request that was
  * never sent because no credentials could be loaded.
  */
 const REFUSALS = new Set([
@@ -384,8 +384,11 @@ type Delivery =
   | { outcome: 'unconfirmed'; error: string };
 
 const errorName = (error: unknown) => (error instanceof Error ? error.name : 'unknown');
-const isRefusal = (error: unknown) =>
-  (error as { $fault?: unknown } | null)?.$fault === 'client' || REFUSALS.has(errorName(error));
+/** A 4xx answer (the status code, not `$fault`: older error parsers mark every unmodelled error `client`). */
+const isRefusal = (error: unknown) => {
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  return (typeof status === 'number' && status >= 400 && status < 500) || REFUSALS.has(errorName(error));
+};
 
 /**
  * Sends the decision, one call per attempt (the client makes no retries of its own, see
@@ -454,9 +457,12 @@ export async function decideApproval(
           }),
         );
   const delivery = await deliverDecision(send, options);
-  if (delivery.outcome === 'delivered') return { decision, requestId: approval.requestId };
-
   const recordedDecision = { approvalId: approval.approvalId, decision, decidedAt };
+  if (delivery.outcome === 'delivered') {
+    await markDelivered(settings.tableName, recordedDecision);
+    return { decision, requestId: approval.requestId };
+  }
+
   if (delivery.outcome === 'unconfirmed') {
     logger.error('Step Functions did not confirm the decision; it is kept, marked unconfirmed', {
       error: delivery.error,
@@ -485,7 +491,10 @@ async function recordDecision(
       new UpdateCommand({
         TableName: tableName,
         Key: erasureKeys.approval(approvalId),
-        UpdateExpression: 'SET #status = :decision, decidedAt = :decidedAt, approver = :approver',
+        // Unconfirmed until Step Functions takes it: an invocation killed while delivering leaves
+        // a state the reminder recovers from (it asks again).
+        UpdateExpression:
+          'SET #status = :decision, decidedAt = :decidedAt, approver = :approver, deliveryUnconfirmedAt = :decidedAt',
         ConditionExpression: 'attribute_exists(pk) AND #status = :pending AND expiresAt > :now',
         ExpressionAttributeNames: STATUS,
         ExpressionAttributeValues: {
@@ -514,6 +523,27 @@ interface RecordedDecision {
   decidedAt: string;
 }
 
+/** Clears the unconfirmed mark; failing to is harmless (a delivered decision is never asked again). */
+async function markDelivered(tableName: string, recorded: RecordedDecision) {
+  try {
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: erasureKeys.approval(recorded.approvalId),
+        UpdateExpression: 'REMOVE deliveryUnconfirmedAt',
+        ConditionExpression: '#status = :decision AND decidedAt = :decidedAt',
+        ExpressionAttributeNames: STATUS,
+        ExpressionAttributeValues: { ':decision': recorded.decision, ':decidedAt': recorded.decidedAt },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error))
+      logger.warn('Could not clear the unconfirmed mark of a delivered decision', {
+        error: errorName(error),
+      });
+  }
+}
+
 /** Back to PENDING, only if the decision is still the one this invocation wrote. */
 async function takeBackDecision(tableName: string, recorded: RecordedDecision) {
   try {
@@ -521,7 +551,7 @@ async function takeBackDecision(tableName: string, recorded: RecordedDecision) {
       new UpdateCommand({
         TableName: tableName,
         Key: erasureKeys.approval(recorded.approvalId),
-        UpdateExpression: 'SET #status = :pending REMOVE decidedAt, approver',
+        UpdateExpression: 'SET #status = :pending REMOVE decidedAt, approver, deliveryUnconfirmedAt',
         ConditionExpression: '#status = :decision AND decidedAt = :decidedAt',
         ExpressionAttributeNames: STATUS,
         ExpressionAttributeValues: {

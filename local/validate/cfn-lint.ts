@@ -4,7 +4,8 @@ import { type Finding, finding, type Severity } from './report';
 
 /** One entry of `cfn-lint --format json`. */
 interface CfnLintMatch {
-  readonly Filename: string;
+  /** Null for a finding about the run itself (a configuration or file error). */
+  readonly Filename: string | null;
   readonly Level: 'Error' | 'Warning' | 'Informational';
   readonly Message: string;
   readonly Rule: { readonly Id: string };
@@ -47,9 +48,8 @@ export function runCfnLint(templates: readonly string[], cwd: string): CfnLintRe
     const severity = SEVERITY[match.Level];
     if (!severity) return [];
     const position = { line: match.Location.Start.LineNumber, column: match.Location.Start.ColumnNumber };
-    return [
-      finding(resolve(cwd, match.Filename), position, severity, `cfn-lint ${match.Rule.Id}`, match.Message),
-    ];
+    const file = match.Filename === null ? resolve(cwd) : resolve(cwd, match.Filename);
+    return [finding(file, position, severity, `cfn-lint ${match.Rule.Id}`, match.Message)];
   });
   return { ran: true, version: version.stdout.trim(), findings };
 }

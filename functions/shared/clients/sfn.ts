@@ -9,7 +9,10 @@ export const sfn = new SFNClient({});
  * attempt answered. A call whose first attempt went through but whose answer was lost is answered
  * TaskTimedOut or InvalidToken when retried, which on its own would wrongly look like non-delivery.
  */
-export const sfnSingleAttempt = new SFNClient({
+export const singleAttemptConfig = {
   maxAttempts: 1,
-  requestHandler: { connectionTimeout: 1000, requestTimeout: 2500 },
-});
+  // Without throwOnRequestTimeout a request timeout only logs a warning and the call hangs on.
+  requestHandler: { connectionTimeout: 1000, requestTimeout: 2500, throwOnRequestTimeout: true },
+} as const;
+
+export const sfnSingleAttempt = new SFNClient(singleAttemptConfig);

@@ -84,6 +84,20 @@ describe('cfn-lint, where it is installed', () => {
     );
   });
 
+  it('reports a finding about the run itself (no file) instead of crashing', () => {
+    const missing = join(fixtures, 'templates', 'no-such-template.yaml');
+    const result = runCfnLint([missing], projectRoot);
+    if (!result.ran) return;
+
+    expect(result.findings).toContainEqual(
+      expect.objectContaining({
+        severity: 'error',
+        source: 'cfn-lint E0003',
+        message: expect.stringContaining('no-such-template.yaml'),
+      }),
+    );
+  });
+
   it('says it is skipped when the command is missing', () => {
     const previous = process.env.CFN_LINT;
     process.env.CFN_LINT = 'cfn-lint-that-is-not-installed';

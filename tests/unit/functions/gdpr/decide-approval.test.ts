@@ -98,7 +98,8 @@ describe('decide approval (POST)', () => {
     expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
       TableName: 'app-table',
       Key: approvalKey,
-      UpdateExpression: 'SET #status = :decision, decidedAt = :decidedAt, approver = :approver',
+      UpdateExpression:
+        'SET #status = :decision, decidedAt = :decidedAt, approver = :approver, deliveryUnconfirmedAt = :decidedAt',
       ConditionExpression: 'attribute_exists(pk) AND #status = :pending AND expiresAt > :now',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
@@ -273,7 +274,7 @@ describe('decide approval (POST)', () => {
       expect(result.body).toContain('The approval window has closed');
       expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
         Key: approvalKey,
-        UpdateExpression: 'SET #status = :pending REMOVE decidedAt, approver',
+        UpdateExpression: 'SET #status = :pending REMOVE decidedAt, approver, deliveryUnconfirmedAt',
         ConditionExpression: '#status = :decision AND decidedAt = :decidedAt',
         ExpressionAttributeValues: {
           ':pending': 'PENDING',
@@ -389,7 +390,38 @@ describe('decide approval (POST)', () => {
 
       expect(result.statusCode).toBe(200);
       expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 2);
+      expect(dynamo).not.toHaveReceivedCommandWith(UpdateCommand, takeBack);
+      expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+        UpdateExpression: 'REMOVE deliveryUnconfirmedAt',
+      });
+    });
+
+    it('records the decision as unconfirmed before sending it, so an invocation killed mid-delivery leaves it for the reminder', async () => {
+      sfn.on(SendTaskSuccessCommand).callsFake(() => new Promise(() => undefined));
+
+      void handler(await formEvent());
+      await new Promise((resolve) => setTimeout(resolve, 50));
+
+      expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
       expect(dynamo).toHaveReceivedCommandTimes(UpdateCommand, 1);
+      expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+        UpdateExpression: expect.stringContaining('deliveryUnconfirmedAt = :decidedAt'),
+      });
+    });
+
+    it('counts a 5xx whose parser marked it a client fault as unconfirmed, not refused', async () => {
+      const mislabelled = Object.assign(new Error('Internal failure'), {
+        name: 'InternalFailure',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 500 },
+      });
+      sfn.on(SendTaskSuccessCommand).rejects(mislabelled);
+
+      const result = await handler(await formEvent());
+
+      expect(result.statusCode).toBe(503);
+      expect(result.body).toContain('Your decision has been recorded');
+      expect(dynamo).not.toHaveReceivedCommandWith(UpdateCommand, takeBack);
     });
 
     it('still answers 503, keeping the decision, when marking it unconfirmed fails', async () => {
