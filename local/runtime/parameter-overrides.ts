@@ -2,7 +2,8 @@ import { parseParameterOverrides } from '../template';
 
 /**
  * `npm start -- --parameter-overrides …`, in the SAM CLI's syntax: `Key=Value` pairs separated by
- * spaces, a value with spaces in double quotes (`Key="a b"`), or the long form
+ * spaces, a value with spaces in double or single quotes (`Key="a b"`, `Key='a b'`; a backslash
+ * escapes only a space or a quote, as in the SAM CLI, so `C:\\dir` stays as written), or the long form
  * `ParameterKey=Key,ParameterValue=Value`. Several stacks run at once, so a pair may name its stack
  * by config env: `backend:JwtIssuer=https://…` sets the parameter of that stack only, while a plain
  * `Key=Value` sets it in every running stack whose template declares `Key`. A key no running stack
@@ -57,23 +58,25 @@ export function parameterOverrideArguments(tokens: readonly ArgumentToken[]): st
 function splitPairs(text: string): string[] {
   const pairs: string[] = [];
   let current = '';
-  let quoted = false;
+  let quote: string | undefined;
   for (let index = 0; index < text.length; index++) {
     const char = text.charAt(index);
     if (char === '\\' && index + 1 < text.length) {
       current += char + text.charAt(index + 1);
       index++;
-    } else if (char === '"') {
-      quoted = !quoted;
+    } else if (char === '"' || char === "'") {
+      if (quote === undefined) quote = char;
+      else if (quote === char) quote = undefined;
       current += char;
-    } else if (/\s/.test(char) && !quoted) {
+    } else if (/\s/.test(char) && quote === undefined) {
       if (current) pairs.push(current);
       current = '';
     } else {
       current += char;
     }
   }
-  if (quoted) throw new ParameterOverridesError(`unterminated quote in --parameter-overrides: ${text}`);
+  if (quote !== undefined)
+    throw new ParameterOverridesError(`unterminated quote in --parameter-overrides: ${text}`);
   if (current) pairs.push(current);
   return pairs;
 }

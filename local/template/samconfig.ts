@@ -87,15 +87,21 @@ export function commandParameters(
   return { ...environment.global, ...environment[commandKey(command)] };
 }
 
+/** What the SAM CLI unescapes in a value: a backslash before a space or a quote; others stay. */
+const ESCAPABLE = new Set([' ', '"', "'"]);
+
+/** A value wrapped in double or single quotes; the quote character is escaped with a backslash. */
 function readQuoted(text: string, start: number): { value: string; end: number } {
+  const quote = text.charAt(start);
   let value = '';
   let index = start + 1;
   while (index < text.length) {
     const char = text.charAt(index);
+    const next = text.charAt(index + 1);
     if (char === '\\' && index + 1 < text.length) {
-      value += text.charAt(index + 1);
+      value += ESCAPABLE.has(next) ? next : char + next;
       index += 2;
-    } else if (char === '"') {
+    } else if (char === quote) {
       return { value, end: index + 1 };
     } else {
       value += char;
@@ -106,14 +112,16 @@ function readQuoted(text: string, start: number): { value: string; end: number }
 }
 
 function readValue(text: string, start: number): { value: string; end: number } {
-  if (text.charAt(start) === '"') return readQuoted(text, start);
+  const first = text.charAt(start);
+  if (first === '"' || first === "'") return readQuoted(text, start);
   let value = '';
   let index = start;
   while (index < text.length) {
     const char = text.charAt(index);
     if (/\s/.test(char)) break;
+    const next = text.charAt(index + 1);
     if (char === '\\' && index + 1 < text.length) {
-      value += text.charAt(index + 1);
+      value += ESCAPABLE.has(next) ? next : char + next;
       index += 2;
     } else {
       value += char;
@@ -167,7 +175,7 @@ export function parseParameterOverrides(value: unknown): Record<string, string> 
       }
       const separator = item.indexOf('=');
       const raw = item.slice(separator + 1);
-      overrides[item.slice(0, separator)] = /^".*"$/s.test(raw) ? readQuoted(raw, 0).value : raw;
+      overrides[item.slice(0, separator)] = /^(".*"|'.*')$/s.test(raw) ? readQuoted(raw, 0).value : raw;
     }
     return overrides;
   }

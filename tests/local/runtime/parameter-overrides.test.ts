@@ -116,3 +116,16 @@ describe('npm start --parameter-overrides', () => {
     });
   });
 });
+
+describe('quoting as the SAM CLI does it', () => {
+  it('keeps a single-quoted value with spaces in one pair, and a Windows path as written', () => {
+    expect(parseCliParameterOverrides(["Title='a b c' Path=C:\\dir\\x gdpr:Note='x y'"])).toEqual({
+      all: { Title: 'a b c', Path: 'C:\\dir\\x' },
+      byStack: { gdpr: { Note: 'x y' } },
+    });
+  });
+
+  it('refuses an unterminated single quote', () => {
+    expect(() => parseCliParameterOverrides(["Title='a b"])).toThrow(/unterminated quote/);
+  });
+});

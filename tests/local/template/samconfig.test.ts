@@ -59,6 +59,15 @@ describe('samconfig', () => {
     ).toEqual({ A: '1', B: 'x y', C: 'a b', D: 'say "hi"', E: 'e', E2: '' });
   });
 
+  it('takes single quotes and keeps backslashes the SAM CLI keeps (only before a space or a quote are they escapes)', () => {
+    expect(parseParameterOverrides("A='x y' B='it\\'s' Path=C:\\dir\\x Q=\"a\\\\b\"")).toEqual({
+      A: 'x y',
+      B: "it's",
+      Path: 'C:\\dir\\x',
+      Q: 'a\\\\b',
+    });
+  });
+
   it('parses list entries as KEY=VALUE with everything after the first =', () => {
     expect(parseParameterOverrides(['A=1', 'B=x y', 'C=k=v', 'D="quoted"'])).toEqual({
       A: '1',
