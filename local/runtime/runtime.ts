@@ -200,6 +200,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
     // Functions --------------------------------------------------------------
     const functions = new FunctionHost({ sharedEnvironment: environment, log });
+    /** Function name or ARN → its async retry count, where its template sets one. */
+    const asyncRetries = new Map<string, number>();
     for (const fn of resourcesOfType(stacks, 'AWS::Serverless::Function')) {
       const build = (fn.metadata.BuildProperties ?? {}) as { EntryPoints?: string[] };
       const entryPoint = build.EntryPoints?.[0];
@@ -207,6 +209,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       const templateDir = options.templatesDir ?? join(options.root, 'templates');
       const variables = ((fn.properties.Environment as Properties | undefined)?.Variables ??
         {}) as Properties;
+      const invokeConfig = fn.properties.EventInvokeConfig as Properties | undefined;
+      if (invokeConfig?.MaximumRetryAttempts !== undefined) {
+        const retries = Number(invokeConfig.MaximumRetryAttempts);
+        asyncRetries.set(fn.physicalId, retries);
+        asyncRetries.set(String(fn.stack.getAtt(fn.logicalId, 'Arn')), retries);
+      }
       functions.register({
         logicalId: fn.logicalId,
         functionName: fn.physicalId,
@@ -228,8 +236,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       });
     }
     const invocationsInFlight = new Set<Promise<unknown>>();
-    /** An asynchronous invocation; `retries` more attempts after a failure (Lambda's async retries). */
-    const invokeAsync = (target: string, payload: unknown, why: string, retries = 0) => {
+    /**
+     * An asynchronous invocation, as Lambda makes one for S3 notifications and EventBridge rules:
+     * after a failure, the function's `EventInvokeConfig.MaximumRetryAttempts` more attempts
+     * (Lambda's default: 2).
+     */
+    const invokeAsync = (target: string, payload: unknown, why: string) => {
+      const retries = asyncRetries.get(target) ?? LAMBDA_ASYNC_RETRIES;
       const attempt = async (): Promise<void> => {
         for (let retry = 0; ; retry++) {
           try {
@@ -288,7 +301,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       // EventBridge invokes a function asynchronously: the delivery succeeds once Lambda has the
       // event; a handler error is retried by Lambda (twice), not by the rule's RetryPolicy.
       if (!functions.find(targetArn)) throw new FunctionNotFoundError(`Function not found: ${targetArn}`);
-      invokeAsync(targetArn, JSON.parse(input), 'EventBridge rule', LAMBDA_ASYNC_RETRIES);
+      invokeAsync(targetArn, JSON.parse(input), 'EventBridge rule');
     };
     const busFor = (name: string) => {
       let bus = buses.get(name);

@@ -87,7 +87,7 @@ describe('local runtime', () => {
     await items.send(
       new PutCommand({
         TableName: tableName,
-        Item: { pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD', uploadId, status: 'PENDING' },
+        Item: { pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD', uploadId, placeId: 'ChIJ-park', status: 'PENDING' },
       }),
     );
 
@@ -172,6 +172,45 @@ describe('local runtime', () => {
 
     expect(attempts).toBe(3);
     expect(existsSync(join(dataDir, 'dead-letters'))).toBe(false);
+  });
+
+  it("retries an S3 notification's function as Lambda retries an asynchronous invocation", async () => {
+    const retriedId = '0192f3a0-7b1c-7d2e-8f3a-4b5c6d7e8f77';
+    const invoke = jest.spyOn(runtime.functions, 'invoke');
+    const notifier = (target: unknown) => String(target).includes('NotifyFunction');
+    invoke.mockImplementationOnce(async (target) => {
+      if (notifier(target)) throw Object.assign(new Error('a passing failure'), { name: 'Transient' });
+      throw new Error(`unexpected first invocation of ${String(target)}`);
+    });
+    const ticket = await createPresignedPost(new S3Client({}), {
+      Bucket: resource(runtime, 'test-storage', 'Uploads'),
+      Key: `ChIJ-park/${retriedId}.jpg`,
+      Conditions: [['content-length-range', 1, 1024]],
+      Fields: { 'Content-Type': 'image/jpeg' },
+      Expires: 60,
+    });
+    await items.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          pk: `UPLOAD#${retriedId}`,
+          sk: 'UPLOAD',
+          uploadId: retriedId,
+          placeId: 'ChIJ-park',
+          status: 'PENDING',
+        },
+      }),
+    );
+
+    const upload = await post(ticket.url, ticket.fields, Buffer.from('fake jpeg bytes'));
+
+    expect(upload.status).toBe(204);
+    await until('the retried notifier to mark the upload PROCESSING', async () =>
+      (await item(`UPLOAD#${retriedId}`, 'UPLOAD'))?.status === 'PROCESSING' ? true : undefined,
+    );
+    const notifierCalls = invoke.mock.calls.filter(([target]) => notifier(target)).length;
+    invoke.mockRestore();
+    expect(notifierCalls).toBe(2);
   });
 
   it('resumes an execution waiting on a task token after a restart', async () => {
