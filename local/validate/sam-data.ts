@@ -48,6 +48,8 @@ export interface SamResourceData {
   >;
   /** SAM resource type → the properties its Globals section accepts. */
   readonly globals: Readonly<Record<string, readonly string[]>>;
+  /** SAM schema model name → the properties SAM requires in that nested type. */
+  readonly nestedTypeRequired: Readonly<Record<string, readonly string[]>>;
   /** Every Lambda runtime identifier (cfn-lint's Runtime enum). */
   readonly lambdaRuntimes: readonly string[];
 }

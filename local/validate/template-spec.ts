@@ -160,6 +160,8 @@ class TemplateChecker {
   private readonly links: StateMachineLink[] = [];
   private readonly exports: ExportName[] = [];
   private globals: Record<string, MapNode> = {};
+  /** True while the properties of a SAM resource are checked (its nested types are SAM's). */
+  private inSamResource = false;
 
   constructor(
     private readonly file: string,
@@ -458,16 +460,21 @@ class TemplateChecker {
     const required = checkRequired
       ? { position, ...(this.globals[type] ? { also: this.globals[type] } : {}) }
       : undefined;
-    this.reportAll(
-      this.checkShape(
-        regular,
-        resource,
-        label,
-        { shapes: generated, checkTypes: true, ...(accepted ? { accepted } : {}) },
-        required,
-        `${label} (${type})`,
-      ),
-    );
+    this.inSamResource = isSam;
+    try {
+      this.reportAll(
+        this.checkShape(
+          regular,
+          resource,
+          label,
+          { shapes: generated, checkTypes: true, ...(accepted ? { accepted } : {}) },
+          required,
+          `${label} (${type})`,
+        ),
+      );
+    } finally {
+      this.inSamResource = false;
+    }
     const policies = child(properties, 'Policies');
     if (isSam && policies) this.checkPolicies(policies);
     const events = child(properties, 'Events');
@@ -544,7 +551,7 @@ class TemplateChecker {
     shape: SpecShape,
     label: string,
     fallback?: Fallback,
-    required?: { readonly also?: MapNode; readonly position?: Position },
+    required?: { readonly also?: MapNode; readonly position?: Position; readonly names?: readonly string[] },
     display: string = label,
   ): Problem[] {
     const problems: Problem[] = [];
@@ -584,7 +591,8 @@ class TemplateChecker {
     }
     if (required) {
       for (const [name, property] of Object.entries(shape.properties)) {
-        if (property.required && !entry(node, name) && !entry(required.also, name) && !suggested.has(name)) {
+        const isRequired = required.names ? required.names.includes(name) : property.required;
+        if (isRequired && !entry(node, name) && !entry(required.also, name) && !suggested.has(name)) {
           problems.push({
             position: required.position ?? node.position,
             message: `${display} is missing the required property ${name}`,
@@ -651,7 +659,10 @@ class TemplateChecker {
         const shape = spec.typeDefinition(type.reference.$ref);
         if (!shape) return [];
         if (node.kind !== 'map') return wrong();
-        return this.checkShape(node, shape, label, undefined, {});
+        // The spec database's SAM types mark some optional properties required (e.g. both OnSuccess
+        // and OnFailure of EventInvokeConfig.DestinationConfig); SAM's own schema models decide.
+        const names = this.inSamResource ? samResourceData.nestedTypeRequired[shape.name] : undefined;
+        return this.checkShape(node, shape, label, undefined, names ? { names } : {});
       }
       case 'union': {
         let best: Problem[] | undefined;

@@ -342,6 +342,19 @@ ${extra}`;
     expect(messages('  Function:\n    Handler: index.handler\n    CodeUri: ../', bare)).toEqual([]);
   });
 
+  it("takes what a nested type requires from SAM's schema, not the spec database's SAM part", () => {
+    const onFailureOnly = `      EventInvokeConfig:
+        MaximumRetryAttempts: 2
+        DestinationConfig:
+          OnFailure: { Type: SQS, Destination: arn:aws:sqs:us-east-1:123456789012:failures }`;
+    const deadLetterWithoutTarget = '      DeadLetterQueue: { Type: SQS }';
+
+    expect(messages(defaultGlobals, worker(onFailureOnly))).toEqual([]);
+    expect(messages(defaultGlobals, worker(deadLetterWithoutTarget))).toEqual([
+      expect.stringContaining('is missing the required property TargetArn'),
+    ]);
+  });
+
   it('requires a definition for a state machine', () => {
     const machine = '  Flow:\n    Type: AWS::Serverless::StateMachine\n    Properties:\n      Type: STANDARD';
 
