@@ -19,7 +19,7 @@ const config = readConfig(
 /** GET /uploads/url?placeId= — an upload ticket (presigned POST) for one photo of an existing place. */
 export const handler = apiHandler(async (event) => {
   const userId = callerId(event);
-  const { placeId } = parseQuery(event, z.object({ placeId: placeIdSchema }));
+  const { placeId } = parseQuery(event, z.strictObject({ placeId: placeIdSchema }));
   if (!(await getPlace(config.TABLE_NAME, placeId)))
     throw new NotFoundError(`Place ${placeId} does not exist`);
   const ticket = await issueUploadTicket(

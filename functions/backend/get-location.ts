@@ -8,7 +8,7 @@ import { placeIdSchema, uploadIdSchema } from '#shared/validation';
 
 const config = readConfig(z.object({ TABLE_NAME: nonEmpty, PHOTO_BASE_URL: baseUrl }));
 
-const querySchema = z.object({
+const querySchema = z.strictObject({
   placeId: placeIdSchema,
   limit: z.optional(
     z.pipe(

@@ -4,7 +4,19 @@ import { EventPublishError } from './errors';
 
 /** PutEvents takes at most 10 entries per call. */
 const BATCH_SIZE = 10;
-const ATTEMPTS = 3;
+/** Calls per batch: the first and up to three re-sends of the entries EventBridge refused. */
+const ATTEMPTS = 4;
+/** Back-off before re-send n (1-based): a random delay up to min(CAP, BASE × 2^(n-1)). */
+const BACKOFF_BASE_MS = 200;
+const BACKOFF_CAP_MS = 2000;
+
+/** How long to wait before re-send `retry` (1-based): exponential back-off with full jitter. */
+export function backoffDelayMs(retry: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (retry - 1));
+  return Math.floor(random() * ceiling);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface AppEvent {
   source: string;
@@ -14,8 +26,10 @@ export interface AppEvent {
 
 /**
  * Puts events on the application bus in batches of ten, re-sending only the entries that failed
- * (PutEvents can partially fail). Throws EventPublishError when some still fail after retrying,
- * so the invocation fails and is retried as a whole; consumers are idempotent.
+ * (PutEvents can partially fail, typically throttled), after an exponential back-off with full
+ * jitter (a random wait of up to 0.2 s, 0.4 s, 0.8 s before the three re-sends). Throws EventPublishError when
+ * some still fail after retrying, so the invocation fails and is retried as a whole; consumers
+ * are idempotent.
  */
 export async function publishEvents(eventBusName: string, events: readonly AppEvent[]): Promise<void> {
   const entries: PutEventsRequestEntry[] = events.map((event) => ({
@@ -33,6 +47,7 @@ async function putBatch(batch: PutEventsRequestEntry[]): Promise<void> {
   let pending = batch;
   let lastError = '';
   for (let attempt = 1; attempt <= ATTEMPTS && pending.length > 0; attempt++) {
+    if (attempt > 1) await sleep(backoffDelayMs(attempt - 1));
     const result = await eventBridge.send(new PutEventsCommand({ Entries: pending }));
     if (!result.FailedEntryCount) return;
     const failed = pending.filter((_, index) => result.Entries?.[index]?.ErrorCode);

@@ -60,16 +60,29 @@ export function callerId(event: ApiEvent): string {
   return sub;
 }
 
+/** One detail per problem; an unknown key (strict schemas) is named as its own field. */
+function detailsOf(error: z.core.$ZodError, what: string): Array<{ field: string; message: string }> {
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({
+          field: [...issue.path.map(String), key].join('.'),
+          message: `is not a known ${what === 'query parameters' ? 'query parameter' : 'field'}`,
+        }))
+      : describeIssues({ issues: [issue] } as z.core.$ZodError),
+  );
+}
+
 function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown, what: string): z.infer<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    const details = describeIssues(parsed.error);
+    const details = detailsOf(parsed.error, what);
     const summary = details.map((issue) => `${issue.field}: ${issue.message}`).join('; ');
     throw new BadRequestError(`Invalid ${what}: ${summary}`, details);
   }
   return parsed.data;
 }
 
+/** The query parameters; pass a strict schema, so an unknown parameter is a 400 naming it. */
 export function parseQuery<S extends z.ZodMiniType>(event: ApiEvent, schema: S): z.infer<S> {
   return parseWith(schema, event.queryStringParameters ?? {}, 'query parameters');
 }
@@ -82,7 +95,7 @@ export function parseJsonBody<S extends z.ZodMiniType>(event: ApiEvent, schema: 
   if (!event.body) throw new BadRequestError('A JSON request body is required');
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
-    throw new BadRequestError(`The request body is larger than ${MAX_BODY_BYTES} bytes`);
+    throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes`);
   }
   let value: unknown;
   try {

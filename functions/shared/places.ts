@@ -27,8 +27,11 @@ export async function createPlace(tableName: string, place: NewPlace, now = new 
   return item;
 }
 
+/** A place, read consistently: a ticket asked for right after creating the place finds it. */
 export async function getPlace(tableName: string, placeId: string): Promise<PlaceItem | undefined> {
-  const result = await dynamo.send(new GetCommand({ TableName: tableName, Key: keys.place(placeId) }));
+  const result = await dynamo.send(
+    new GetCommand({ TableName: tableName, Key: keys.place(placeId), ConsistentRead: true }),
+  );
   return result.Item as PlaceItem | undefined;
 }
 

@@ -4,6 +4,13 @@ import { dynamo } from '#clients/dynamodb';
 import type { AppEvent } from './events';
 import { keys, type UploadCompleteDetail } from './model';
 
+/**
+ * The application table's TTL attribute (epoch seconds; `TimeToLiveSpecification` in
+ * templates/backend.yaml). Only PENDING upload records carry it: an unused ticket's record
+ * expires, a claimed one loses it. Not `expiresAt`, which approval items hold as ISO text.
+ */
+export const PENDING_UPLOAD_TTL_ATTRIBUTE = 'expiresAtEpoch';
+
 export interface ClaimedUploads {
   /** Uploads to hand to the image workflow. */
   claimed: Array<AppEvent & { detail: UploadCompleteDetail }>;
@@ -12,10 +19,67 @@ export interface ClaimedUploads {
 }
 
 /**
- * Marks each landed upload PROCESSING before the workflow hears of it. An upload still PENDING or
- * already PROCESSING (S3 redelivered the notification, or an earlier attempt failed to publish) is
- * claimed; one without an upload record (not uploaded through a ticket) or one that already ended
- * (a second POST with the same ticket) is skipped, so it can never be processed twice.
+ * The claim's update and condition for one landed object. The claim pins the object: it stores
+ * the object's version id (the upload bucket is versioned; without one, as offline, its ETag)
+ * and size, and only passes while the record is unpinned or pinned to this same object, for the
+ * place the ticket was issued for. A redelivered notification passes again; a second object
+ * (a second POST with the same ticket while it is valid) does not.
+ */
+function claimOf(detail: UploadCompleteDetail, now: Date) {
+  const names: Record<string, string> = { '#status': 'status', '#ttl': PENDING_UPLOAD_TTL_ATTRIBUTE };
+  const values: Record<string, unknown> = {
+    ':processing': 'PROCESSING',
+    ':pending': 'PENDING',
+    ':now': now.toISOString(),
+    ':size': detail.size,
+    ':placeId': detail.placeId,
+  };
+  const set = ['#status = :processing', 'updatedAt = :now', 'objectSize = :size'];
+  const conditions = ['attribute_exists(pk)', '#status IN (:pending, :processing)', 'placeId = :placeId'];
+  if (detail.etag) {
+    set.push('objectEtag = :etag');
+    values[':etag'] = detail.etag;
+  }
+  if (detail.versionId) {
+    set.push('objectVersionId = :versionId');
+    values[':versionId'] = detail.versionId;
+    conditions.push('(attribute_not_exists(objectVersionId) OR objectVersionId = :versionId)');
+  } else {
+    conditions.push('attribute_not_exists(objectVersionId)');
+    if (detail.etag) conditions.push('(attribute_not_exists(objectEtag) OR objectEtag = :etag)');
+  }
+  return {
+    UpdateExpression: `SET ${set.join(', ')} REMOVE #ttl`,
+    ConditionExpression: conditions.join(' AND '),
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+/** Why the claim of `detail` failed, from the record as it is now; ids only, no user data. */
+function refusalOf(detail: UploadCompleteDetail, item: Record<string, unknown> | undefined): string {
+  const { uploadId } = detail;
+  if (!item) return `upload ${uploadId} has no upload record`;
+  if (item.status !== 'PENDING' && item.status !== 'PROCESSING')
+    return `upload ${uploadId} already ended ${String(item.status)}`;
+  if (item.placeId !== detail.placeId)
+    return `upload ${uploadId}: the object's place is not the ticket's place`;
+  const pinned = detail.versionId
+    ? item.objectVersionId !== undefined && item.objectVersionId !== detail.versionId
+    : item.objectVersionId !== undefined ||
+      (item.objectEtag !== undefined && item.objectEtag !== detail.etag);
+  if (pinned)
+    return `upload ${uploadId} is already claimed for another object (a second POST with its ticket)`;
+  return `upload ${uploadId} changed while it was claimed`;
+}
+
+/**
+ * Marks each landed upload PROCESSING before the workflow hears of it, and removes the expiry
+ * of its PENDING record. An upload still PENDING, or already PROCESSING for this same object
+ * (S3 or Lambda redelivered the notification, or an earlier attempt failed to publish), is
+ * claimed; one without an upload record (not uploaded through a ticket, or an unused ticket's
+ * record that expired), one that already ended, or a second object for the same upload (a second
+ * POST with the same ticket) is skipped, so an upload is processed once, from one object.
  */
 export async function claimUploads(
   tableName: string,
@@ -30,15 +94,7 @@ export async function claimUploads(
         new UpdateCommand({
           TableName: tableName,
           Key: keys.upload(uploadId),
-          UpdateExpression: 'SET #status = :processing, updatedAt = :now, objectSize = :size',
-          ConditionExpression: 'attribute_exists(pk) AND #status IN (:pending, :processing)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':processing': 'PROCESSING',
-            ':pending': 'PENDING',
-            ':now': now.toISOString(),
-            ':size': upload.detail.size,
-          },
+          ...claimOf(upload.detail, now),
         }),
       );
       result.claimed.push(upload);
@@ -47,11 +103,7 @@ export async function claimUploads(
       const { Item } = await dynamo.send(
         new GetCommand({ TableName: tableName, Key: keys.upload(uploadId), ConsistentRead: true }),
       );
-      result.skipped.push(
-        Item
-          ? `upload ${uploadId} already ended ${String(Item.status)}`
-          : `upload ${uploadId} has no upload record`,
-      );
+      result.skipped.push(refusalOf(upload.detail, Item));
     }
   }
   return result;

@@ -4,6 +4,14 @@ import { dynamo } from '#clients/dynamodb';
 import { s3 } from '#clients/s3';
 import { newUploadId } from './ids';
 import { keys, type UploadItem, uploadObjectKey } from './model';
+import { PENDING_UPLOAD_TTL_ATTRIBUTE } from './upload-intake';
+
+/**
+ * How long an unused ticket's PENDING record outlives the ticket before DynamoDB TTL deletes it
+ * (with the uploader's id): 14 days, as long as the notification failure queue keeps a failed
+ * notification, so one redriven from there still finds its record. Claiming removes the expiry.
+ */
+export const PENDING_UPLOAD_RETENTION_SECONDS = 14 * 24 * 3600;
 
 export interface UploadTicketSettings {
   tableName: string;
@@ -24,7 +32,8 @@ export interface UploadTicket {
 }
 
 /**
- * Records a PENDING upload and signs a presigned POST for exactly one JPEG of at most
+ * Records a PENDING upload (expiring `PENDING_UPLOAD_RETENTION_SECONDS` after the ticket unless
+ * an upload claims it) and signs a presigned POST for exactly one JPEG of at most
  * `maxUploadBytes`, at the key `<placeId>/<uploadId>.jpg`, carrying the uploader's id as object
  * metadata (the GDPR flow finds objects by it). S3 refuses anything else the policy does not allow.
  */
@@ -36,7 +45,8 @@ export async function issueUploadTicket(
   const uploadId = newUploadId(now.getTime());
   const key = uploadObjectKey(request.placeId, uploadId);
   const timestamp = now.toISOString();
-  const item: UploadItem = {
+  const expiresAt = new Date(now.getTime() + settings.ttlSeconds * 1000);
+  const item: UploadItem & { [PENDING_UPLOAD_TTL_ATTRIBUTE]: number } = {
     ...keys.upload(uploadId),
     entity: 'upload',
     uploadId,
@@ -47,6 +57,7 @@ export async function issueUploadTicket(
     objectKey: key,
     createdAt: timestamp,
     updatedAt: timestamp,
+    [PENDING_UPLOAD_TTL_ATTRIBUTE]: Math.ceil(expiresAt.getTime() / 1000) + PENDING_UPLOAD_RETENTION_SECONDS,
   };
   await dynamo.send(
     new PutCommand({
@@ -73,11 +84,14 @@ export async function issueUploadTicket(
     fields: post.fields,
     maxBytes: settings.maxUploadBytes,
     contentType: 'image/jpeg',
-    expiresAt: new Date(now.getTime() + settings.ttlSeconds * 1000).toISOString(),
+    expiresAt: expiresAt.toISOString(),
   };
 }
 
+/** An upload record, read consistently: a status asked for right after the ticket finds it. */
 export async function getUpload(tableName: string, uploadId: string): Promise<UploadItem | undefined> {
-  const result = await dynamo.send(new GetCommand({ TableName: tableName, Key: keys.upload(uploadId) }));
+  const result = await dynamo.send(
+    new GetCommand({ TableName: tableName, Key: keys.upload(uploadId), ConsistentRead: true }),
+  );
   return result.Item as UploadItem | undefined;
 }

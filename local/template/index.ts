@@ -1,6 +1,12 @@
 export { TemplateError, type TemplateLocation } from './errors';
 export { applySamGlobals } from './globals';
-export type { ParameterType, ResolvedParameter } from './parameters';
+export type {
+  ParameterType,
+  ResolvedParameter,
+  SsmParameterLookup,
+  SsmParameterValue,
+  SsmParameterValueType,
+} from './parameters';
 export { type ParsedTemplate, parseTemplate } from './parse';
 export {
   type LoadedProject,

@@ -1,16 +1,46 @@
 import { TemplateError } from './errors';
 import { isRecord } from './types';
 
-export type ParameterType = 'String' | 'Number' | 'CommaDelimitedList' | 'List<Number>';
+/** `AWS::SSM::Parameter::Value<String>`, `…<List<String>>`, `…<AWS::EC2::Image::Id>`, … */
+export type SsmParameterValueType = `AWS::SSM::Parameter::Value<${string}>`;
+
+export type ParameterType =
+  | 'String'
+  | 'Number'
+  | 'CommaDelimitedList'
+  | 'List<Number>'
+  | SsmParameterValueType;
 
 export interface ResolvedParameter {
   readonly type: ParameterType;
   /** What `Ref` returns: a string, or a list of strings for the list types. */
   readonly value: string | readonly string[];
   readonly noEcho: boolean;
+  /** For an `AWS::SSM::Parameter::Value<…>` parameter: the SSM parameter its value was read from. */
+  readonly ssmParameterName?: string;
 }
 
+/** An SSM parameter as Parameter Store holds it: what `AWS::SSM::Parameter::Value<…>` parameters read. */
+export interface SsmParameterValue {
+  readonly type: 'String' | 'StringList' | 'SecureString';
+  readonly value: string;
+}
+
+/** Finds an SSM parameter by name; undefined when it does not exist. */
+export type SsmParameterLookup = (name: string) => SsmParameterValue | undefined;
+
 const SUPPORTED_TYPES: readonly string[] = ['String', 'Number', 'CommaDelimitedList', 'List<Number>'];
+const SSM_VALUE_TYPE = /^AWS::SSM::Parameter::Value<(.+)>$/;
+
+export function isSsmParameterValueType(type: string): type is SsmParameterValueType {
+  return SSM_VALUE_TYPE.test(type);
+}
+
+/** Whether an SSM-typed parameter resolves to a list (`…<List<…>>` or `…<CommaDelimitedList>`). */
+function ssmTypeIsList(type: SsmParameterValueType): boolean {
+  const inner = SSM_VALUE_TYPE.exec(type)?.[1] ?? '';
+  return inner === 'CommaDelimitedList' || inner.startsWith('List<');
+}
 const NUMBER = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 
 function scalarText(value: unknown): string | undefined {
@@ -101,6 +131,7 @@ function checkConstraints(
 function parameterType(name: string, declaration: Record<string, unknown>, fail: (detail: string) => never) {
   const type = declaration.Type;
   if (typeof type !== 'string') return fail(`Parameter '${name}' has no Type`);
+  if (isSsmParameterValueType(type)) return type;
   if (type.startsWith('AWS::SSM::Parameter::')) {
     return fail(`parameter type ${type} (SSM parameter lookup) is not supported by the local runtime`);
   }
@@ -111,15 +142,58 @@ function parameterType(name: string, declaration: Record<string, unknown>, fail:
 }
 
 /**
+ * Reads an `AWS::SSM::Parameter::Value<…>` parameter as CloudFormation does at each deploy: its
+ * own value (override or Default) names the SSM parameter, whose value becomes what `Ref` returns.
+ * Constraints (AllowedValues, AllowedPattern, …) apply to the name, the value the stack is given.
+ */
+function readSsmParameter(
+  parameterName: string,
+  type: SsmParameterValueType,
+  declaration: Record<string, unknown>,
+  raw: string | readonly unknown[],
+  readSsm: SsmParameterLookup,
+  fail: (detail: string) => never,
+): ResolvedParameter {
+  if (typeof raw !== 'string' || raw === '') {
+    return fail(`Parameter '${parameterName}' (${type}) must name an SSM parameter`);
+  }
+  checkConstraints(parameterName, 'String', declaration, [raw], fail);
+  const stored = readSsm(raw);
+  if (!stored) {
+    return fail(
+      `Parameter '${parameterName}' (${type}) reads SSM parameter '${raw}', which does not exist: no loaded stack declares an AWS::SSM::Parameter named '${raw}'`,
+    );
+  }
+  if (stored.type === 'SecureString') {
+    return fail(
+      `Parameter '${parameterName}' (${type}) reads SSM parameter '${raw}', a SecureString, which CloudFormation cannot read into a parameter`,
+    );
+  }
+  const value = ssmTypeIsList(type) ? stored.value.split(',') : stored.value;
+  return {
+    type,
+    value,
+    noEcho: declaration.NoEcho === true || declaration.NoEcho === 'true',
+    ssmParameterName: raw,
+  };
+}
+
+/** No SSM parameters at all: every `AWS::SSM::Parameter::Value<…>` parameter fails to resolve. */
+const NO_SSM_PARAMETERS: SsmParameterLookup = () => undefined;
+
+/**
  * Gives every declared parameter its value (override, else Default) and validates it like
  * CloudFormation does. Overrides for undeclared parameters are ignored, as `sam deploy` does, and
- * reported through `onUnknownOverride`.
+ * reported through `onUnknownOverride`. `AWS::SSM::Parameter::Value<…>` parameters are read
+ * through `readSsm`; one naming an SSM parameter that does not exist fails, naming the template
+ * and the parameter.
  */
 export function resolveParameters(
   fileName: string,
   declarations: unknown,
   overrides: Readonly<Record<string, string>>,
   onUnknownOverride: (name: string) => void = () => {},
+  readSsm: SsmParameterLookup = NO_SSM_PARAMETERS,
 ): Map<string, ResolvedParameter> {
   const parameters = new Map<string, ResolvedParameter>();
   if (declarations === undefined) declarations = {};
@@ -147,6 +221,10 @@ export function resolveParameters(
       raw = text ?? (fallback as unknown[]);
     } else {
       return fail(`Parameters: [${name}] must have values`);
+    }
+    if (isSsmParameterValueType(type)) {
+      parameters.set(name, readSsmParameter(name, type, parameter, raw, readSsm, fail));
+      continue;
     }
     const isList = type === 'CommaDelimitedList' || type === 'List<Number>';
     const items = isList ? splitList(raw) : [typeof raw === 'string' ? raw : String(raw)];

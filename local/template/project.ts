@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import type { SsmParameterValue } from './parameters';
 import { parseTemplate } from './parse';
 import { findStackLinks, type ResolvedStack, resolveStack } from './resolve-stack';
 import type { ResourceModel } from './resource-model';
@@ -35,15 +36,26 @@ export interface LoadProjectOptions {
   readonly accountId: string;
   /** Exports that exist outside the project (export name → value). */
   readonly externalExports?: ReadonlyMap<string, string>;
+  /** SSM parameters that exist outside the project (name → type and value). */
+  readonly externalSsmParameters?: ReadonlyMap<string, SsmParameterValue>;
   readonly resourceModel?: ResourceModel;
   readonly logger?: (message: string) => void;
 }
 
 export interface LoadedProject {
-  /** Resolved stacks, each after every stack whose exports it imports. */
+  /** Resolved stacks, each after every stack whose exports or SSM parameters it reads. */
   readonly stacks: readonly ResolvedStack[];
   /** Every export of every stack (plus the external ones). */
   readonly exports: ReadonlyMap<string, string>;
+  /** Every SSM parameter the stacks create (plus the external ones), by name. */
+  readonly ssmParameters: ReadonlyMap<string, SsmParameterValue>;
+}
+
+/** A stack another one needs resolved first, and why (for messages). */
+interface StackDependency {
+  readonly provider: StackPlan;
+  /** e.g. `exports 'happy-backend-BusArn'` or `creates SSM parameter '/happy-layers/SdkLayerArn'`. */
+  readonly reason: string;
 }
 
 interface StackPlan {
@@ -114,26 +126,22 @@ function planStack(stack: ProjectStack, config: SamConfig | undefined, templates
   };
 }
 
-function orderByImports(
+function orderByDependencies(
   plans: readonly StackPlan[],
-  links: ReadonlyMap<StackPlan, readonly string[]>,
-  exporters: ReadonlyMap<string, StackPlan>,
+  dependencies: ReadonlyMap<StackPlan, readonly StackDependency[]>,
 ): StackPlan[] {
   const ordered: StackPlan[] = [];
   const state = new Map<StackPlan, 'visiting' | 'done'>();
   const trail: string[] = [];
-  const visit = (plan: StackPlan, via?: string): void => {
+  const visit = (plan: StackPlan, reason?: string): void => {
     if (state.get(plan) === 'done') return;
-    const label = via ? `${plan.stackName} (exports '${via}')` : plan.stackName;
+    const label = reason ? `${plan.stackName} (${reason})` : plan.stackName;
     if (state.get(plan) === 'visiting') {
       throw new ProjectError(`circular imports between stacks: ${[...trail, label].join(' → ')}`);
     }
     state.set(plan, 'visiting');
     trail.push(label);
-    for (const name of links.get(plan) ?? []) {
-      const exporter = exporters.get(name);
-      if (exporter) visit(exporter, name);
-    }
+    for (const dependency of dependencies.get(plan) ?? []) visit(dependency.provider, dependency.reason);
     trail.pop();
     state.set(plan, 'done');
     ordered.push(plan);
@@ -142,10 +150,25 @@ function orderByImports(
   return ordered;
 }
 
+/** The SSM parameters a resolved stack creates, as Parameter Store will hold them. */
+function createdSsmParameters(stack: ResolvedStack): Array<[string, SsmParameterValue]> {
+  return Object.values(stack.resources)
+    .filter((resource) => resource.type === 'AWS::SSM::Parameter')
+    .map((resource) => {
+      const { Type: type, Value: value } = resource.properties;
+      const parameterType = type === 'StringList' || type === 'SecureString' ? type : 'String';
+      const text = Array.isArray(value) ? value.join(',') : String(value ?? '');
+      return [String(resource.physicalId), { type: parameterType, value: text }];
+    });
+}
+
 /**
  * Loads several stacks (one template each) and resolves them in the order their
- * Fn::ImportValue / Export names require, feeding each stack's exports to the stacks that import
- * them. Parameter overrides come from samconfig (when given) and then from each stack entry.
+ * Fn::ImportValue / Export names and SSM parameters require, feeding each stack's exports to the
+ * stacks that import them and the AWS::SSM::Parameter resources it creates to the
+ * `AWS::SSM::Parameter::Value<…>` parameters that read them (a parameter naming an SSM parameter
+ * no stack creates fails, naming template and parameter). Parameter overrides come from samconfig
+ * (when given) and then from each stack entry.
  */
 export function loadProject(options: LoadProjectOptions): LoadedProject {
   const templatesDir = resolve(options.templatesDir);
@@ -171,7 +194,9 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
     resourceModel: options.resourceModel,
   };
   const exporters = new Map<string, StackPlan>();
+  const ssmCreators = new Map<string, StackPlan>();
   const imports = new Map<StackPlan, readonly string[]>();
+  const ssmReads = new Map<StackPlan, readonly string[]>();
   for (const plan of plans) {
     const { template, resourceLines } = parsed.get(plan) as ReturnType<typeof parseTemplate>;
     const links = findStackLinks({
@@ -191,12 +216,36 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
       }
       exporters.set(name, plan);
     }
+    for (const name of links.ssmParameterNames) {
+      const other = ssmCreators.get(name);
+      if (other) {
+        throw new ProjectError(
+          `SSM parameter '${name}' is declared by both ${other.fileName} (${other.stackName}) and ${plan.fileName} (${plan.stackName})`,
+        );
+      }
+      ssmCreators.set(name, plan);
+    }
     imports.set(plan, links.importNames);
+    ssmReads.set(plan, links.ssmParameterReads);
+  }
+  const dependencies = new Map<StackPlan, StackDependency[]>();
+  for (const plan of plans) {
+    const needs: StackDependency[] = [];
+    for (const name of imports.get(plan) ?? []) {
+      const provider = exporters.get(name);
+      if (provider) needs.push({ provider, reason: `exports '${name}'` });
+    }
+    for (const name of ssmReads.get(plan) ?? []) {
+      const provider = ssmCreators.get(name);
+      if (provider) needs.push({ provider, reason: `creates SSM parameter '${name}'` });
+    }
+    dependencies.set(plan, needs);
   }
 
   const exports = new Map(options.externalExports ?? []);
+  const ssmParameters = new Map(options.externalSsmParameters ?? []);
   const resolved: ResolvedStack[] = [];
-  for (const plan of orderByImports(plans, imports, exporters)) {
+  for (const plan of orderByDependencies(plans, dependencies)) {
     const { template, resourceLines } = parsed.get(plan) as ReturnType<typeof parseTemplate>;
     const stack = resolveStack({
       ...common,
@@ -206,10 +255,12 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
       stackName: plan.stackName,
       parameterOverrides: plan.overrides,
       imports: exports,
+      ssmParameters,
       logger: options.logger,
     });
     for (const [name, value] of stack.exports) exports.set(name, value);
+    for (const [name, value] of createdSsmParameters(stack)) ssmParameters.set(name, value);
     resolved.push(stack);
   }
-  return { stacks: resolved, exports };
+  return { stacks: resolved, exports, ssmParameters };
 }

@@ -1,7 +1,13 @@
 import { TemplateError } from './errors';
 import { applySamGlobals } from './globals';
 import { stableUuid } from './names';
-import { type ResolvedParameter, resolveParameters } from './parameters';
+import {
+  isSsmParameterValueType,
+  type ResolvedParameter,
+  resolveParameters,
+  type SsmParameterLookup,
+  type SsmParameterValue,
+} from './parameters';
 import { NO_VALUE, StackResolver } from './resolver';
 import { defaultResourceModel, modelFor, type ResourceModel } from './resource-model';
 import { isRecord, TEMPLATE_SECTIONS, type TemplateDocument } from './types';
@@ -16,6 +22,11 @@ export interface ResolveStackOptions {
   readonly parameterOverrides?: Readonly<Record<string, string>>;
   /** Exports of other stacks (export name → value), read by Fn::ImportValue. */
   readonly imports?: ReadonlyMap<string, string>;
+  /**
+   * SSM parameters that exist (name → type and value), read by `AWS::SSM::Parameter::Value<…>`
+   * parameters. A parameter naming one that is not here fails.
+   */
+  readonly ssmParameters?: ReadonlyMap<string, SsmParameterValue>;
   readonly resourceModel?: ResourceModel;
   /** Line of each resource in the source (from `parseTemplate`), attached to errors. */
   readonly resourceLines?: Readonly<Record<string, number>>;
@@ -115,7 +126,7 @@ interface PreparedStack {
   readonly resourceLines: Readonly<Record<string, number>>;
 }
 
-function prepareStack(options: ResolveStackOptions): PreparedStack {
+function prepareStack(options: ResolveStackOptions, readSsm: SsmParameterLookup): PreparedStack {
   const { fileName, stackName, region, accountId } = options;
   if (!STACK_NAME.test(stackName)) {
     throw new TemplateError({ fileName, path: '' }, `'${stackName}' is not a valid stack name`);
@@ -148,6 +159,7 @@ function prepareStack(options: ResolveStackOptions): PreparedStack {
     options.parameterOverrides ?? {},
     (name) =>
       options.logger?.(`${fileName}: parameter override '${name}' is not declared by the template; ignored`),
+    readSsm,
   );
   const resolver = new StackResolver({
     fileName,
@@ -192,19 +204,45 @@ export interface StackLinks {
   readonly exportNames: readonly string[];
   /** Export names the stack reads with Fn::ImportValue. */
   readonly importNames: readonly string[];
+  /** Names of the SSM parameters the stack creates (its AWS::SSM::Parameter resources). */
+  readonly ssmParameterNames: readonly string[];
+  /** Names of the SSM parameters its `AWS::SSM::Parameter::Value<…>` parameters read. */
+  readonly ssmParameterReads: readonly string[];
+}
+
+/** What `compute` returns, or undefined when it cannot be resolved yet. */
+function knownOrUndefined(compute: () => unknown): unknown {
+  try {
+    return compute();
+  } catch (error) {
+    if (error instanceof TemplateError) return undefined;
+    throw error;
+  }
 }
 
 /**
- * The export names a stack declares and imports, found without resolving anything else, so that
- * several stacks can be resolved in dependency order.
+ * While links are found no SSM parameter exists yet: an `AWS::SSM::Parameter::Value<…>` parameter
+ * resolves to a stand-in that only names what it reads (links never depend on the value).
  */
-export function findStackLinks(options: Omit<ResolveStackOptions, 'imports'>): StackLinks {
-  const prepared = prepareStack(options);
-  const { resolver, resources } = prepared;
+const UNRESOLVED_SSM: SsmParameterLookup = (name) => ({ type: 'String', value: `{{resolve:ssm:${name}}}` });
+
+/**
+ * The export names and SSM parameters a stack declares and reads, found without resolving anything
+ * else, so that several stacks can be resolved in dependency order.
+ */
+export function findStackLinks(options: Omit<ResolveStackOptions, 'imports' | 'ssmParameters'>): StackLinks {
+  const prepared = prepareStack(options, UNRESOLVED_SSM);
+  const { resolver, resources, parameters } = prepared;
   const importNames = new Set<string>();
+  const ssmParameterNames: string[] = [];
   for (const logicalId of Object.keys(resources)) {
     if (!resolver.isLive(logicalId)) continue;
     resolver.importedExportNames(resources[logicalId], `Resources.${logicalId}`, importNames);
+    if (resources[logicalId]?.Type === 'AWS::SSM::Parameter') {
+      // A name that needs another stack's exports is only known once that stack is resolved.
+      const name = knownOrUndefined(() => resolver.ref(logicalId, `Resources.${logicalId}`));
+      if (typeof name === 'string') ssmParameterNames.push(name);
+    }
   }
   const exportNames: string[] = [];
   for (const [name, declaration] of liveOutputs(prepared)) {
@@ -214,7 +252,10 @@ export function findStackLinks(options: Omit<ResolveStackOptions, 'imports'>): S
       if (typeof exportName === 'string') exportNames.push(exportName);
     }
   }
-  return { exportNames, importNames: [...importNames] };
+  const ssmParameterReads = [...parameters.values()]
+    .filter((parameter) => isSsmParameterValueType(parameter.type))
+    .map((parameter) => parameter.ssmParameterName as string);
+  return { exportNames, importNames: [...importNames], ssmParameterNames, ssmParameterReads };
 }
 
 /**
@@ -224,7 +265,8 @@ export function findStackLinks(options: Omit<ResolveStackOptions, 'imports'>): S
  */
 export function resolveStack(options: ResolveStackOptions): ResolvedStack {
   const { fileName, stackName, region, accountId } = options;
-  const prepared = prepareStack(options);
+  const ssmParameters = options.ssmParameters ?? new Map<string, SsmParameterValue>();
+  const prepared = prepareStack(options, (name) => ssmParameters.get(name));
   const { resolver, template, resources, parameters, stackId, partition, model, resourceLines } = prepared;
   const conditions: Record<string, boolean> = {};
   for (const name of Object.keys(section(fileName, template, 'Conditions'))) {

@@ -683,6 +683,58 @@ export function checkImports(stacks: readonly Stack[]): Problem[] {
   return problems;
 }
 
+const SSM_VALUE_TYPE = /^AWS::SSM::Parameter::Value<(.+)>$/;
+
+/**
+ * Every `AWS::SSM::Parameter::Value<…>` parameter reads an SSM parameter another template creates
+ * (its Default, and its samconfig override if it has one, with stack names as samconfig deploys
+ * them), of the matching Parameter Store type: StringList for the list types, String otherwise.
+ */
+export function checkSsmParameters(stacks: readonly Stack[]): Problem[] {
+  const problems: Problem[] = [];
+  const created = new Map<string, { stack: Stack; type: unknown }>();
+  for (const stack of stacks) {
+    for (const [id, resource] of resourcesOf(stack.template)) {
+      if (resource.Type !== 'AWS::SSM::Parameter') continue;
+      const properties = propertiesOf(resource);
+      const name = resolveName(properties.Name, stack);
+      if (name) created.set(name, { stack, type: properties.Type });
+      else
+        problems.push({
+          file: stack.file,
+          where: `Resources.${id}.Properties.Name`,
+          message: 'SSM parameter name cannot be resolved: readers need a fixed name',
+        });
+    }
+  }
+  for (const stack of stacks) {
+    for (const [name, parameter] of Object.entries(section(stack.template, 'Parameters'))) {
+      if (!isRecord(parameter) || typeof parameter.Type !== 'string') continue;
+      const inner = SSM_VALUE_TYPE.exec(parameter.Type)?.[1];
+      if (inner === undefined) continue;
+      const expectedType =
+        inner === 'CommaDelimitedList' || inner.startsWith('List<') ? 'StringList' : 'String';
+      const values = new Map<string, string>();
+      if (typeof parameter.Default === 'string') values.set(parameter.Default, 'Default');
+      const deployed = stack.parameterValues[name];
+      if (deployed !== undefined && !values.has(deployed)) values.set(deployed, 'samconfig override');
+      for (const [ssmName, source] of values) {
+        const report = (message: string) =>
+          problems.push({ file: stack.file, where: `Parameters.${name}`, message: `${source}: ${message}` });
+        const creator = created.get(ssmName);
+        if (!creator || creator.stack === stack) {
+          report(`reads SSM parameter ${ssmName}, which no other template creates`);
+        } else if (creator.type !== expectedType) {
+          report(
+            `reads SSM parameter ${ssmName} as ${parameter.Type}, but ${creator.stack.file} creates it as ${String(creator.type)} (expected ${expectedType})`,
+          );
+        }
+      }
+    }
+  }
+  return problems;
+}
+
 // ------------------------------------------------------------------ everything
 
 export function checkProject(root: string, stacks: readonly Stack[]): Problem[] {
@@ -697,7 +749,7 @@ export function checkProject(root: string, stacks: readonly Stack[]): Problem[] 
       ...checkStorage(stack, functions),
     );
   }
-  problems.push(...checkImports(stacks));
+  problems.push(...checkImports(stacks), ...checkSsmParameters(stacks));
   return problems;
 }
 

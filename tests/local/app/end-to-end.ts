@@ -76,6 +76,37 @@ export function describeImageWorkflowEndToEnd(version: WorkflowVersion): void {
       expect(missing.status).toBe(403);
     });
 
+    it('processes an upload once when its ticket is used for two POSTs (the claim pins the first object)', async () => {
+      const token = app.token('user-e2e');
+      const ticket = (await (
+        await fetch(`${app.api.url}/uploads/url?placeId=${placeIdOf('park')}`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).json()) as { uploadId: string; url: string; fields: Record<string, string> };
+      const post = async (file: string) => {
+        const photo = photos.find((candidate) => candidate.file === file) as DemoPhoto;
+        const form = new FormData();
+        for (const [name, value] of Object.entries(ticket.fields)) form.append(name, value);
+        form.append('file', new Blob([photo.bytes], { type: 'image/jpeg' }), photo.file);
+        return (await fetch(ticket.url, { method: 'POST', body: form })).status;
+      };
+
+      // Both POSTs land (S3 accepts a ticket until it expires) and both are notified.
+      expect(await post('good-park.jpg')).toBeLessThan(300);
+      expect(await post('rotated.jpg')).toBeLessThan(300);
+      const upload = await client.waitForUpload(ticket.uploadId);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+
+      expect(['PROCESSED', 'REJECTED']).toContain(upload.status);
+      const bus = [...app.runtime.buses.values()].find((candidate) => candidate.name.endsWith('-events'));
+      const announced = (bus?.listArchivedEvents() ?? []).filter(
+        (record) =>
+          record.event['detail-type'] === 'uploadComplete' &&
+          (record.event.detail as { uploadId?: string }).uploadId === ticket.uploadId,
+      );
+      expect(announced).toHaveLength(1);
+    });
+
     it('announces every outcome on the application bus, without user ids', async () => {
       const bus = [...app.runtime.buses.values()].find((candidate) => candidate.name.endsWith('-events'));
       const read = () => bus?.listArchivedEvents().map((record) => record.event) ?? [];

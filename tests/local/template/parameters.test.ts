@@ -1,4 +1,4 @@
-import { TemplateError } from '../../../local/template';
+import { type SsmParameterValue, TemplateError } from '../../../local/template';
 import { errorOf, resolveYaml } from './helpers';
 
 function withParameter(declaration: string, override?: string) {
@@ -95,10 +95,100 @@ describe('parameters', () => {
     );
   });
 
-  it('rejects SSM parameter types as unsupported', () => {
-    expect(failureOf('Type: AWS::SSM::Parameter::Value<String>\nDefault: /app/name')).toBe(
-      'templates/test.yaml: Parameters.Value: parameter type AWS::SSM::Parameter::Value<String> (SSM parameter lookup) is not supported by the local runtime',
-    );
+  describe('AWS::SSM::Parameter::Value<…>', () => {
+    const ssmParameters = new Map<string, SsmParameterValue>([
+      ['/app/layer', { type: 'String', value: 'arn:aws:lambda:eu-west-1:123456789012:layer:sdk:3' }],
+      ['/app/audience', { type: 'StringList', value: 'web,mobile' }],
+      ['/app/secret', { type: 'SecureString', value: 'hush' }],
+    ]);
+
+    function withSsmParameter(declaration: string, override?: string) {
+      return resolveYaml(
+        `
+Parameters:
+  Value:
+${declaration
+  .trim()
+  .split('\n')
+  .map((line) => `    ${line}`)
+  .join('\n')}
+Resources:
+  Topic: {Type: AWS::SNS::Topic}
+`,
+        { ssmParameters, ...(override === undefined ? {} : { parameterOverrides: { Value: override } }) },
+      );
+    }
+
+    function ssmFailureOf(declaration: string, override?: string): string {
+      const error = errorOf(() => withSsmParameter(declaration, override));
+      expect(error).toBeInstanceOf(TemplateError);
+      return error.message;
+    }
+
+    it('reads the SSM parameter the Default (or the override) names', () => {
+      const stack = withSsmParameter('Type: AWS::SSM::Parameter::Value<String>\nDefault: /app/layer');
+
+      expect(stack.parameters.Value).toEqual({
+        type: 'AWS::SSM::Parameter::Value<String>',
+        value: 'arn:aws:lambda:eu-west-1:123456789012:layer:sdk:3',
+        noEcho: false,
+        ssmParameterName: '/app/layer',
+      });
+      expect(
+        withSsmParameter('Type: AWS::SSM::Parameter::Value<String>\nDefault: /nowhere', '/app/layer')
+          .parameters.Value?.value,
+      ).toBe('arn:aws:lambda:eu-west-1:123456789012:layer:sdk:3');
+    });
+
+    it('splits a StringList into a list for the list types', () => {
+      expect(
+        withSsmParameter('Type: AWS::SSM::Parameter::Value<List<String>>\nDefault: /app/audience').parameters
+          .Value?.value,
+      ).toEqual(['web', 'mobile']);
+      expect(
+        withSsmParameter('Type: AWS::SSM::Parameter::Value<CommaDelimitedList>\nDefault: /app/audience')
+          .parameters.Value?.value,
+      ).toEqual(['web', 'mobile']);
+    });
+
+    it('fails naming the template, the parameter and the SSM parameter that does not exist', () => {
+      expect(ssmFailureOf('Type: AWS::SSM::Parameter::Value<String>\nDefault: /app/missing')).toBe(
+        "templates/test.yaml: Parameters.Value: Parameter 'Value' (AWS::SSM::Parameter::Value<String>) reads SSM parameter '/app/missing', which does not exist: no loaded stack declares an AWS::SSM::Parameter named '/app/missing'",
+      );
+    });
+
+    it('fails without any SSM parameters to read (a stack resolved on its own)', () => {
+      const error = errorOf(() =>
+        resolveYaml(
+          'Parameters:\n  Value: {Type: AWS::SSM::Parameter::Value<String>, Default: /app/layer}\nResources:\n  B: {Type: AWS::S3::Bucket}\n',
+        ),
+      );
+      expect(error.message).toContain("reads SSM parameter '/app/layer', which does not exist");
+    });
+
+    it('refuses SecureString parameters, as CloudFormation does', () => {
+      expect(ssmFailureOf('Type: AWS::SSM::Parameter::Value<String>\nDefault: /app/secret')).toContain(
+        "reads SSM parameter '/app/secret', a SecureString",
+      );
+    });
+
+    it('checks AllowedValues and AllowedPattern against the SSM parameter name', () => {
+      expect(
+        ssmFailureOf('Type: AWS::SSM::Parameter::Value<String>\nAllowedPattern: "/app/.*"', '/other/layer'),
+      ).toContain("Parameter 'Value' failed to satisfy constraint: must match pattern /app/.*");
+      expect(
+        withSsmParameter(
+          'Type: AWS::SSM::Parameter::Value<String>\nAllowedValues: [/app/layer]',
+          '/app/layer',
+        ).parameters.Value?.ssmParameterName,
+      ).toBe('/app/layer');
+    });
+
+    it('still rejects AWS::SSM::Parameter::Name as unsupported', () => {
+      expect(ssmFailureOf('Type: AWS::SSM::Parameter::Name\nDefault: /app/layer')).toContain(
+        'parameter type AWS::SSM::Parameter::Name (SSM parameter lookup) is not supported by the local runtime',
+      );
+    });
   });
 
   it('rejects other parameter types as unsupported', () => {

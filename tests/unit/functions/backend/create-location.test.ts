@@ -85,13 +85,29 @@ describe('POST /locations', () => {
     expect(result.statusCode).toBe(201);
   });
 
-  it('refuses unknown fields', async () => {
+  it('refuses unknown fields, naming each', async () => {
     const event = apiFixture('backend/create-location.json');
     event.body = JSON.stringify({ ...JSON.parse(event.body ?? '{}'), owner: 'someone' });
 
     const result = await handler(event);
 
     expect(result.statusCode).toBe(400);
+    expect(body(result).details).toEqual([{ field: 'owner', message: 'is not a known field' }]);
+  });
+
+  it('answers 413 with a JSON reason for a body over 16 KiB, and stores nothing', async () => {
+    const event = apiFixture('backend/create-location.json');
+    event.body = JSON.stringify({ ...JSON.parse(event.body ?? '{}'), vicinity: 'x'.repeat(16 * 1024) });
+
+    const result = await handler(event);
+
+    expect(result.statusCode).toBe(413);
+    expect(result.headers?.['content-type']).toBe('application/json');
+    expect(body(result)).toEqual({
+      code: 'PAYLOAD_TOO_LARGE',
+      message: 'The request body is larger than 16384 bytes',
+    });
+    expect(dynamo).not.toHaveReceivedCommand(PutCommand);
   });
 
   it('answers 401 without a verified subject', async () => {

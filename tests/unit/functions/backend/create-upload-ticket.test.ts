@@ -79,6 +79,46 @@ describe('GET /uploads/url', () => {
     expect(ticket.maxBytes).toBe(10485760);
   });
 
+  it('lets the pending record expire 14 days after its ticket (DynamoDB TTL, epoch seconds)', async () => {
+    dynamo.on(GetCommand).resolves({ Item: place });
+    dynamo.on(PutCommand).resolves({});
+
+    const ticket = body(await handler(apiFixture('backend/create-upload-ticket.json')));
+
+    const item = dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item ?? {};
+    const ticketExpiry = Math.ceil(Date.parse(String(ticket.expiresAt)) / 1000);
+    expect(item.expiresAtEpoch).toBe(ticketExpiry + 14 * 24 * 3600);
+  });
+
+  it('reads the place consistently, so a ticket right after creating the place finds it', async () => {
+    dynamo.on(GetCommand).resolves({ Item: place });
+    dynamo.on(PutCommand).resolves({});
+
+    await handler(apiFixture('backend/create-upload-ticket.json'));
+
+    expect(dynamo).toHaveReceivedCommandWith(GetCommand, {
+      TableName: 'app-table',
+      Key: { pk: 'PLACE#ChIJ-central-park', sk: 'PLACE' },
+      ConsistentRead: true,
+    });
+  });
+
+  it('answers 400 naming an unknown query parameter, and records nothing', async () => {
+    const event = apiFixture('backend/create-upload-ticket.json');
+    event.queryStringParameters = { placeId: 'ChIJ-central-park', placeid: 'ChIJ-other' };
+
+    const result = await handler(event);
+
+    expect(result.statusCode).toBe(400);
+    expect(body(result)).toMatchObject({
+      code: 'INVALID_REQUEST',
+      message: 'Invalid query parameters: placeid: is not a known query parameter',
+      details: [{ field: 'placeid', message: 'is not a known query parameter' }],
+    });
+    expect(dynamo).not.toHaveReceivedCommand(GetCommand);
+    expect(dynamo).not.toHaveReceivedCommand(PutCommand);
+  });
+
   it('gives every ticket a new upload id', async () => {
     dynamo.on(GetCommand).resolves({ Item: place });
     dynamo.on(PutCommand).resolves({});

@@ -113,6 +113,29 @@ describe('GET /locations', () => {
     expect(dynamo).not.toHaveReceivedCommand(GetCommand);
   });
 
+  it('answers 400 naming each unknown query parameter', async () => {
+    const event = apiFixture('backend/get-location.json');
+    event.queryStringParameters = { placeId: 'ChIJ-central-park', page: '2', sort: 'oldest' };
+
+    const result = await handler(event);
+
+    expect(result.statusCode).toBe(400);
+    expect(body(result).details).toEqual([
+      { field: 'page', message: 'is not a known query parameter' },
+      { field: 'sort', message: 'is not a known query parameter' },
+    ]);
+    expect(dynamo).not.toHaveReceivedCommand(GetCommand);
+  });
+
+  it('reads the place consistently', async () => {
+    dynamo.on(GetCommand).resolves({ Item: place });
+    dynamo.on(QueryCommand).resolves({ Items: [] });
+
+    await handler(apiFixture('backend/get-location.json'));
+
+    expect(dynamo).toHaveReceivedCommandWith(GetCommand, { ConsistentRead: true });
+  });
+
   it('answers 500 when DynamoDB fails', async () => {
     dynamo.on(GetCommand).rejects(new Error('throttled'));
 

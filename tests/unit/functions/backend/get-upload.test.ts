@@ -40,6 +40,8 @@ describe('GET /uploads/{id}', () => {
     expect(dynamo).toHaveReceivedCommandWith(GetCommand, {
       TableName: 'app-table',
       Key: { pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD' },
+      // Consistent: a status asked for right after the ticket must not answer 404.
+      ConsistentRead: true,
     });
   });
 

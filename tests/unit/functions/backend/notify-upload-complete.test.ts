@@ -2,11 +2,14 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { logger } from '#shared/logger';
 import { handler } from '../../../../functions/backend/notify-upload-complete';
 import { fixture } from '../../../helpers/fixtures';
 
 const eventBridge = mockClient(EventBridgeClient);
 const dynamo = mockClient(DynamoDBDocumentClient);
+const uploadId = '0192f3a0-7b1c-7d2e-8f3a-4b5c6d7e8f90';
+let random: jest.SpiedFunction<typeof Math.random>;
 const conditionFailed = () =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
@@ -20,6 +23,8 @@ function detailsSent(): unknown[] {
 }
 
 beforeEach(() => {
+  // No back-off waits unless a test asks for them (full jitter: random() × the ceiling).
+  random = jest.spyOn(Math, 'random').mockReturnValue(0);
   dynamo.reset();
   dynamo.on(UpdateCommand).resolves({});
   eventBridge.reset();
@@ -27,6 +32,11 @@ beforeEach(() => {
     FailedEntryCount: 0,
     Entries: input.Entries.map((_, index) => ({ EventId: `event-${index}` })),
   }));
+});
+
+afterEach(() => {
+  jest.useRealTimers();
+  jest.restoreAllMocks();
 });
 
 describe('upload notification', () => {
@@ -56,15 +66,51 @@ describe('upload notification', () => {
     ]);
   });
 
-  it('marks the upload PROCESSING before announcing it, only while it is PENDING or PROCESSING', async () => {
+  it('claims the upload for this object version before announcing it, removing its expiry', async () => {
     await handler(fixture('backend/notify-upload-complete.json'));
 
     expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
       TableName: 'app-table',
-      Key: { pk: 'UPLOAD#0192f3a0-7b1c-7d2e-8f3a-4b5c6d7e8f90', sk: 'UPLOAD' },
-      ConditionExpression: 'attribute_exists(pk) AND #status IN (:pending, :processing)',
-      ExpressionAttributeValues: expect.objectContaining({ ':processing': 'PROCESSING', ':size': 2457600 }),
+      Key: { pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD' },
+      UpdateExpression:
+        'SET #status = :processing, updatedAt = :now, objectSize = :size, objectEtag = :etag, objectVersionId = :versionId REMOVE #ttl',
+      ConditionExpression:
+        'attribute_exists(pk) AND #status IN (:pending, :processing) AND placeId = :placeId AND (attribute_not_exists(objectVersionId) OR objectVersionId = :versionId)',
+      ExpressionAttributeNames: { '#status': 'status', '#ttl': 'expiresAtEpoch' },
+      ExpressionAttributeValues: expect.objectContaining({
+        ':processing': 'PROCESSING',
+        ':pending': 'PENDING',
+        ':placeId': 'ChIJ-central-park',
+        ':size': 2457600,
+        ':etag': '0123456789abcdef0123456789abcdef',
+        ':versionId': 'example-version',
+      }),
     });
+    const [claim] = dynamo.commandCalls(UpdateCommand);
+    const [publish] = eventBridge.commandCalls(PutEventsCommand);
+    expect(claim && publish && claim.calledBefore(publish)).toBe(true);
+  });
+
+  it('skips a second object for the same upload (a second POST with its ticket), logging why without user data', async () => {
+    dynamo.on(UpdateCommand).rejects(conditionFailed());
+    dynamo.on(GetCommand).resolves({
+      Item: {
+        status: 'PROCESSING',
+        placeId: 'ChIJ-central-park',
+        userId: 'user-alice',
+        objectVersionId: 'first-version',
+      },
+    });
+    const warn = jest.spyOn(logger, 'warn');
+
+    const result = await handler(fixture('backend/notify-upload-complete.json'));
+
+    expect(result).toEqual({ published: 0, skipped: 1 });
+    expect(eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
+    expect(warn).toHaveBeenCalledWith('Skipped an S3 notification record', {
+      reason: `upload ${uploadId} is already claimed for another object (a second POST with its ticket)`,
+    });
+    expect(JSON.stringify(warn.mock.calls)).not.toContain('user-alice');
   });
 
   it('skips an object without an upload record (not uploaded through a ticket)', async () => {
@@ -162,7 +208,34 @@ describe('upload notification', () => {
     await expect(handler(fixture('backend/notify-upload-complete.json'))).rejects.toMatchObject({
       name: 'EventPublishError',
     });
-    expect(eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 3);
+    expect(eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 4);
+  });
+
+  it('waits an exponential back-off with full jitter before each re-send', async () => {
+    jest.useFakeTimers();
+    random.mockReturnValue(0.5);
+    eventBridge.on(PutEventsCommand).resolves({
+      FailedEntryCount: 1,
+      Entries: [{ ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' }],
+    });
+    const calls = () => eventBridge.commandCalls(PutEventsCommand).length;
+
+    const outcome = handler(fixture('backend/notify-upload-complete.json')).catch((error: Error) => error);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(calls()).toBe(1);
+    // Half (the jitter) of 200, 400 and 800 ms.
+    for (const [wait, callsBefore] of [
+      [100, 1],
+      [200, 2],
+      [400, 3],
+    ] as const) {
+      await jest.advanceTimersByTimeAsync(wait - 1);
+      expect(calls()).toBe(callsBefore);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(calls()).toBe(callsBefore + 1);
+    }
+
+    await expect(outcome).resolves.toMatchObject({ name: 'EventPublishError' });
   });
 
   it('fails the invocation when EventBridge is unreachable', async () => {
