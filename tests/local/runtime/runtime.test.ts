@@ -73,23 +73,25 @@ describe('local runtime', () => {
   const item = (pk: string, sk: string) =>
     items.send(new GetCommand({ TableName: tableName, Key: { pk, sk } })).then((result) => result.Item);
 
-  it('runs upload → notification → event → rule → execution → function → DynamoDB from the templates', async () => {
-    const s3 = new S3Client({});
-    const ticket = await createPresignedPost(s3, {
+  /** A presigned POST for one upload, after the PENDING record an upload ticket writes (the notifier only announces ticketed uploads). */
+  async function ticketFor(id: string) {
+    await items.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { pk: `UPLOAD#${id}`, sk: 'UPLOAD', uploadId: id, placeId: 'ChIJ-park', status: 'PENDING' },
+      }),
+    );
+    return createPresignedPost(new S3Client({}), {
       Bucket: resource(runtime, 'test-storage', 'Uploads'),
-      Key: `ChIJ-park/${uploadId}.jpg`,
+      Key: `ChIJ-park/${id}.jpg`,
       Conditions: [['content-length-range', 1, 1024]],
       Fields: { 'Content-Type': 'image/jpeg' },
       Expires: 60,
     });
+  }
 
-    // The upload record an upload ticket writes; the notifier only announces ticketed uploads.
-    await items.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: { pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD', uploadId, placeId: 'ChIJ-park', status: 'PENDING' },
-      }),
-    );
+  it('runs upload → notification → event → rule → execution → function → DynamoDB from the templates', async () => {
+    const ticket = await ticketFor(uploadId);
 
     const upload = await post(ticket.url, ticket.fields, Buffer.from('fake jpeg bytes'));
 
@@ -182,25 +184,7 @@ describe('local runtime', () => {
       if (notifier(target)) throw Object.assign(new Error('a passing failure'), { name: 'Transient' });
       throw new Error(`unexpected first invocation of ${String(target)}`);
     });
-    const ticket = await createPresignedPost(new S3Client({}), {
-      Bucket: resource(runtime, 'test-storage', 'Uploads'),
-      Key: `ChIJ-park/${retriedId}.jpg`,
-      Conditions: [['content-length-range', 1, 1024]],
-      Fields: { 'Content-Type': 'image/jpeg' },
-      Expires: 60,
-    });
-    await items.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: {
-          pk: `UPLOAD#${retriedId}`,
-          sk: 'UPLOAD',
-          uploadId: retriedId,
-          placeId: 'ChIJ-park',
-          status: 'PENDING',
-        },
-      }),
-    );
+    const ticket = await ticketFor(retriedId);
 
     const upload = await post(ticket.url, ticket.fields, Buffer.from('fake jpeg bytes'));
 
