@@ -472,6 +472,14 @@ export function checkPolicies(stack: Stack, functions: readonly FunctionCode[]):
   const problems: Problem[] = [];
   const report = (where: string, message: string) => problems.push({ file, where, message });
   const globalEnvironment = globalsFor(template, 'Function').Environment;
+  // The Name of each state machine as written (`${AWS::StackName}-erasure`), for ARNs built from it.
+  const stateMachineNames = resourcesOf(template)
+    .filter(([, resource]) => resource.Type === 'AWS::Serverless::StateMachine')
+    .map(([, resource]) => {
+      const name = propertiesOf(resource).Name;
+      return isRecord(name) && typeof name['Fn::Sub'] === 'string' ? name['Fn::Sub'] : name;
+    })
+    .filter((name): name is string => typeof name === 'string');
   const stateMachines = new Set(
     resourcesOf(template)
       .filter(([, resource]) => resource.Type === 'AWS::Serverless::StateMachine')
@@ -507,7 +515,7 @@ export function checkPolicies(stack: Stack, functions: readonly FunctionCode[]):
         const scoped = granting.some(
           (grant) =>
             [...grant.resources].some((name) => stateMachines.has(name)) ||
-            /:stateMachine:\$\{AWS::StackName\}/.test(grant.raw),
+            stateMachineNames.some((name) => grant.raw.includes(`:stateMachine:${name}"`)),
         );
         if (!scoped)
           report(
