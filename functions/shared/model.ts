@@ -81,6 +81,8 @@ export interface PhotoItem extends PublishedImages {
   userId: string;
   width: number;
   height: number;
+  /** The workflow execution whose write created the photo (it, and only it, announces it). */
+  publishedBy?: string;
   createdAt: string;
 }
 

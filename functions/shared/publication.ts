@@ -23,8 +23,8 @@ export interface PublishedPhoto {
   width: number;
   height: number;
   /**
-   * True when another execution published this upload first (a duplicate event): that execution
-   * announces the photo, so this one must not. A retry of the same execution's Publish is false.
+   * True when another execution's photo write won (a duplicate event): that execution announces
+   * the photo, so this one must not. A retry of the same execution's Publish is false.
    */
   alreadyPublished: boolean;
 }
@@ -86,6 +86,7 @@ export async function publishPhoto(
     height: images.height,
     ...(images.camera ? { camera: images.camera } : {}),
     ...(images.takenAt ? { takenAt: images.takenAt } : {}),
+    ...(executionId ? { publishedBy: executionId } : {}),
     createdAt: (record as { processedAt?: string }).processedAt ?? timestamp,
   };
   const firstPublisher = executionId ? record.executionId === executionId : record.processedAt === timestamp;
@@ -103,7 +104,13 @@ export async function publishPhoto(
     }
     photoExisted = true;
   }
-  const alreadyPublished = executionId ? !firstPublisher : photoExisted;
+  // The execution whose photo write won announces it; a photo from before publishedBy existed
+  // falls back to who marked the upload.
+  const alreadyPublished = !photoExisted
+    ? false
+    : executionId
+      ? ((await photoPublisher(tableName, photo)) ?? record.executionId) !== executionId
+      : true;
   return {
     placeId: record.placeId,
     uploadId: record.uploadId,
@@ -113,6 +120,14 @@ export async function publishPhoto(
     height: images.height,
     alreadyPublished,
   };
+}
+
+/** The execution that wrote the photo, if it recorded itself. */
+async function photoPublisher(tableName: string, photo: PhotoItem): Promise<string | undefined> {
+  const { Item } = await dynamo.send(
+    new GetCommand({ TableName: tableName, Key: { pk: photo.pk, sk: photo.sk }, ConsistentRead: true }),
+  );
+  return typeof Item?.publishedBy === 'string' ? Item.publishedBy : undefined;
 }
 
 /** PROCESSED → PROCESSING, only while the upload is still as this publication left it. */

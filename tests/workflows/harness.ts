@@ -463,6 +463,7 @@ export function expectProcessed(run: WorkflowRun): void {
     height: 3024,
     camera: 'Apple iPhone 15 Pro',
     takenAt: '2026-05-01T14:03:59',
+    publishedBy: run.executionArn,
     createdAt: run.upload?.processedAt,
   });
 }

@@ -78,6 +78,7 @@ describe('Publish task', () => {
     const executionId = 'arn:aws:states:us-east-1:000000000000:execution:happy-path-workflow-v4:first';
     dynamo.on(UpdateCommand).resolves({ Attributes: { ...processedUpload, executionId } });
     dynamo.on(PutCommand).rejects(conditionFailed());
+    dynamo.on(GetCommand).resolves({ Item: { publishedBy: executionId } });
 
     const result = await handler({ ...fixture<object>('workflow/publish.json'), executionId });
 
@@ -88,14 +89,29 @@ describe('Publish task', () => {
     });
   });
 
-  it('answers alreadyPublished true to a duplicate execution when another one published the upload first', async () => {
+  it('answers alreadyPublished true to a duplicate execution when another one wrote the photo first', async () => {
+    const first = 'arn:aws:states:us-east-1:000000000000:execution:happy-path-workflow-v4:first';
+    const duplicate = 'arn:aws:states:us-east-1:000000000000:execution:happy-path-workflow-v4:duplicate';
+    dynamo.on(UpdateCommand).resolves({ Attributes: { ...processedUpload, executionId: first } });
+    dynamo.on(PutCommand).rejects(conditionFailed());
+    dynamo.on(GetCommand).resolves({ Item: { publishedBy: first } });
+
+    const result = await handler({ ...fixture<object>('workflow/publish.json'), executionId: duplicate });
+
+    expect(result.alreadyPublished).toBe(true);
+  });
+
+  it('lets the duplicate whose photo write won announce, when the first publisher failed to write its photo', async () => {
     const first = 'arn:aws:states:us-east-1:000000000000:execution:happy-path-workflow-v4:first';
     const duplicate = 'arn:aws:states:us-east-1:000000000000:execution:happy-path-workflow-v4:duplicate';
     dynamo.on(UpdateCommand).resolves({ Attributes: { ...processedUpload, executionId: first } });
 
     const result = await handler({ ...fixture<object>('workflow/publish.json'), executionId: duplicate });
 
-    expect(result.alreadyPublished).toBe(true);
+    expect(result.alreadyPublished).toBe(false);
+    expect(dynamo).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({ publishedBy: duplicate }),
+    });
   });
 
   it('sets the upload back to PROCESSING when its photo cannot be written, and fails with the error', async () => {
