@@ -8,10 +8,11 @@ import { PENDING_UPLOAD_TTL_ATTRIBUTE } from './upload-intake';
 
 /**
  * How long an unused ticket's PENDING record outlives the ticket before DynamoDB TTL deletes it
- * (with the uploader's id): 14 days, as long as the notification failure queue keeps a failed
- * notification, so one redriven from there still finds its record. Claiming removes the expiry.
+ * (with the uploader's id): 15 days, a day longer than the notification failure queue keeps a
+ * failed notification (14 days from its failure, which comes after the ticket), so one redriven
+ * from there always still finds its record. Claiming removes the expiry.
  */
-export const PENDING_UPLOAD_RETENTION_SECONDS = 14 * 24 * 3600;
+export const PENDING_UPLOAD_RETENTION_SECONDS = 15 * 24 * 3600;
 
 export interface UploadTicketSettings {
   tableName: string;

@@ -87,7 +87,7 @@ describe('GET /uploads/url', () => {
 
     const item = dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item ?? {};
     const ticketExpiry = Math.ceil(Date.parse(String(ticket.expiresAt)) / 1000);
-    expect(item.expiresAtEpoch).toBe(ticketExpiry + 14 * 24 * 3600);
+    expect(item.expiresAtEpoch).toBe(ticketExpiry + 15 * 24 * 3600);
   });
 
   it('reads the place consistently, so a ticket right after creating the place finds it', async () => {

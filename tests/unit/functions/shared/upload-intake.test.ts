@@ -63,7 +63,7 @@ describe('upload claim', () => {
 
     expect(await record(issued.uploadId)).toMatchObject({
       status: 'PENDING',
-      expiresAtEpoch: Date.parse(issued.expiresAt) / 1000 + 14 * 24 * 3600,
+      expiresAtEpoch: Date.parse(issued.expiresAt) / 1000 + 15 * 24 * 3600,
     });
   });
 
