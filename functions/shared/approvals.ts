@@ -464,10 +464,10 @@ export async function decideApproval(
   }
 
   if (delivery.outcome === 'unconfirmed') {
+    // recordDecision marked it unconfirmed; it stays so.
     logger.error('Step Functions did not confirm the decision; it is kept, marked unconfirmed', {
       error: delivery.error,
     });
-    await markDeliveryUnconfirmed(settings.tableName, recordedDecision, now);
     throw new ApprovalDeliveryUnconfirmedError();
   }
   const tokenGone = TOKEN_GONE.has(delivery.error);
@@ -523,19 +523,33 @@ interface RecordedDecision {
   decidedAt: string;
 }
 
+/** An update of the approval, only while it still holds the decision this invocation recorded. */
+function updateRecordedDecision(
+  tableName: string,
+  recorded: RecordedDecision,
+  updateExpression: string,
+  values: Record<string, string> = {},
+) {
+  return dynamo.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: erasureKeys.approval(recorded.approvalId),
+      UpdateExpression: updateExpression,
+      ConditionExpression: '#status = :decision AND decidedAt = :decidedAt',
+      ExpressionAttributeNames: STATUS,
+      ExpressionAttributeValues: {
+        ...values,
+        ':decision': recorded.decision,
+        ':decidedAt': recorded.decidedAt,
+      },
+    }),
+  );
+}
+
 /** Clears the unconfirmed mark; failing to is harmless (a delivered decision is never asked again). */
 async function markDelivered(tableName: string, recorded: RecordedDecision) {
   try {
-    await dynamo.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: erasureKeys.approval(recorded.approvalId),
-        UpdateExpression: 'REMOVE deliveryUnconfirmedAt',
-        ConditionExpression: '#status = :decision AND decidedAt = :decidedAt',
-        ExpressionAttributeNames: STATUS,
-        ExpressionAttributeValues: { ':decision': recorded.decision, ':decidedAt': recorded.decidedAt },
-      }),
-    );
+    await updateRecordedDecision(tableName, recorded, 'REMOVE deliveryUnconfirmedAt');
   } catch (error) {
     if (!isConditionFailure(error))
       logger.warn('Could not clear the unconfirmed mark of a delivered decision', {
@@ -547,19 +561,11 @@ async function markDelivered(tableName: string, recorded: RecordedDecision) {
 /** Back to PENDING, only if the decision is still the one this invocation wrote. */
 async function takeBackDecision(tableName: string, recorded: RecordedDecision) {
   try {
-    await dynamo.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: erasureKeys.approval(recorded.approvalId),
-        UpdateExpression: 'SET #status = :pending REMOVE decidedAt, approver, deliveryUnconfirmedAt',
-        ConditionExpression: '#status = :decision AND decidedAt = :decidedAt',
-        ExpressionAttributeNames: STATUS,
-        ExpressionAttributeValues: {
-          ':pending': 'PENDING',
-          ':decision': recorded.decision,
-          ':decidedAt': recorded.decidedAt,
-        },
-      }),
+    await updateRecordedDecision(
+      tableName,
+      recorded,
+      'SET #status = :pending REMOVE decidedAt, approver, deliveryUnconfirmedAt',
+      { ':pending': 'PENDING' },
     );
   } catch (error) {
     if (isConditionFailure(error)) return;
@@ -567,32 +573,5 @@ async function takeBackDecision(tableName: string, recorded: RecordedDecision) {
     throw new ApprovalUnavailableError(
       'The decision could not be delivered. Please try again in a minute; if the link then says it was already decided, contact the operators.',
     );
-  }
-}
-
-/**
- * Keeps the decision and notes that its delivery is unconfirmed, only if it is still the one this
- * invocation wrote. Failing to note it changes nothing for the approver (the page says the same),
- * so it is logged, not thrown: the decision stays recorded either way.
- */
-async function markDeliveryUnconfirmed(tableName: string, recorded: RecordedDecision, now: Date) {
-  try {
-    await dynamo.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: erasureKeys.approval(recorded.approvalId),
-        UpdateExpression: 'SET deliveryUnconfirmedAt = :now',
-        ConditionExpression: '#status = :decision AND decidedAt = :decidedAt',
-        ExpressionAttributeNames: STATUS,
-        ExpressionAttributeValues: {
-          ':now': now.toISOString(),
-          ':decision': recorded.decision,
-          ':decidedAt': recorded.decidedAt,
-        },
-      }),
-    );
-  } catch (error) {
-    if (isConditionFailure(error)) return;
-    logger.error('Could not mark a decision as unconfirmed', error as Error);
   }
 }
