@@ -27,6 +27,7 @@ import { ErasureRequestNotFoundError, getErasureRequest } from './erasure-reques
 import { HttpError, NotFoundError } from './errors';
 import { loadGdprKeys } from './gdpr-keys';
 import { logger } from './logger';
+import { fullJitterBackoffMs, type RetryOptions, sleep } from './retry';
 
 /**
  * The approval step of the erasure flow. The waiting task's token is stored server-side against
@@ -395,11 +396,8 @@ const isRefusal = (error: unknown) => {
  * #clients/sfn), repeating only attempts that may or may not have gone through, and says what is
  * known about its delivery.
  */
-async function deliverDecision(
-  send: () => Promise<unknown>,
-  options: { wait?: (ms: number) => Promise<void> },
-): Promise<Delivery> {
-  const wait = options.wait ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+async function deliverDecision(send: () => Promise<unknown>, options: RetryOptions): Promise<Delivery> {
+  const wait = options.wait ?? sleep;
   let uncertain = false;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -411,7 +409,7 @@ async function deliverDecision(
         return uncertain ? { outcome: 'unconfirmed', error: name } : { outcome: 'refused', error: name };
       uncertain = true;
       if (attempt >= DELIVERY_ATTEMPTS) return { outcome: 'unconfirmed', error: name };
-      await wait(Math.round(Math.random() * 100 * 2 ** attempt));
+      await wait(fullJitterBackoffMs(attempt, 200, 800));
     }
   }
 }
@@ -427,7 +425,7 @@ export async function decideApproval(
   settings: DecideSettings,
   parameters: LinkParameters,
   now = new Date(),
-  options: { wait?: (ms: number) => Promise<void> } = {},
+  options: RetryOptions = {},
 ): Promise<DecisionTaken> {
   const { approval, link } = await openApproval(settings, parameters, now);
   const decision = link.decision === 'approve' ? 'APPROVED' : 'REJECTED';

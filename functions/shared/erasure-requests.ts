@@ -12,6 +12,7 @@ import {
   TERMINAL_STATUSES,
 } from './erasure';
 import { ConflictError } from './errors';
+import { type RetryOptions, sleep } from './retry';
 
 /**
  * Erasure requests: one active request per user (a lock item keyed by the user's hash), the
@@ -44,7 +45,7 @@ export async function openErasureRequest(
   tableName: string,
   user: { userId: string; userHash: string },
   now = new Date(),
-  options: { wait?: (ms: number) => Promise<void> } = {},
+  options: RetryOptions = {},
 ): Promise<OpenedRequest> {
   const lockKey = erasureKeys.activeRequest(user.userHash);
   const requestId = randomUUID();
@@ -106,9 +107,9 @@ const WINNER_READS = 5;
 async function winnerOf(
   tableName: string,
   lockKey: { pk: string; sk: string },
-  options: { wait?: (ms: number) => Promise<void> },
+  options: RetryOptions,
 ): Promise<ErasureRequestItem> {
-  const wait = options.wait ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const wait = options.wait ?? sleep;
   for (let read = 1; read <= WINNER_READS; read++) {
     const { Item: lock } = await dynamo.send(
       new GetCommand({ TableName: tableName, Key: lockKey, ConsistentRead: true }),

@@ -1,6 +1,7 @@
 import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { eventBridge } from '#clients/eventbridge';
 import { EventPublishError } from './errors';
+import { fullJitterBackoffMs, sleep } from './retry';
 
 /** PutEvents takes at most 10 entries per call. */
 const BATCH_SIZE = 10;
@@ -12,11 +13,8 @@ const BACKOFF_CAP_MS = 2000;
 
 /** How long to wait before re-send `retry` (1-based): exponential back-off with full jitter. */
 export function backoffDelayMs(retry: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (retry - 1));
-  return Math.floor(random() * ceiling);
+  return fullJitterBackoffMs(retry, BACKOFF_BASE_MS, BACKOFF_CAP_MS, random);
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface AppEvent {
   source: string;

@@ -14,6 +14,7 @@ import {
   type StoredReport,
   whileOpen,
 } from './erasure-report';
+import { fullJitterBackoffMs, type RetryOptions, sleep } from './retry';
 import { InvalidTaskInputError } from './task-input';
 
 /**
@@ -23,15 +24,6 @@ import { InvalidTaskInputError } from './task-input';
  * already absent counts as deleted, CloudFront invalidations reuse their caller reference.
  * Nothing here logs or returns keys: results are counts.
  */
-
-/** How retries wait; tests pass one that records the delays instead of sleeping. */
-export interface RetryOptions {
-  wait?: (ms: number) => Promise<void>;
-}
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-/** Exponential back-off with full jitter: a random delay up to base × 2^(attempt-1), capped. */
-const backoff = (attempt: number, baseMs: number, capMs: number) =>
-  Math.round(Math.random() * Math.min(capMs, baseMs * 2 ** (attempt - 1)));
 
 /** Runs `task` over `items` with at most `limit` in flight; results in input order. */
 async function mapLimit<T, R>(
@@ -243,7 +235,7 @@ async function deleteVersions(
     const errors = new Set((response.Errors ?? []).map((error) => `${error.Key}\u0000${error.VersionId}`));
     pending = pending.filter((version) => errors.has(`${version.Key}\u0000${version.VersionId}`));
     if (pending.length === 0 || attempt >= DELETE_ATTEMPTS) break;
-    await wait(backoff(attempt, 200, 2000));
+    await wait(fullJitterBackoffMs(attempt, 200, 2000));
   }
   return pending;
 }
@@ -282,7 +274,7 @@ async function invalidate(
       } catch (error) {
         if ((error as { name?: string }).name !== 'TooManyInvalidationsInProgress') throw error;
         if (attempt >= INVALIDATION_ATTEMPTS) throw error;
-        await wait(backoff(attempt, 2000, 10_000));
+        await wait(fullJitterBackoffMs(attempt, 2000, 10_000));
       }
     }
   }
@@ -318,7 +310,7 @@ export async function purgeRecords(
           request.DeleteRequest?.Key !== undefined,
       );
       if (pending.length === 0 || attempt >= WRITE_ATTEMPTS) break;
-      await wait(backoff(attempt, 50, 2000));
+      await wait(fullJitterBackoffMs(attempt, 50, 2000));
     }
     failed += pending.length;
   }
@@ -365,7 +357,7 @@ export async function verifyPurge(
     );
     // Entries whose item is gone are index lag: ask again; entries whose item is there are data left.
     if (present.every(Boolean)) break;
-    await wait(backoff(attempt, 250, 2000) + 250);
+    await wait(fullJitterBackoffMs(attempt, 250, 2000) + 250);
   }
   const remaining = {
     objects: objectsLeft.filter(Boolean).length,
