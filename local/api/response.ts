@@ -1,3 +1,5 @@
+import { isRecord } from '../template/types';
+
 /**
  * Turns what a Lambda integration returned into an HTTP response, per payload format 2.0:
  * a result with `statusCode` is used as given; any other JSON value becomes a 200 JSON response.
@@ -30,10 +32,6 @@ export function jsonMessageResponse(
     cookies: [],
     body: Buffer.from(JSON.stringify({ message })),
   };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function readHeaders(value: unknown): Record<string, string> {

@@ -5,6 +5,7 @@ import {
   UnsupportedTargetPropertyError,
 } from '../eventbridge';
 import { type ResolvedStack, TemplateError } from '../template';
+import { isRecord } from '../template/types';
 
 /**
  * The EventBridge rules of the templates: AWS::Events::Rule resources, and the rules SAM generates
@@ -49,10 +50,6 @@ const RULE_PROPERTIES = new Set([
   'Description',
   'RoleArn',
 ]);
-
-function isRecord(value: unknown): value is Properties {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function busNameOf(value: unknown): string {
   return (
