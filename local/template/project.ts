@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { SsmParameterValue } from './parameters';
 import { parseTemplate } from './parse';
-import { findStackLinks, type ResolvedStack, resolveStack } from './resolve-stack';
+import { findStackLinks, type ResolvedStack, resolveStack, type StackLinks } from './resolve-stack';
 import type { ResourceModel } from './resource-model';
 import { commandParameters, loadSamConfig, parseParameterOverrides, type SamConfig } from './samconfig';
 
@@ -150,6 +150,22 @@ function orderByDependencies(
   return ordered;
 }
 
+/** How stacks depend on each other: exports read by Fn::ImportValue, SSM parameters read by SSM-typed parameters. */
+const LINK_KINDS = [
+  {
+    what: 'export',
+    provided: (links: StackLinks) => links.exportNames,
+    read: (links: StackLinks) => links.importNames,
+    reason: (name: string) => `exports '${name}'`,
+  },
+  {
+    what: 'SSM parameter',
+    provided: (links: StackLinks) => links.ssmParameterNames,
+    read: (links: StackLinks) => links.ssmParameterReads,
+    reason: (name: string) => `creates SSM parameter '${name}'`,
+  },
+] as const;
+
 /** The SSM parameters a resolved stack creates, as Parameter Store will hold them. */
 function createdSsmParameters(stack: ResolvedStack): Array<[string, SsmParameterValue]> {
   return Object.values(stack.resources)
@@ -193,10 +209,9 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
     accountId: options.accountId,
     resourceModel: options.resourceModel,
   };
-  const exporters = new Map<string, StackPlan>();
-  const ssmCreators = new Map<string, StackPlan>();
-  const imports = new Map<StackPlan, readonly string[]>();
-  const ssmReads = new Map<StackPlan, readonly string[]>();
+  // For each kind of link: who provides each name, and which names each stack reads.
+  const providers = LINK_KINDS.map(() => new Map<string, StackPlan>());
+  const reads = new Map<StackPlan, StackLinks>();
   for (const plan of plans) {
     const { template, resourceLines } = parsed.get(plan) as ReturnType<typeof parseTemplate>;
     const links = findStackLinks({
@@ -207,39 +222,32 @@ export function loadProject(options: LoadProjectOptions): LoadedProject {
       stackName: plan.stackName,
       parameterOverrides: plan.overrides,
     });
-    for (const name of links.exportNames) {
-      const other = exporters.get(name);
-      if (other) {
-        throw new ProjectError(
-          `export '${name}' is declared by both ${other.fileName} (${other.stackName}) and ${plan.fileName} (${plan.stackName})`,
-        );
+    LINK_KINDS.forEach((kind, index) => {
+      const byName = providers[index] as Map<string, StackPlan>;
+      for (const name of kind.provided(links)) {
+        const other = byName.get(name);
+        if (other) {
+          throw new ProjectError(
+            `${kind.what} '${name}' is declared by both ${other.fileName} (${other.stackName}) and ${plan.fileName} (${plan.stackName})`,
+          );
+        }
+        byName.set(name, plan);
       }
-      exporters.set(name, plan);
-    }
-    for (const name of links.ssmParameterNames) {
-      const other = ssmCreators.get(name);
-      if (other) {
-        throw new ProjectError(
-          `SSM parameter '${name}' is declared by both ${other.fileName} (${other.stackName}) and ${plan.fileName} (${plan.stackName})`,
-        );
-      }
-      ssmCreators.set(name, plan);
-    }
-    imports.set(plan, links.importNames);
-    ssmReads.set(plan, links.ssmParameterReads);
+    });
+    reads.set(plan, links);
   }
   const dependencies = new Map<StackPlan, StackDependency[]>();
   for (const plan of plans) {
-    const needs: StackDependency[] = [];
-    for (const name of imports.get(plan) ?? []) {
-      const provider = exporters.get(name);
-      if (provider) needs.push({ provider, reason: `exports '${name}'` });
-    }
-    for (const name of ssmReads.get(plan) ?? []) {
-      const provider = ssmCreators.get(name);
-      if (provider) needs.push({ provider, reason: `creates SSM parameter '${name}'` });
-    }
-    dependencies.set(plan, needs);
+    const links = reads.get(plan) as StackLinks;
+    dependencies.set(
+      plan,
+      LINK_KINDS.flatMap((kind, index) =>
+        kind.read(links).flatMap((name) => {
+          const provider = providers[index]?.get(name);
+          return provider ? [{ provider, reason: kind.reason(name) }] : [];
+        }),
+      ),
+    );
   }
 
   const exports = new Map(options.externalExports ?? []);
