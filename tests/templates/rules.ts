@@ -3,6 +3,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import { parse as parseToml } from 'smol-toml';
 import { parseTemplate } from '../../local/template/parse';
+import { referencedIds } from '../../local/validate/dependency-cycles';
 import { ACTIONS_WITHOUT_RESOURCES, POLICY_TEMPLATES, TOKEN_ADDRESSED_ACTIONS } from './policy-templates';
 
 /**
@@ -377,20 +378,9 @@ export function requiredActions(entry: string): Set<string> {
  * export (`${BackendStackName}-AppTableArn` → `import:AppTable`), so a table's name and ARN match.
  */
 export function referencedResources(value: unknown): Set<string> {
-  const found = new Set<string>();
+  const found = new Set([...referencedIds(value)].filter((name) => !name.startsWith('AWS::')));
   walk(value, '', (node) => {
     if (!isRecord(node)) return;
-    if (typeof node.Ref === 'string' && !node.Ref.startsWith('AWS::')) found.add(node.Ref);
-    const getAtt = node['Fn::GetAtt'];
-    if (Array.isArray(getAtt) && typeof getAtt[0] === 'string') found.add(getAtt[0]);
-    if (typeof getAtt === 'string') found.add(getAtt.split('.')[0] ?? getAtt);
-    const sub = node['Fn::Sub'];
-    if (sub !== undefined) {
-      const text = String(Array.isArray(sub) ? sub[0] : sub);
-      for (const variable of subVariables(text)) {
-        if (!variable.startsWith('AWS::')) found.add(variable.split('.')[0] ?? variable);
-      }
-    }
     const imported = node['Fn::ImportValue'];
     if (imported !== undefined) {
       const text = typeof imported === 'string' ? imported : JSON.stringify(imported);
