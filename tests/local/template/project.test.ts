@@ -7,6 +7,15 @@ import { errorOf } from './helpers';
 const FIXTURES = join(__dirname, 'fixtures', 'project');
 const ACCOUNT = { region: 'eu-west-1', accountId: '123456789012' };
 
+/** Loads the written templates `<name>.yaml` as stacks named `<name>`, in this order. */
+function loadNamed(dir: string, names: readonly string[]) {
+  return loadProject({
+    ...ACCOUNT,
+    templatesDir: dir,
+    stacks: names.map((name) => ({ file: `${name}.yaml`, stackName: name })),
+  });
+}
+
 describe('loadProject', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'template-project-'));
 
@@ -140,16 +149,7 @@ describe('loadProject', () => {
         'Resources:\n  T: {Type: AWS::SNS::Topic, Properties: {DisplayName: !ImportValue a-out}}\nOutputs:\n  O: {Value: y, Export: {Name: b-out}}\n',
     });
 
-    const error = errorOf(() =>
-      loadProject({
-        ...ACCOUNT,
-        templatesDir: dir,
-        stacks: [
-          { file: 'a.yaml', stackName: 'a' },
-          { file: 'b.yaml', stackName: 'b' },
-        ],
-      }),
-    );
+    const error = errorOf(() => loadNamed(dir, ['a', 'b']));
 
     expect(error).toBeInstanceOf(ProjectError);
     expect(error.message).toBe(
@@ -177,16 +177,7 @@ describe('loadProject', () => {
       'Resources:\n  T: {Type: AWS::SNS::Topic}\nOutputs:\n  O: {Value: x, Export: {Name: same}}\n';
     const dir = writeTemplates({ 'a.yaml': output, 'b.yaml': output });
 
-    const error = errorOf(() =>
-      loadProject({
-        ...ACCOUNT,
-        templatesDir: dir,
-        stacks: [
-          { file: 'a.yaml', stackName: 'a' },
-          { file: 'b.yaml', stackName: 'b' },
-        ],
-      }),
-    );
+    const error = errorOf(() => loadNamed(dir, ['a', 'b']));
 
     expect(error).toBeInstanceOf(ProjectError);
     expect(error.message).toMatch(/^export 'same' is declared by both .*a\.yaml \(a\) and .*b\.yaml \(b\)$/);
@@ -326,16 +317,7 @@ describe('loadProject', () => {
         'Resources:\n  P: {Type: AWS::SSM::Parameter, Properties: {Name: /shared/name, Type: String, Value: x}}\n';
       const dir = writeTemplates({ 'a.yaml': parameter, 'b.yaml': parameter });
 
-      const error = errorOf(() =>
-        loadProject({
-          ...ACCOUNT,
-          templatesDir: dir,
-          stacks: [
-            { file: 'a.yaml', stackName: 'a' },
-            { file: 'b.yaml', stackName: 'b' },
-          ],
-        }),
-      );
+      const error = errorOf(() => loadNamed(dir, ['a', 'b']));
 
       expect(error).toBeInstanceOf(ProjectError);
       expect(error.message).toMatch(
@@ -351,16 +333,7 @@ describe('loadProject', () => {
           "Parameters:\n  In: {Type: 'AWS::SSM::Parameter::Value<String>', Default: /a/out}\nResources:\n  P: {Type: AWS::SSM::Parameter, Properties: {Name: /b/out, Type: String, Value: !Ref In}}\n",
       });
 
-      const error = errorOf(() =>
-        loadProject({
-          ...ACCOUNT,
-          templatesDir: dir,
-          stacks: [
-            { file: 'a.yaml', stackName: 'a' },
-            { file: 'b.yaml', stackName: 'b' },
-          ],
-        }),
-      );
+      const error = errorOf(() => loadNamed(dir, ['a', 'b']));
 
       expect(error).toBeInstanceOf(ProjectError);
       expect(error.message).toBe(
