@@ -20,6 +20,11 @@ const APPROVAL = {
 };
 
 /** SendTaskSuccess as soon as the resumed execution waits on the token again (fails after the deadline). */
+/** An engine on `dataDir` (a process start), with its own manual clock. */
+function engineOn(dataDir: string, integrations: ReturnType<typeof fakeIntegrations>) {
+  return new StepFunctionsEngine({ dataDir, clock: new ManualClock(), integrations });
+}
+
 function answerOnceWaiting(engine: StepFunctionsEngine, token: string, output: unknown) {
   return waitUntil(() => {
     try {
@@ -46,11 +51,7 @@ describe('persistence and resume', () => {
   it('keeps a task token wait across a restart: the same token completes the execution', async () => {
     const dataDir = newDataDir();
     const integrationsA = fakeIntegrations();
-    const engineA = new StepFunctionsEngine({
-      dataDir,
-      clock: new ManualClock(),
-      integrations: integrationsA,
-    });
+    const engineA = engineOn(dataDir, integrationsA);
     const arn = start(engineA, APPROVAL, { upload: 'u1' });
     await waitUntil(() =>
       engineA.getExecutionHistory({ executionArn: arn }).events.some((e) => e.type === 'TaskSubmitted'),
@@ -59,11 +60,7 @@ describe('persistence and resume', () => {
     await engineA.close();
 
     const integrationsB = fakeIntegrations();
-    const engineB = new StepFunctionsEngine({
-      dataDir,
-      clock: new ManualClock(),
-      integrations: integrationsB,
-    });
+    const engineB = engineOn(dataDir, integrationsB);
     const resumed = engineB.resume();
     engineB.sendTaskSuccess(token, JSON.stringify({ approved: true }));
     const result = await engineB.waitForExecution(arn);
@@ -105,11 +102,7 @@ describe('persistence and resume', () => {
       },
     };
     const integrationsA = fakeIntegrations();
-    const engineA = new StepFunctionsEngine({
-      dataDir,
-      clock: new ManualClock(),
-      integrations: integrationsA,
-    });
+    const engineA = engineOn(dataDir, integrationsA);
     const arn = start(engineA, definition, { photos: ['a', 'b'] });
     await waitUntil(() => integrationsA.invocations.length === 2);
     const tokenOf = (photo: string): string => {
@@ -127,11 +120,7 @@ describe('persistence and resume', () => {
     await engineA.close();
 
     const integrationsB = fakeIntegrations();
-    const engineB = new StepFunctionsEngine({
-      dataDir,
-      clock: new ManualClock(),
-      integrations: integrationsB,
-    });
+    const engineB = engineOn(dataDir, integrationsB);
     engineB.resume();
     await answerOnceWaiting(engineB, tokenOf('b'), { ok: 'b' });
     const result = await engineB.waitForExecution(arn);
@@ -164,11 +153,7 @@ describe('persistence and resume', () => {
       },
     };
     const integrationsA = fakeIntegrations();
-    const engineA = new StepFunctionsEngine({
-      dataDir,
-      clock: new ManualClock(),
-      integrations: integrationsA,
-    });
+    const engineA = engineOn(dataDir, integrationsA);
     const arn = start(engineA, definition, {});
     await waitUntil(() =>
       engineA.getExecutionHistory({ executionArn: arn }).events.some((e) => e.type === 'TaskSubmitted'),
@@ -177,11 +162,7 @@ describe('persistence and resume', () => {
     await engineA.close();
 
     const integrationsB = fakeIntegrations();
-    const engineB = new StepFunctionsEngine({
-      dataDir,
-      clock: new ManualClock(),
-      integrations: integrationsB,
-    });
+    const engineB = engineOn(dataDir, integrationsB);
     engineB.resume();
     await answerOnceWaiting(engineB, token, { approved: true });
     const result = await engineB.waitForExecution(arn);
