@@ -1,7 +1,11 @@
 import { type SsmParameterValue, TemplateError } from '../../../local/template';
 import { errorOf, resolveYaml } from './helpers';
 
-function withParameter(declaration: string, override?: string) {
+function withParameter(
+  declaration: string,
+  override?: string,
+  options: { ssmParameters?: ReadonlyMap<string, SsmParameterValue> } = {},
+) {
   return resolveYaml(
     `
 Parameters:
@@ -14,7 +18,7 @@ ${declaration
 Resources:
   Bucket: {Type: AWS::S3::Bucket}
 `,
-    override === undefined ? {} : { parameterOverrides: { Value: override } },
+    { ...options, ...(override === undefined ? {} : { parameterOverrides: { Value: override } }) },
   );
 }
 
@@ -101,23 +105,8 @@ describe('parameters', () => {
       ['/app/audience', { type: 'StringList', value: 'web,mobile' }],
       ['/app/secret', { type: 'SecureString', value: 'hush' }],
     ]);
-
-    function withSsmParameter(declaration: string, override?: string) {
-      return resolveYaml(
-        `
-Parameters:
-  Value:
-${declaration
-  .trim()
-  .split('\n')
-  .map((line) => `    ${line}`)
-  .join('\n')}
-Resources:
-  Topic: {Type: AWS::SNS::Topic}
-`,
-        { ssmParameters, ...(override === undefined ? {} : { parameterOverrides: { Value: override } }) },
-      );
-    }
+    const withSsmParameter = (declaration: string, override?: string) =>
+      withParameter(declaration, override, { ssmParameters });
 
     function ssmFailureOf(declaration: string, override?: string): string {
       const error = errorOf(() => withSsmParameter(declaration, override));
