@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
 import { nonEmpty, readConfig } from '#shared/config';
 import { apiHandler, callerId, json, parseJsonBody } from '#shared/http';
-import { createPlace } from '#shared/places';
-import { presentPlace } from '#shared/presentation';
 import { placeIdSchema } from '#shared/validation';
+import { createPlace } from './places';
+import { presentPlace } from './presentation';
 
 const config = readConfig(z.object({ TABLE_NAME: nonEmpty }));
 

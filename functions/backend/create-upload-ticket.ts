@@ -3,9 +3,9 @@ import { nonEmpty, positiveInt, readConfig } from '#shared/config';
 import { NotFoundError } from '#shared/errors';
 import { apiHandler, callerId, json, parseQuery } from '#shared/http';
 import { logger } from '#shared/logger';
-import { getPlace } from '#shared/places';
-import { issueUploadTicket } from '#shared/uploads';
 import { placeIdSchema } from '#shared/validation';
+import { getPlace } from './places';
+import { issueUploadTicket } from './uploads';
 
 const config = readConfig(
   z.object({

@@ -2,9 +2,9 @@ import * as z from 'zod/mini';
 import { baseUrl, nonEmpty, readConfig } from '#shared/config';
 import { NotFoundError } from '#shared/errors';
 import { apiHandler, json, parseQuery } from '#shared/http';
-import { getPlaceWithPhotos } from '#shared/places';
-import { presentPhoto, presentPlace } from '#shared/presentation';
 import { placeIdSchema, uploadIdSchema } from '#shared/validation';
+import { getPlaceWithPhotos } from './places';
+import { presentPhoto, presentPlace } from './presentation';
 
 const config = readConfig(z.object({ TABLE_NAME: nonEmpty, PHOTO_BASE_URL: baseUrl }));
 

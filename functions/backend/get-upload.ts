@@ -2,9 +2,9 @@ import * as z from 'zod/mini';
 import { baseUrl, nonEmpty, readConfig } from '#shared/config';
 import { NotFoundError } from '#shared/errors';
 import { apiHandler, callerId, json, parsePath } from '#shared/http';
-import { presentUpload } from '#shared/presentation';
-import { getUpload } from '#shared/uploads';
 import { uploadIdSchema } from '#shared/validation';
+import { presentUpload } from './presentation';
+import { getUpload } from './uploads';
 
 const config = readConfig(z.object({ TABLE_NAME: nonEmpty, PHOTO_BASE_URL: baseUrl }));
 

@@ -2,8 +2,8 @@ import * as z from 'zod/mini';
 import { nonEmpty, readConfig } from '#shared/config';
 import { publishEvents } from '#shared/events';
 import { logger } from '#shared/logger';
-import { claimUploads } from '#shared/upload-intake';
-import { findCompletedUploads } from '#shared/upload-notifications';
+import { claimUploads } from './upload-intake';
+import { findCompletedUploads } from './upload-notifications';
 
 const config = readConfig(z.object({ EVENT_BUS_NAME: nonEmpty, TABLE_NAME: nonEmpty }));
 

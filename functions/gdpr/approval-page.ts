@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
-import { confirmationPage, htmlResponse, htmlRoute, linkParametersFrom } from '#shared/approval-pages';
-import { openApproval } from '#shared/approvals';
 import { nonEmpty, readConfig } from '#shared/config';
 import { logger } from '#shared/logger';
+import { confirmationPage, htmlResponse, htmlRoute, linkParametersFrom } from './approval-pages';
+import { openApproval } from './approvals';
 
 const config = readConfig(z.object({ TABLE_NAME: nonEmpty, GDPR_SECRET_ID: nonEmpty }));
 

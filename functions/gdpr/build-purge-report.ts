@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
 import { nonEmpty, readConfig } from '#shared/config';
-import { buildReportInputSchema, type ReportSummary } from '#shared/erasure';
-import { createPurgeReport } from '#shared/erasure-report';
 import { logger } from '#shared/logger';
 import { parseTaskInput } from '#shared/task-input';
+import { buildReportInputSchema, type ReportSummary } from './erasure';
+import { createPurgeReport } from './erasure-report';
 
 const config = readConfig(
   z.object({

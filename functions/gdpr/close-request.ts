@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
 import { nonEmpty, readConfig } from '#shared/config';
-import { closeRequestInputSchema } from '#shared/erasure';
-import { closeDetailsFromState, closeErasureRequest } from '#shared/erasure-requests';
 import { logger } from '#shared/logger';
 import { parseTaskInput } from '#shared/task-input';
+import { closeRequestInputSchema } from './erasure';
+import { closeDetailsFromState, closeErasureRequest } from './erasure-requests';
 
 const config = readConfig(z.object({ TABLE_NAME: nonEmpty }));
 

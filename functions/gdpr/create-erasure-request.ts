@@ -1,11 +1,11 @@
 import * as z from 'zod/mini';
 import { nonEmpty, readConfig } from '#shared/config';
-import { openErasureRequest, presentErasureRequest } from '#shared/erasure-requests';
 import { publishEvents } from '#shared/events';
-import { hashUserId, loadGdprKeys } from '#shared/gdpr-keys';
 import { apiHandler, callerId, json } from '#shared/http';
 import { logger } from '#shared/logger';
 import { DetailType, EventSource } from '#shared/model';
+import { openErasureRequest, presentErasureRequest } from './erasure-requests';
+import { hashUserId, loadGdprKeys } from './gdpr-keys';
 
 const config = readConfig(
   z.object({ TABLE_NAME: nonEmpty, EVENT_BUS_NAME: nonEmpty, GDPR_SECRET_ID: nonEmpty }),

@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
-import { htmlResponse, htmlRoute, linkParametersFrom, messagePage } from '#shared/approval-pages';
-import { decideApproval } from '#shared/approvals';
 import { nonEmpty, readConfig } from '#shared/config';
 import { logger } from '#shared/logger';
+import { htmlResponse, htmlRoute, linkParametersFrom, messagePage } from './approval-pages';
+import { decideApproval } from './approvals';
 
 const config = readConfig(
   z.object({ TABLE_NAME: nonEmpty, GDPR_SECRET_ID: nonEmpty, APPROVER_EMAIL: nonEmpty }),

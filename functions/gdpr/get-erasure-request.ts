@@ -1,10 +1,10 @@
 import * as z from 'zod/mini';
 import { nonEmpty, readConfig } from '#shared/config';
-import { requestIdSchema } from '#shared/erasure';
-import { findOwnRequest, presentErasureRequest } from '#shared/erasure-requests';
 import { NotFoundError } from '#shared/errors';
-import { hashUserId, loadGdprKeys } from '#shared/gdpr-keys';
 import { apiHandler, callerId, json, parsePath } from '#shared/http';
+import { requestIdSchema } from './erasure';
+import { findOwnRequest, presentErasureRequest } from './erasure-requests';
+import { hashUserId, loadGdprKeys } from './gdpr-keys';
 
 const config = readConfig(z.object({ TABLE_NAME: nonEmpty, GDPR_SECRET_ID: nonEmpty }));
 

@@ -1,10 +1,10 @@
 import * as z from 'zod/mini';
 import { nonEmpty, positiveInt, readConfig, withDefaults } from '#shared/config';
-import { type PurgePlan, planPurgeInputSchema } from '#shared/erasure';
-import { readApprovedReport } from '#shared/erasure-report';
 import { logger } from '#shared/logger';
-import { markPurging, planPurge } from '#shared/purge';
 import { parseTaskInput } from '#shared/task-input';
+import { type PurgePlan, planPurgeInputSchema } from './erasure';
+import { readApprovedReport } from './erasure-report';
+import { markPurging, planPurge } from './purge';
 
 const config = readConfig(
   z.object({ TABLE_NAME: nonEmpty, REPORTS_BUCKET: nonEmpty, CHUNK_SIZE: positiveInt(5000) }),

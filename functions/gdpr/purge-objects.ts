@@ -1,10 +1,10 @@
 import * as z from 'zod/mini';
 import { nonEmpty, readConfig } from '#shared/config';
-import { type PurgeChunkResult, purgeChunkInputSchema } from '#shared/erasure';
-import { readApprovedReport } from '#shared/erasure-report';
 import { logger } from '#shared/logger';
-import { entriesOf, purgeObjects } from '#shared/purge';
 import { parseTaskInput } from '#shared/task-input';
+import { type PurgeChunkResult, purgeChunkInputSchema } from './erasure';
+import { readApprovedReport } from './erasure-report';
+import { entriesOf, purgeObjects } from './purge';
 
 const config = readConfig(
   z.object({

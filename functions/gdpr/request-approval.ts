@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
-import { requestApproval } from '#shared/approvals';
 import { baseUrl, nonEmpty, readConfig } from '#shared/config';
-import { requestApprovalInputSchema } from '#shared/erasure';
 import { logger } from '#shared/logger';
 import { parseTaskInput } from '#shared/task-input';
+import { requestApproval } from './approvals';
+import { requestApprovalInputSchema } from './erasure';
 
 const config = readConfig(
   z.object({

@@ -2,9 +2,9 @@ import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-s
 import * as z from 'zod/mini';
 import { sfn } from '#clients/sfn';
 import { nonEmpty, positiveInt, readConfig, withDefaults } from '#shared/config';
-import { requestIdSchema, splitApprovalWindow } from '#shared/erasure';
 import { logger } from '#shared/logger';
 import { parseTaskInput } from '#shared/task-input';
+import { requestIdSchema, splitApprovalWindow } from './erasure';
 
 const config = readConfig(
   z.object({

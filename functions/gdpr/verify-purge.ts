@@ -1,10 +1,10 @@
 import * as z from 'zod/mini';
 import { nonEmpty, readConfig } from '#shared/config';
-import { planPurgeInputSchema, type VerificationResult } from '#shared/erasure';
-import { readApprovedReport, requesterOf } from '#shared/erasure-report';
 import { logger } from '#shared/logger';
-import { verifyPurge } from '#shared/purge';
 import { parseTaskInput } from '#shared/task-input';
+import { planPurgeInputSchema, type VerificationResult } from './erasure';
+import { readApprovedReport, requesterOf } from './erasure-report';
+import { verifyPurge } from './purge';
 
 const config = readConfig(z.object({ TABLE_NAME: nonEmpty, REPORTS_BUCKET: nonEmpty }));
 

@@ -1,7 +1,7 @@
 import type * as z from 'zod/mini';
 import { describeIssues } from './validation';
 
-/** A workflow task was given input that does not match its contract (functions/shared/workflow.ts). */
+/** A workflow task was given input that does not match its contract (functions/workflow/workflow.ts, functions/gdpr/erasure.ts). */
 export class InvalidTaskInputError extends Error {
   override readonly name = 'InvalidTaskInputError';
 }

@@ -1,10 +1,10 @@
 import * as z from 'zod/mini';
 import { s3 } from '#clients/s3';
 import { positiveInt, readConfig, withDefaults } from '#shared/config';
-import { type DimensionVerdict, probeImageHeader, s3RangeReader } from '#shared/image-probe';
 import { logger } from '#shared/logger';
 import { parseTaskInput } from '#shared/task-input';
-import { taskInputSchema } from '#shared/workflow';
+import { type DimensionVerdict, probeImageHeader, s3RangeReader } from './image-probe';
+import { taskInputSchema } from './workflow';
 
 const config = readConfig(
   z.object({

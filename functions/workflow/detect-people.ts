@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
 import { percentage, readConfig, withDefaults } from '#shared/config';
 import { logger } from '#shared/logger';
-import { detectPeople } from '#shared/people';
 import { parseTaskInput } from '#shared/task-input';
-import { taskInputSchema } from '#shared/workflow';
+import { detectPeople } from './people';
+import { taskInputSchema } from './workflow';
 
 const config = readConfig(
   z.object({ PERSON_MIN_CONFIDENCE: percentage }),

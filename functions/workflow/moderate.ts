@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
 import { commaList, percentage, readConfig, withDefaults } from '#shared/config';
 import { logger } from '#shared/logger';
-import { moderateImage } from '#shared/moderation';
 import { parseTaskInput } from '#shared/task-input';
-import { taskInputSchema } from '#shared/workflow';
+import { moderateImage } from './moderation';
+import { taskInputSchema } from './workflow';
 
 const config = readConfig(
   z.object({ MIN_MODERATION_CONFIDENCE: percentage, IGNORED_MODERATION_CATEGORIES: commaList }),

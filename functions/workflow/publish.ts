@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
 import { nonEmpty, readConfig } from '#shared/config';
 import { logger } from '#shared/logger';
-import { publishPhoto } from '#shared/publication';
 import { parseTaskInput } from '#shared/task-input';
-import { publishInputSchema } from '#shared/workflow';
+import { publishPhoto } from './publication';
+import { publishInputSchema } from './workflow';
 
 const config = readConfig(z.object({ TABLE_NAME: nonEmpty }));
 

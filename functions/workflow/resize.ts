@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
 import { baseUrl, nonEmpty, positiveInt, readConfig, withDefaults } from '#shared/config';
 import { logger } from '#shared/logger';
-import { publishResizedImages } from '#shared/published-images';
 import { parseTaskInput } from '#shared/task-input';
-import { type ResizedImages, taskInputSchema } from '#shared/workflow';
+import { publishResizedImages } from './published-images';
+import { type ResizedImages, taskInputSchema } from './workflow';
 
 const config = readConfig(
   z.object({

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { decodeS3EventKey } from '../../functions/shared/upload-notifications';
+import { decodeS3EventKey } from '../../functions/backend/upload-notifications';
 import { handleEventBridgeRequest, LocalEventBus } from '../eventbridge';
 import { type LocalS3, startLocalS3 } from '../s3';
 import {

@@ -1,5 +1,9 @@
 import sharp from 'sharp';
-import { DEFAULT_DIMENSION_LIMITS, probeImageHeader, type ReadRange } from '#shared/image-probe';
+import {
+  DEFAULT_DIMENSION_LIMITS,
+  probeImageHeader,
+  type ReadRange,
+} from '../../functions/workflow/image-probe';
 import { smartphonePhoto } from './photo';
 
 /**

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { resizeImage } from '#shared/resize-image';
+import { resizeImage } from '../../functions/workflow/resize-image';
 
 /**
  * Resize benchmark: the Resize task's single-decode pipeline (`resizeImage`) against the

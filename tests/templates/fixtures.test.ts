@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import * as z from 'zod/mini';
-import { executionInputSchema } from '#shared/erasure';
 import { DetailType, EventSource } from '#shared/model';
-import { findCompletedUploads } from '#shared/upload-notifications';
-import { uploadSchema } from '#shared/workflow';
+import { findCompletedUploads } from '../../functions/backend/upload-notifications';
+import { executionInputSchema } from '../../functions/gdpr/erasure';
+import { uploadSchema } from '../../functions/workflow/workflow';
 import { type Invocation, invokeInIsolation, MOCKED_SDK_PACKAGES, resetAwsMocks } from './fixture-mocks';
 import { loadStacks, type Stack } from './rules';
 
@@ -132,7 +132,7 @@ const INVALID_INPUT_ANSWERS = ['400 INVALID_REQUEST', '401 UNAUTHORIZED', '403 H
  * input: a workflow task throws InvalidTaskInputError (functions/shared/task-input.ts); an API
  * route answers 400 INVALID_REQUEST (BadRequestError) or, without the authorizer's claims, 401
  * UNAUTHORIZED (functions/shared/http.ts); an approval page answers 403 for a malformed or
- * forged link (functions/shared/approval-pages.ts). Everything the mocked, empty AWS makes of
+ * forged link (functions/gdpr/approval-pages.ts). Everything the mocked, empty AWS makes of
  * valid input counts as passed: a result, 404 (nothing in the table), 409, 410 (the link is
  * checked for shape and signature before expiry, so an expired fixture link is still a valid
  * one), 500/503 or an error thrown from an empty response. Any other 4xx is unclassified.

@@ -1,13 +1,14 @@
 /**
  * Runs the GDPR erasure state machine (statemachines/gdpr.asl.json) on the local Step Functions
  * engine, as templates/gdpr.yaml wires it: the task functions are per-test stubs that check their
- * input against the contract (functions/shared/erasure.ts), except "Close request", which runs for
+ * input against the contract (functions/gdpr/erasure.ts), except "Close request", which runs for
  * real against an in-memory dynalite holding the backend's application table. SNS publications
  * are captured. The approval is driven by the test: approve, reject or let the window pass.
  */
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type * as z from 'zod/mini';
+import { parseTaskInput } from '#shared/task-input';
 import {
   type ApprovalDecision,
   buildReportInputSchema,
@@ -24,8 +25,7 @@ import {
   reportKeyFor,
   requestApprovalInputSchema,
   type VerificationResult,
-} from '#shared/erasure';
-import { parseTaskInput } from '#shared/task-input';
+} from '../../functions/gdpr/erasure';
 import { type ExecutionStatus, type HistoryEvent, LambdaServiceError } from '../../local/stepfunctions';
 import { fixture } from '../helpers/fixtures';
 import {

@@ -1,4 +1,4 @@
-import type { AuditDecision, ErasureStatus, ResourceCounts } from '#shared/erasure';
+import type { AuditDecision, ErasureStatus, ResourceCounts } from '../../functions/gdpr/erasure';
 import { StatesError } from '../../local/stepfunctions';
 import {
   APPROVER,

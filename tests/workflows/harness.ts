@@ -5,10 +5,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { newUploadId } from '#shared/ids';
 import { keys, type PlaceItem, publishedImageKeys, type UploadItem, type UploadStatus } from '#shared/model';
 import { parseTaskInput } from '#shared/task-input';
-import { accept, type ResizedImages, taskInputSchema, type UploadRef } from '#shared/workflow';
+import { newUploadId } from '../../functions/backend/ids';
+import {
+  accept,
+  type ResizedImages,
+  taskInputSchema,
+  type UploadRef,
+} from '../../functions/workflow/workflow';
 import { callService } from '../../local/runtime/service-calls';
 import { type ExecutionStatus, LambdaServiceError } from '../../local/stepfunctions';
 import { fixture } from '../helpers/fixtures';

@@ -1,4 +1,4 @@
-import { newUploadId } from '#shared/ids';
+import { newUploadId } from '../../functions/backend/ids';
 import {
   ALREADY_FINAL,
   CLAIMED,

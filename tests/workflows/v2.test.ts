@@ -1,4 +1,4 @@
-import { reject } from '#shared/workflow';
+import { reject } from '../../functions/workflow/workflow';
 import {
   ALREADY_FINAL,
   CLAIMED,

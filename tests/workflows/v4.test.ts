@@ -1,4 +1,4 @@
-import { type Rejection, reject } from '#shared/workflow';
+import { type Rejection, reject } from '../../functions/workflow/workflow';
 import {
   ALREADY_FINAL,
   CHECKED,

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { approvalLinkUrl } from '#shared/approval-links';
-import { loadGdprKeys } from '#shared/gdpr-keys';
+import { approvalLinkUrl } from '../../../functions/gdpr/approval-links';
+import { loadGdprKeys } from '../../../functions/gdpr/gdpr-keys';
 import {
   GdprClient,
   type GdprDemoResult,

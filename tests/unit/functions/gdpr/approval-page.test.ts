@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { LinkDecision } from '#shared/approval-links';
+import type { LinkDecision } from '../../../../functions/gdpr/approval-links';
 import { fixture } from '../../../helpers/fixtures';
 import {
   APPROVAL_ID,

@@ -1,8 +1,8 @@
 import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { sha256Hex } from '#shared/erasure-report';
 import { logger } from '#shared/logger';
+import { sha256Hex } from '../../../../functions/gdpr/erasure-report';
 import { fixture } from '../../../helpers/fixtures';
 import { handlerOf, objectBody, REPORT_ENV, REPORT_KEY, REQUEST_ID, UPLOAD_ID } from './setup';
 

@@ -9,8 +9,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { LinkDecision } from '#shared/approval-links';
 import { logger } from '#shared/logger';
+import type { LinkDecision } from '../../../../functions/gdpr/approval-links';
 import { fixture } from '../../../helpers/fixtures';
 import {
   APPROVAL_ID,

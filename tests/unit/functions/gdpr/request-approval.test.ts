@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { verifyApprovalLink } from '#shared/approval-links';
+import { verifyApprovalLink } from '../../../../functions/gdpr/approval-links';
 import { fixture } from '../../../helpers/fixtures';
 import { GDPR_SECRET_ENV, gdprKeys, handlerOf, NOW, useFrozenDateAndGdprSecret } from './setup';
 

@@ -6,9 +6,9 @@
 import { Readable } from 'node:stream';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { type LinkDecision, signApprovalLink } from '#shared/approval-links';
-import { buildReport, serializeReport, sha256Hex } from '#shared/erasure-report';
-import { type GdprKeys, loadGdprKeys, resetGdprKeysForTests } from '#shared/gdpr-keys';
+import { type LinkDecision, signApprovalLink } from '../../../../functions/gdpr/approval-links';
+import { buildReport, serializeReport, sha256Hex } from '../../../../functions/gdpr/erasure-report';
+import { type GdprKeys, loadGdprKeys, resetGdprKeysForTests } from '../../../../functions/gdpr/gdpr-keys';
 import { fixture } from '../../../helpers/fixtures';
 
 export const REQUEST_ID = '3f6c2a1e-8b4d-4c2a-9e1f-5a7b8c9d0e1f';

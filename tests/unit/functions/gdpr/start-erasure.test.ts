@@ -1,6 +1,6 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { executionInputSchema, splitApprovalWindow } from '#shared/erasure';
+import { executionInputSchema, splitApprovalWindow } from '../../../../functions/gdpr/erasure';
 import { fixture } from '../../../helpers/fixtures';
 import { handlerOf } from './setup';
 

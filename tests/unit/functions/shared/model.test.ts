@@ -1,7 +1,7 @@
-import { newUploadId } from '#shared/ids';
 import { parseUploadObjectKey, uploadObjectKey } from '#shared/model';
-import { decodeS3EventKey } from '#shared/upload-notifications';
 import { uploadIdSchema } from '#shared/validation';
+import { newUploadId } from '../../../../functions/backend/ids';
+import { decodeS3EventKey } from '../../../../functions/backend/upload-notifications';
 
 describe('upload ids', () => {
   it('are valid UUIDv7 strings', () => {

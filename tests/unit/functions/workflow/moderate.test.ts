@@ -5,9 +5,9 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-rekognition';
 import { mockClient } from 'aws-sdk-client-mock';
-import { moderateImage } from '#shared/moderation';
-import type { UploadRef } from '#shared/workflow';
 import { handler } from '../../../../functions/workflow/moderate';
+import { moderateImage } from '../../../../functions/workflow/moderation';
+import type { UploadRef } from '../../../../functions/workflow/workflow';
 import { fixture } from '../../../helpers/fixtures';
 
 const rekognition = mockClient(RekognitionClient);

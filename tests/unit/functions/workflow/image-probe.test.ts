@@ -8,7 +8,7 @@ import {
   READ_PLAN,
   type ReadRange,
   s3RangeReader,
-} from '#shared/image-probe';
+} from '../../../../functions/workflow/image-probe';
 
 const s3 = mockClient(S3Client);
 

@@ -2,8 +2,8 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { dynamo } from '#clients/dynamodb';
 import { s3 } from '#clients/s3';
+import { keys, type UploadItem, uploadObjectKey } from '#shared/model';
 import { newUploadId } from './ids';
-import { keys, type UploadItem, uploadObjectKey } from './model';
 import { PENDING_UPLOAD_TTL_ATTRIBUTE } from './upload-intake';
 
 /**

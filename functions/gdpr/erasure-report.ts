@@ -5,6 +5,7 @@ import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import { dynamo } from '#clients/dynamodb';
 import { s3 } from '#clients/s3';
+import { publishedImageKeys, USER_INDEX, uploadObjectKey } from '#shared/model';
 import {
   erasureKeys,
   type PurgeReport,
@@ -14,7 +15,6 @@ import {
   TERMINAL_STATUSES,
 } from './erasure';
 import { ErasureRequestNotFoundError, getErasureRequest } from './erasure-requests';
-import { publishedImageKeys, USER_INDEX, uploadObjectKey } from './model';
 
 /**
  * The purge report of an erasure request: everything of one user, found through the per-user

@@ -1,4 +1,4 @@
-import type { PhotoItem, PlaceItem, PublishedImages, UploadItem } from './model';
+import type { PhotoItem, PlaceItem, PublishedImages, UploadItem } from '#shared/model';
 
 /**
  * What the API shows of stored items. Uploader ids are never exposed on public place pages;

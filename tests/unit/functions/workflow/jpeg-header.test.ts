@@ -1,6 +1,6 @@
 import { imageSize } from 'image-size';
 import sharp, { type JpegOptions } from 'sharp';
-import { type ByteNeed, readJpegHeader, walkJpegHeader } from '#shared/jpeg-header';
+import { type ByteNeed, readJpegHeader, walkJpegHeader } from '../../../../functions/workflow/jpeg-header';
 
 /** A JPEG segment: FF <marker> <length u16 BE, counting itself> <payload>. */
 function segment(marker: number, payload: Uint8Array): Buffer {

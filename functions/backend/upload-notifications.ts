@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
-import type { AppEvent } from './events';
-import { DetailType, EventSource, parseUploadObjectKey, type UploadCompleteDetail } from './model';
-import './validation';
+import type { AppEvent } from '#shared/events';
+import { DetailType, EventSource, parseUploadObjectKey, type UploadCompleteDetail } from '#shared/model';
+import '#shared/validation';
 
 const recordSchema = z.object({
   eventName: z.string().check(z.startsWith('ObjectCreated:')),

@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import sharp from 'sharp';
+import { handler as issueTicket } from '../../../../functions/backend/create-upload-ticket';
 import {
   buildReport,
   createPurgeReport,
@@ -26,8 +27,7 @@ import {
   serializeReport,
   sha256Hex,
   storeReport,
-} from '#shared/erasure-report';
-import { handler as issueTicket } from '../../../../functions/backend/create-upload-ticket';
+} from '../../../../functions/gdpr/erasure-report';
 import { handler as publish } from '../../../../functions/workflow/publish';
 import { handler as resize } from '../../../../functions/workflow/resize';
 import { apiFixture } from '../../../helpers/fixtures';

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { placeIdSchema, uploadIdSchema } from './validation';
+import { placeIdSchema, uploadIdSchema } from '#shared/validation';
 
 /**
  * The contract between the image workflows' ASL files (statemachines/v1..v4.asl.json) and their

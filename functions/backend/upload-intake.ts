@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#clients/dynamodb';
-import type { AppEvent } from './events';
-import { keys, type UploadCompleteDetail } from './model';
+import type { AppEvent } from '#shared/events';
+import { keys, type UploadCompleteDetail } from '#shared/model';
 
 /**
  * The application table's TTL attribute (epoch seconds; `TimeToLiveSpecification` in

@@ -5,6 +5,8 @@ import { BatchWriteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynam
 import { cloudFront } from '#clients/cloudfront';
 import { dynamo } from '#clients/dynamodb';
 import { s3 } from '#clients/s3';
+import { fullJitterBackoffMs, type RetryOptions, sleep } from '#shared/retry';
+import { InvalidTaskInputError } from '#shared/task-input';
 import { erasureKeys, type PurgeChunkResult, type PurgePlan, type VerificationResult } from './erasure';
 import {
   ErasureRequestClosedError,
@@ -14,8 +16,6 @@ import {
   type StoredReport,
   whileOpen,
 } from './erasure-report';
-import { fullJitterBackoffMs, type RetryOptions, sleep } from './retry';
-import { InvalidTaskInputError } from './task-input';
 
 /**
  * The purge and its verification: data before index entries (the ASL deletes every object chunk

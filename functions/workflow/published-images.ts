@@ -1,7 +1,7 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { s3 } from './clients/s3';
-import { logger } from './logger';
-import { publishedImageKeys } from './model';
+import { s3 } from '#clients/s3';
+import { logger } from '#shared/logger';
+import { publishedImageKeys } from '#shared/model';
 import { ImageTooLargeError, resizeImage } from './resize-image';
 import type { ResizedImages, UploadRef } from './workflow';
 

@@ -1,8 +1,8 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { HttpError } from '#shared/errors';
+import { logger } from '#shared/logger';
 import type { LinkDecision, LinkParameters } from './approval-links';
-import { HttpError } from './errors';
-import { logger } from './logger';
 
 /**
  * What the approver reads: the approval email (text and HTML) and the pages behind its links.

@@ -6,6 +6,9 @@ import type * as z from 'zod/mini';
 import { dynamo } from '#clients/dynamodb';
 import { ses } from '#clients/ses';
 import { sfnSingleAttempt } from '#clients/sfn';
+import { HttpError, NotFoundError } from '#shared/errors';
+import { logger } from '#shared/logger';
+import { fullJitterBackoffMs, type RetryOptions, sleep } from '#shared/retry';
 import {
   type ApprovalLink,
   approvalLinkUrl,
@@ -24,10 +27,7 @@ import {
   type requestApprovalInputSchema,
 } from './erasure';
 import { ErasureRequestNotFoundError, getErasureRequest } from './erasure-requests';
-import { HttpError, NotFoundError } from './errors';
 import { loadGdprKeys } from './gdpr-keys';
-import { logger } from './logger';
-import { fullJitterBackoffMs, type RetryOptions, sleep } from './retry';
 
 /**
  * The approval step of the erasure flow. The waiting task's token is stored server-side against

@@ -6,7 +6,7 @@ import {
   newApprovalId,
   signApprovalLink,
   verifyApprovalLink,
-} from '#shared/approval-links';
+} from '../../../../functions/gdpr/approval-links';
 
 const key = Buffer.from('approval-link-signing-key-for-unit-tests-0123456789', 'utf8');
 const now = new Date('2026-11-26T12:00:00.000Z');

@@ -7,7 +7,7 @@ import {
   readExifFacts,
   resizeImage,
   UnsupportedImageTypeError,
-} from '#shared/resize-image';
+} from '../../../../functions/workflow/resize-image';
 
 const limits = { maxInputPixels: 50_000_000 };
 

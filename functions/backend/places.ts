@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#clients/dynamodb';
-import { ConflictError } from './errors';
-import { keys, PHOTO_SK_PREFIX, type PhotoItem, type PlaceItem } from './model';
+import { ConflictError } from '#shared/errors';
+import { keys, PHOTO_SK_PREFIX, type PhotoItem, type PlaceItem } from '#shared/model';
 
 export type NewPlace = Pick<PlaceItem, 'placeId' | 'name' | 'type' | 'lat' | 'lng' | 'vicinity'>;
 

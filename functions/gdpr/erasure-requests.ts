@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#clients/dynamodb';
+import { ConflictError } from '#shared/errors';
+import { type RetryOptions, sleep } from '#shared/retry';
 import {
   type AuditDecision,
   type CloseRequestInput,
@@ -11,8 +13,6 @@ import {
   type ResourceCounts,
   TERMINAL_STATUSES,
 } from './erasure';
-import { ConflictError } from './errors';
-import { type RetryOptions, sleep } from './retry';
 
 /**
  * Erasure requests: one active request per user (a lock item keyed by the user's hash), the

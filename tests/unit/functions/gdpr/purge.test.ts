@@ -17,7 +17,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { ReportObject, ReportRecord, StoredReport } from '#shared/erasure-report';
+import type { ReportObject, ReportRecord, StoredReport } from '../../../../functions/gdpr/erasure-report';
 import {
   cdnPath,
   chunkRanges,
@@ -29,7 +29,7 @@ import {
   purgeObjects,
   purgeRecords,
   verifyPurge,
-} from '#shared/purge';
+} from '../../../../functions/gdpr/purge';
 import { REQUEST_ID } from '../gdpr/setup';
 
 const s3 = mockClient(S3Client);

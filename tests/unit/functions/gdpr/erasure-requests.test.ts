@@ -1,9 +1,17 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { CloseRequestInput, ErasureRequestItem, ErasureStatus } from '#shared/erasure';
-import { closeDetailsFromState, closeErasureRequest, openErasureRequest } from '#shared/erasure-requests';
 import { ConflictError } from '#shared/errors';
+import type {
+  CloseRequestInput,
+  ErasureRequestItem,
+  ErasureStatus,
+} from '../../../../functions/gdpr/erasure';
+import {
+  closeDetailsFromState,
+  closeErasureRequest,
+  openErasureRequest,
+} from '../../../../functions/gdpr/erasure-requests';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 

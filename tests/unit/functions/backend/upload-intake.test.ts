@@ -10,14 +10,14 @@ import { type LocalTable, startLocalTable } from '../../../workflows/local-engin
 type Upload = AppEvent & { detail: UploadCompleteDetail };
 
 let table: LocalTable;
-let claimUploads: typeof import('#shared/upload-intake').claimUploads;
-let issueUploadTicket: typeof import('#shared/uploads').issueUploadTicket;
+let claimUploads: typeof import('../../../../functions/backend/upload-intake').claimUploads;
+let issueUploadTicket: typeof import('../../../../functions/backend/uploads').issueUploadTicket;
 
 beforeAll(async () => {
   table = await startLocalTable();
   // The SDK clients read the endpoint when the modules create them: import after the start.
-  ({ claimUploads } = await import('#shared/upload-intake'));
-  ({ issueUploadTicket } = await import('#shared/uploads'));
+  ({ claimUploads } = await import('../../../../functions/backend/upload-intake'));
+  ({ issueUploadTicket } = await import('../../../../functions/backend/uploads'));
 });
 
 afterAll(async () => {

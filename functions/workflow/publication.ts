@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#clients/dynamodb';
-import { logger } from './logger';
-import { keys, type PhotoItem, type UploadItem } from './model';
+import { logger } from '#shared/logger';
+import { keys, type PhotoItem, type UploadItem } from '#shared/model';
 import type { ResizedImages, UploadRef } from './workflow';
 
 /** The upload record does not exist (the object was not uploaded through a ticket). */
