@@ -79,7 +79,7 @@ describe('GET /uploads/url', () => {
     expect(ticket.maxBytes).toBe(10485760);
   });
 
-  it('lets the pending record expire 14 days after its ticket (DynamoDB TTL, epoch seconds)', async () => {
+  it('lets the pending record expire 15 days after its ticket (DynamoDB TTL, epoch seconds)', async () => {
     dynamo.on(GetCommand).resolves({ Item: place });
     dynamo.on(PutCommand).resolves({});
 
