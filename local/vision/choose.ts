@@ -20,8 +20,9 @@ export interface ChosenVision {
 /**
  * The Rekognition stand-in's engine for `mode` (default: `model` when local/vision-engine is
  * installed, else `declared`). Without the engine's packages, `model` falls back to `declared` and
- * says, in one line, how to install them. A model engine that is installed but fails to load is an
- * error, not a silent fallback.
+ * says, in one line, how to install them. The models load in the background, so the runtime is ready
+ * before them (a Rekognition call waits for them); an installed engine that fails to load fails
+ * each call, never falls back silently.
  */
 export async function chooseVisionEngine(
   mode: VisionMode | undefined,
@@ -39,7 +40,16 @@ export async function chooseVisionEngine(
     );
     return declared();
   }
-  const engine = await ModelVisionEngine.load({ engineDir });
-  log(`vision: model engine (nsfwjs moderation, CenterNet objects on WASM) loaded in ${engine.loadMs} ms`);
+  const engine = ModelVisionEngine.deferred({ engineDir });
+  log(
+    'vision: model engine (nsfwjs moderation, CenterNet objects on WASM), its models loading in the background',
+  );
+  engine.preload((error) =>
+    log(
+      error
+        ? `vision: the models failed to load (${error.message}); each Rekognition call tries again`
+        : `vision: models loaded in ${engine.loadMs} ms`,
+    ),
+  );
   return { engine, mode: 'model' };
 }

@@ -76,32 +76,58 @@ const loaded = new Map<string, Promise<Models>>();
  * A VisionEngine that looks at the pixels: nsfwjs (MobileNetV2, bundled weights) for
  * DetectModerationLabels and the CenterNet COCO detector bundled with @vladmandic/human for
  * DetectLabels, both on the TensorFlow.js WASM backend; sharp decodes, applies the EXIF orientation
- * and downscales. Models load eagerly in `load` (about 0.5 s here). Inference runs one request at a
+ * and downscales. Models load in `load`, or at the first request of a `deferred` engine (about 0.5–1 s here). Inference runs one request at a
  * time (the WASM backend is single-threaded; queuing keeps memory flat under a burst of uploads).
  */
 export class ModelVisionEngine implements VisionEngine {
   private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly models: Models) {}
+  private loadedModels: Models | undefined;
 
-  /** Loads the models from the engine folder (installed with `npm run local:vision:install`). */
+  private constructor(private readonly engineDir: string) {}
+
+  /** Loads the models from the engine folder (installed with `npm run local:vision:install`) now. */
   static async load(options: ModelVisionEngineOptions = {}): Promise<ModelVisionEngine> {
+    const engine = ModelVisionEngine.deferred(options);
+    await engine.models();
+    return engine;
+  }
+
+  /**
+   * An engine whose models load at its first request (v1 never asks, so `npm start` does not wait
+   * for them); a load failure fails that request and the next one tries again.
+   */
+  static deferred(options: ModelVisionEngineOptions = {}): ModelVisionEngine {
     const engineDir = options.engineDir ?? DEFAULT_ENGINE_DIR;
     if (!isVisionEngineInstalled(engineDir)) {
       throw new Error(`the vision engine's packages are not installed in ${engineDir}: run ${INSTALL_HINT}`);
     }
-    let models = loaded.get(engineDir);
-    if (!models) {
-      models = loadModels(engineDir);
-      loaded.set(engineDir, models);
-      models.catch(() => loaded.delete(engineDir));
-    }
-    return new ModelVisionEngine(await models);
+    return new ModelVisionEngine(engineDir);
   }
 
-  /** How long loading the backend and both models took, in ms. */
-  get loadMs(): number {
-    return this.models.loadMs;
+  /** How long loading the backend and both models took, in ms (undefined until they are loaded). */
+  get loadMs(): number | undefined {
+    return this.loadedModels?.loadMs;
+  }
+
+  /** Starts loading the models in the background; `onLoaded` hears how it ended. */
+  preload(onLoaded: (error: Error | undefined) => void): void {
+    this.models().then(
+      () => onLoaded(undefined),
+      (error: unknown) => onLoaded(error instanceof Error ? error : new Error(String(error))),
+    );
+  }
+
+  private async models(): Promise<Models> {
+    if (this.loadedModels) return this.loadedModels;
+    let models = loaded.get(this.engineDir);
+    if (!models) {
+      models = loadModels(this.engineDir);
+      loaded.set(this.engineDir, models);
+      models.catch(() => loaded.delete(this.engineDir));
+    }
+    this.loadedModels = await models;
+    return this.loadedModels;
   }
 
   async detectModerationLabels(image: Buffer, minConfidence?: number): Promise<DetectModerationLabelsResult> {
@@ -126,7 +152,7 @@ export class ModelVisionEngine implements VisionEngine {
       const pixels = await decode(image, (pipeline) =>
         pipeline.resize(NSFW_SIZE, NSFW_SIZE, { fit: 'fill' }).raw().toBuffer(),
       );
-      const { tf, nsfw } = this.models;
+      const { tf, nsfw } = await this.models();
       const input = tf.tensor3d(Int32Array.from(pixels), [NSFW_SIZE, NSFW_SIZE, 3], 'int32');
       try {
         const predictions = await nsfw.classify(input, 5);
@@ -148,6 +174,7 @@ export class ModelVisionEngine implements VisionEngine {
    */
   detect(image: Buffer): Promise<Detection[]> {
     return this.serially(async () => {
+      const models = await this.models();
       const { data, info } = await decode(image, (pipeline) =>
         pipeline
           .resize(WORKING_SHORT_SIDE, WORKING_SHORT_SIDE, { fit: 'outside', withoutEnlargement: true })
@@ -162,7 +189,7 @@ export class ModelVisionEngine implements VisionEngine {
           .resize(DETECTOR_SIZE, DETECTOR_SIZE, { fit: 'fill' })
           .raw()
           .toBuffer();
-        for (const found of await this.runDetector(pixels)) {
+        for (const found of await this.runDetector(models, pixels)) {
           detections.push({
             ...found,
             box: {
@@ -179,8 +206,8 @@ export class ModelVisionEngine implements VisionEngine {
   }
 
   /** CenterNet on one 512×512 RGB input: its top-100 peaks [x1, y1, x2, y2, score, class] in input pixels. */
-  private async runDetector(pixels: Buffer): Promise<Detection[]> {
-    const { tf, detector } = this.models;
+  private async runDetector(models: Models, pixels: Buffer): Promise<Detection[]> {
+    const { tf, detector } = models;
     const input = tf.tensor4d(Float32Array.from(pixels), [1, DETECTOR_SIZE, DETECTOR_SIZE, 3], 'float32');
     let output: { dispose(): void; array(): Promise<unknown> } | undefined;
     try {

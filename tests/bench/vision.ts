@@ -42,7 +42,7 @@ export async function benchVisionEngine(): Promise<VisionBench> {
     moderationMs.push(await timed(() => engine.detectModerationLabels(image)));
   }
   return {
-    loadMs: engine.loadMs,
+    loadMs: engine.loadMs ?? Number.NaN,
     medianDetectLabelsMs: Math.round(median(labelsMs)),
     medianModerationMs: Math.round(median(moderationMs)),
     images: images.length,
