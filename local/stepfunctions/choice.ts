@@ -38,12 +38,21 @@ export function parseTimestamp(value: unknown): number | undefined {
   return Number.isNaN(time) ? undefined : time;
 }
 
-/** StringMatches: `*` matches any run of characters; `\*` and `\\` are literal. */
+/**
+ * StringMatches: `*` matches any run of characters; `\*` and `\\` are literal. A pattern that
+ * ends inside an escape (a lone trailing `\`) is States.Runtime.
+ */
 export function matchesWildcard(value: string, pattern: string): boolean {
   let regex = '';
   for (let index = 0; index < pattern.length; index++) {
     const char = pattern[index] as string;
-    if (char === '\\' && index + 1 < pattern.length) {
+    if (char === '\\') {
+      if (index + 1 === pattern.length) {
+        throw new StatesError(
+          StatesErrors.Runtime,
+          `The StringMatches pattern ${JSON.stringify(pattern)} ends with an open escape (a lone '\\')`,
+        );
+      }
       regex += escapeRegex(pattern[index + 1] as string);
       index++;
     } else if (char === '*') {
@@ -115,15 +124,15 @@ function evaluateTypeTest(
       case 'IsPresent':
         return found;
       case 'IsNull':
-        return found && value === null;
+        return value === null;
       case 'IsNumeric':
-        return found && typeof value === 'number';
+        return typeof value === 'number';
       case 'IsString':
-        return found && typeof value === 'string';
+        return typeof value === 'string';
       case 'IsBoolean':
-        return found && typeof value === 'boolean';
+        return typeof value === 'boolean';
       case 'IsTimestamp':
-        return found && parseTimestamp(value) !== undefined;
+        return parseTimestamp(value) !== undefined;
     }
   })();
   return actual === expected;
@@ -141,8 +150,9 @@ export function evaluateChoiceRule(rule: ChoiceRule, input: unknown, context: un
   if (!comparator) throw new StatesError(StatesErrors.Runtime, 'A Choice rule has no comparison operator');
   const variable = readVariable(variablePath, input, context);
   const typeTest = TYPE_TESTS.find((test) => test === comparator);
+  // Only IsPresent may look at a path that matches nothing; every other test needs a value.
+  if (!variable.found && typeTest !== 'IsPresent') throw runtimeError(variablePath);
   if (typeTest) return evaluateTypeTest(typeTest, rule[comparator], variable.found, variable.value);
-  if (!variable.found) throw runtimeError(variablePath);
   let expected = rule[comparator];
   if (comparator.endsWith('Path')) {
     const other = readVariable(String(expected), input, context);
