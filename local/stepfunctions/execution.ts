@@ -66,6 +66,12 @@ interface Scope {
   nestedKey?: string;
 }
 
+/** When the next heartbeat is due, for a Task with HeartbeatSeconds. */
+interface Heartbeat {
+  seconds: number;
+  at: number;
+}
+
 interface Step {
   output: unknown;
   /** Undefined when the state ends its (sub-)machine. */
@@ -484,7 +490,7 @@ export class ExecutionRun {
   ): unknown {
     const selected =
       state.ResultSelector !== undefined
-        ? applyPayloadTemplate(state.ResultSelector, result, this.context(position), StatesErrors.Runtime)
+        ? applyPayloadTemplate(state.ResultSelector, result, this.context(position))
         : result;
     return applyOutputPath(applyResultPath(position.input, state.ResultPath, selected), state.OutputPath);
   }
@@ -556,7 +562,19 @@ export class ExecutionRun {
     const timeoutAt =
       (resumedToken ? resumed?.timeoutAt : undefined) ??
       (timeoutSeconds !== undefined ? now + timeoutSeconds * 1000 : undefined);
-    const pending = { kind: 'task' as const, token, timeoutAt };
+    const heartbeat: Heartbeat | undefined =
+      heartbeatSeconds === undefined
+        ? undefined
+        : {
+            seconds: heartbeatSeconds,
+            at: (resumedToken ? resumed?.heartbeatAt : undefined) ?? now + heartbeatSeconds * 1000,
+          };
+    const pending = {
+      kind: 'task' as const,
+      token,
+      timeoutAt,
+      ...(heartbeat !== undefined && { heartbeatAt: heartbeat.at }),
+    };
     position.pending = pending;
     this.checkpoint(scope, position);
     const { controller, dispose } = linkedController(scope.signal);
@@ -567,7 +585,7 @@ export class ExecutionRun {
             parameters,
             token,
             !resumedToken,
-            heartbeatSeconds,
+            heartbeat,
             position,
             scope,
             controller.signal,
@@ -577,10 +595,16 @@ export class ExecutionRun {
       if (timeoutAt !== undefined) {
         racers.push(
           this.host.clock.sleep(Math.max(0, timeoutAt - now), controller.signal).then(() => {
-            throw new StatesError(StatesErrors.Timeout, undefined);
+            throw new StatesError(
+              StatesErrors.Timeout,
+              `The task did not finish within TimeoutSeconds (${timeoutSeconds} seconds)`,
+            );
           }),
         );
       }
+      // HeartbeatSeconds applies to every Task: without a task token nothing can send a heartbeat,
+      // so such a task must finish within HeartbeatSeconds.
+      if (heartbeat !== undefined) racers.push(this.watchHeartbeat(heartbeat, controller.signal));
       const result = await Promise.race(racers);
       if (toJsonText(result).length > DATA_LIMIT_BYTES) {
         throw new StatesError(
@@ -627,59 +651,50 @@ export class ExecutionRun {
     }
   }
 
+  /** Fails with States.HeartbeatTimeout once `heartbeat.at` passes without being pushed back. */
+  private async watchHeartbeat(heartbeat: Heartbeat, signal: AbortSignal): Promise<never> {
+    const clock = this.host.clock;
+    for (;;) {
+      await clock.sleep(Math.max(0, heartbeat.at - clock.now()), signal);
+      if (clock.now() >= heartbeat.at) {
+        throw new StatesError(
+          StatesErrors.HeartbeatTimeout,
+          `No heartbeat was received within HeartbeatSeconds (${heartbeat.seconds} seconds)`,
+        );
+      }
+    }
+  }
+
   private async awaitTaskToken(
     resource: TaskResource,
     parameters: unknown,
     token: string,
     invoke: boolean,
-    heartbeatSeconds: number | undefined,
+    heartbeat: Heartbeat | undefined,
     position: StatePosition,
     scope: Scope,
     signal: AbortSignal,
   ): Promise<unknown> {
-    const clock = this.host.clock;
     const pending = position.pending?.kind === 'task' ? position.pending : undefined;
-    let heartbeatAt =
-      heartbeatSeconds === undefined
-        ? undefined
-        : (pending?.heartbeatAt ?? clock.now() + heartbeatSeconds * 1000);
     const onHeartbeat = () => {
-      if (heartbeatSeconds === undefined || !pending) return;
-      heartbeatAt = clock.now() + heartbeatSeconds * 1000;
-      pending.heartbeatAt = heartbeatAt;
+      if (!heartbeat || !pending) return;
+      heartbeat.at = this.host.clock.now() + heartbeat.seconds * 1000;
+      pending.heartbeatAt = heartbeat.at;
       this.checkpoint(scope, position);
     };
     this.activeTokens.add(token);
     const outcome = this.host.tokens.wait(token, this.record.executionArn, onHeartbeat);
-    if (pending && heartbeatAt !== undefined) {
-      pending.heartbeatAt = heartbeatAt;
-      this.checkpoint(scope, position);
+    if (invoke) {
+      const submitted = await invokeResource(resource, parameters, this.host.integrations, signal);
+      this.emit(scope, 'TaskSubmitted', {
+        ...describeResource(resource),
+        output: toJsonText(submitted),
+        outputDetails: NOT_TRUNCATED,
+      });
     }
-    const heartbeatWatch = async (): Promise<never> => {
-      for (;;) {
-        const deadline = heartbeatAt as number;
-        await clock.sleep(Math.max(0, deadline - clock.now()), signal);
-        if (clock.now() >= (heartbeatAt as number))
-          throw new StatesError(StatesErrors.HeartbeatTimeout, undefined);
-      }
-    };
-    const racers: Promise<unknown>[] = [];
-    if (heartbeatAt !== undefined) racers.push(heartbeatWatch());
-    const answered = (async () => {
-      if (invoke) {
-        const submitted = await invokeResource(resource, parameters, this.host.integrations, signal);
-        this.emit(scope, 'TaskSubmitted', {
-          ...describeResource(resource),
-          output: toJsonText(submitted),
-          outputDetails: NOT_TRUNCATED,
-        });
-      }
-      const result = await outcome;
-      if (!result.ok) throw result.error;
-      return result.output;
-    })();
-    racers.push(answered);
-    return Promise.race(racers);
+    const result = await outcome;
+    if (!result.ok) throw result.error;
+    return result.output;
   }
 
   private async runParallelAttempt(

@@ -5,14 +5,20 @@ import { isCatchableError, StatesErrors } from './errors';
 
 export const RETRY_DEFAULTS = { IntervalSeconds: 1, MaxAttempts: 3, BackoffRate: 2.0 } as const;
 
-/** True when `errorName` is listed in `errorEquals`, or covered by States.ALL (any error) or
- * States.TaskFailed (any error but States.Timeout). States.Runtime and
- * States.DataLimitExceeded are never matched. */
+/** A missed heartbeat is a kind of timeout: States.Timeout matches States.HeartbeatTimeout too. */
+function isTimeout(errorName: string): boolean {
+  return errorName === StatesErrors.Timeout || errorName === StatesErrors.HeartbeatTimeout;
+}
+
+/** True when `errorName` is listed in `errorEquals`, or covered by States.ALL (any error),
+ * States.Timeout (States.HeartbeatTimeout too) or States.TaskFailed (any error but a timeout).
+ * States.Runtime and States.DataLimitExceeded are never matched. */
 export function errorMatches(errorEquals: readonly string[], errorName: string): boolean {
   if (!isCatchableError(errorName)) return false;
   return errorEquals.some((candidate) => {
     if (candidate === errorName || candidate === StatesErrors.All) return true;
-    return candidate === StatesErrors.TaskFailed && errorName !== StatesErrors.Timeout;
+    if (candidate === StatesErrors.Timeout) return isTimeout(errorName);
+    return candidate === StatesErrors.TaskFailed && !isTimeout(errorName);
   });
 }
 

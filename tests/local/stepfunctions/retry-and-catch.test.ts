@@ -181,7 +181,10 @@ describe('Retry and Catch', () => {
     const result = await engine.waitForExecution(arn);
 
     expect(result.status).toBe('SUCCEEDED');
-    expect(JSON.parse(result.output ?? '')).toEqual({ Error: 'States.Timeout' });
+    expect(JSON.parse(result.output ?? '')).toEqual({
+      Error: 'States.Timeout',
+      Cause: 'The task did not finish within TimeoutSeconds (5 seconds)',
+    });
     await engine.close();
   });
 
