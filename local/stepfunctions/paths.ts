@@ -39,6 +39,61 @@ export function isIndefinitePath(path: string): boolean {
   return /\*|\.\.|\[\?|\[\(|\[[^\]]*[:,][^\]]*\]/.test(outsideQuotes);
 }
 
+/** Index just past the `]` that closes the bracket opened at `open`, skipping quotes and parentheses. */
+function closingBracket(path: string, open: number): number | undefined {
+  let depth = 0;
+  for (let index = open + 1; index < path.length; index++) {
+    const char = path[index];
+    if (char === "'" || char === '"') {
+      const end = path.indexOf(char, index + 1);
+      if (end < 0) return undefined;
+      index = end;
+    } else if (char === '(') depth++;
+    else if (char === ')') depth--;
+    else if (char === ']' && depth === 0) return index + 1;
+    if (depth < 0) return undefined;
+  }
+  return undefined;
+}
+
+const BRACKET_CONTENT = [
+  /^\s*\*\s*$/, // wildcard
+  /^\s*-?\d*\s*(:\s*-?\d*\s*){0,2}$/, // index or slice
+  /^\s*-?\d+\s*(,\s*-?\d+\s*)+$/, // union of indexes
+  /^\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\s*(,\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\s*)*$/, // names
+  /^\?\(.*\)$/s, // filter
+  /^\(.*\)$/s, // script expression
+];
+
+/**
+ * Why `path` is not JSONPath as Step Functions parses it (a `$` or, for the context object, `$$`,
+ * then `.name`, `..name`, `.*` and `[...]` selectors), or undefined when it is.
+ */
+export function jsonPathProblem(path: string): string | undefined {
+  if (!path.startsWith('$')) return 'a path must start with $';
+  let position = path.startsWith('$$') ? 2 : 1;
+  while (position < path.length) {
+    const rest = path.slice(position);
+    if (rest.startsWith('[')) {
+      const end = closingBracket(path, position);
+      if (end === undefined) return `the bracket at position ${position} is not closed`;
+      const content = path.slice(position + 1, end - 1);
+      if (!BRACKET_CONTENT.some((form) => form.test(content)) || content.trim() === '')
+        return `'[${content}]' is not a valid selector`;
+      position = end;
+      continue;
+    }
+    const dots = rest.startsWith('..') ? 2 : rest.startsWith('.') ? 1 : 0;
+    if (dots === 0) return `unexpected '${rest}'`;
+    position += dots;
+    if (dots === 2 && path[position] === '[') continue;
+    const name = /^(\*|[^.[\]]+)/.exec(path.slice(position));
+    if (!name) return `a name must follow '${'.'.repeat(dots)}' at position ${position}`;
+    position += name[0].length;
+  }
+  return undefined;
+}
+
 /** Selects `path` from `data`; a definite path returns its one value, an indefinite one an array. */
 export function readPath(data: unknown, path: string): unknown {
   if (!path.startsWith('$')) throw new InvalidPathError(path, 'a path must start with $');
@@ -63,10 +118,10 @@ export function readInputOrContext(path: string, input: unknown, context: unknow
 export type ReferenceSegment = string | number;
 
 /** Parses a Reference Path (`$.a.b`, `$['a b'][0]`) into property names and array indexes. */
-export function parseReferencePath(path: string): ReferenceSegment[] {
+export function parseReferencePath(path: string, allowContext = false): ReferenceSegment[] {
   if (!path.startsWith('$')) throw new InvalidPathError(path, 'a reference path must start with $');
   const segments: ReferenceSegment[] = [];
-  let position = 1;
+  let position = allowContext && path.startsWith('$$') ? 2 : 1;
   while (position < path.length) {
     const rest = path.slice(position);
     const dotted = /^\.([^.[\]]+)/.exec(rest);

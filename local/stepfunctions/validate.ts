@@ -13,7 +13,7 @@ import { STATE_TYPES } from './definition';
 import { StatesErrors, StepFunctionsApiError } from './errors';
 import { checkIntrinsic, isIntrinsicExpression } from './intrinsics';
 import { isJsonObject } from './json-values';
-import { parseReferencePath } from './paths';
+import { jsonPathProblem, parseReferencePath } from './paths';
 import { parseResource } from './resources';
 
 /**
@@ -78,10 +78,41 @@ const ALLOWED_FIELDS: Record<StateType, readonly string[]> = {
     'Parameters',
     'MaxConcurrency',
     'MaxConcurrencyPath',
+    'ToleratedFailurePercentage',
+    'ToleratedFailurePercentagePath',
+    'ToleratedFailureCount',
+    'ToleratedFailureCountPath',
     'ResultSelector',
     'ResultPath',
   ],
 };
+
+/** Fields of the objects inside states: each refuses any other field, as AWS's validation does. */
+const RETRIER_FIELDS = [
+  'ErrorEquals',
+  'IntervalSeconds',
+  'MaxAttempts',
+  'BackoffRate',
+  'MaxDelaySeconds',
+  'JitterStrategy',
+  'Comment',
+];
+const CATCHER_FIELDS = ['ErrorEquals', 'Next', 'ResultPath', 'Comment'];
+const BRANCH_FIELDS = ['StartAt', 'States', 'Comment'];
+const ITEM_PROCESSOR_FIELDS = [...BRANCH_FIELDS, 'ProcessorConfig'];
+const PROCESSOR_CONFIG_FIELDS = ['Mode', 'ExecutionType'];
+
+/** Fields whose value the specification says is a Reference Path (ResultPath is checked apart). */
+const REFERENCE_PATH_FIELDS = [
+  'ItemsPath',
+  'TimeoutSecondsPath',
+  'HeartbeatSecondsPath',
+  'MaxConcurrencyPath',
+  'ToleratedFailurePercentagePath',
+  'ToleratedFailureCountPath',
+  'SecondsPath',
+  'TimestampPath',
+];
 
 /** Real ASL fields the local engine does not implement, and why. */
 const UNSUPPORTED_FIELDS: Record<string, string> = {
@@ -93,10 +124,6 @@ const UNSUPPORTED_FIELDS: Record<string, string> = {
   ItemReader: 'Distributed Map item readers are not supported by the local engine',
   ItemBatcher: 'Distributed Map item batching is not supported by the local engine',
   ResultWriter: 'Distributed Map result writers are not supported by the local engine',
-  ToleratedFailurePercentage: 'tolerated failures are not supported by the local engine',
-  ToleratedFailurePercentagePath: 'tolerated failures are not supported by the local engine',
-  ToleratedFailureCount: 'tolerated failures are not supported by the local engine',
-  ToleratedFailureCountPath: 'tolerated failures are not supported by the local engine',
   Label: 'Distributed Map labels are not supported by the local engine',
 };
 
@@ -104,6 +131,8 @@ const JITTER_STRATEGIES = ['FULL', 'NONE'];
 
 class DefinitionChecker {
   readonly problems: string[] = [];
+  /** Every state name of the machine, nested ones included, with how often it is used. */
+  private readonly stateNames = new Map<string, number>();
 
   report(where: string, problem: string): void {
     this.problems.push(`${where}: ${problem}`);
@@ -121,11 +150,27 @@ class DefinitionChecker {
     }
   }
 
-  checkBody(body: unknown, where: string): void {
+  /** State names must be unique within the whole machine, nested branches and item processors included. */
+  checkUniqueNames(): void {
+    for (const [name, count] of this.stateNames) {
+      if (count > 1) this.report('Definition', `state name "${name}" is used more than once`);
+    }
+  }
+
+  checkFields(where: string, value: Record<string, unknown>, allowed: readonly string[], what: string): void {
+    for (const field of Object.keys(value)) {
+      const unsupported = UNSUPPORTED_FIELDS[field];
+      if (unsupported) this.report(where, `field "${field}" is not supported: ${unsupported}`);
+      else if (!allowed.includes(field)) this.report(where, `field "${field}" is not allowed in ${what}`);
+    }
+  }
+
+  checkBody(body: unknown, where: string, allowedFields?: readonly string[], what?: string): void {
     if (!isJsonObject(body)) {
       this.report(where, 'must be an object with StartAt and States');
       return;
     }
+    if (allowedFields && what) this.checkFields(where, body, allowedFields, what);
     const { StartAt, States } = body as Partial<StateMachineBody>;
     if (!isJsonObject(States) || Object.keys(States).length === 0) {
       this.report(where, 'States must be a non-empty object');
@@ -135,6 +180,7 @@ class DefinitionChecker {
       this.report(where, `StartAt ${JSON.stringify(StartAt)} does not name a state`);
     }
     for (const [name, state] of Object.entries(States)) {
+      this.stateNames.set(name, (this.stateNames.get(name) ?? 0) + 1);
       if (name.length > 80) this.report(`State "${name}"`, 'state names are at most 80 characters');
       this.checkState(name, state, States as Record<string, State>);
     }
@@ -170,12 +216,7 @@ class DefinitionChecker {
       return;
     }
     this.checkQueryLanguage(where, state.QueryLanguage);
-    for (const field of Object.keys(state)) {
-      const unsupported = UNSUPPORTED_FIELDS[field];
-      if (unsupported) this.report(where, `field "${field}" is not supported: ${unsupported}`);
-      else if (!ALLOWED_FIELDS[type].includes(field))
-        this.report(where, `field "${field}" is not allowed in a ${type} state`);
-    }
+    this.checkFields(where, state, ALLOWED_FIELDS[type], `a ${type} state`);
     this.checkTransition(where, state, siblings);
     this.checkPaths(where, state);
     for (const field of ['Parameters', 'ResultSelector', 'ItemSelector']) {
@@ -202,7 +243,7 @@ class DefinitionChecker {
           this.report(where, 'Branches must be a non-empty array');
         } else {
           state.Branches.forEach((branch, index) => {
-            this.checkBody(branch, `${where} branch ${index}`);
+            this.checkBody(branch, `${where} branch ${index}`, BRANCH_FIELDS, 'a branch');
           });
         }
         break;
@@ -232,20 +273,25 @@ class DefinitionChecker {
   }
 
   private checkPaths(where: string, state: Record<string, unknown>): void {
-    for (const field of ['InputPath', 'OutputPath', 'ItemsPath']) {
+    for (const field of ['InputPath', 'OutputPath']) {
       const value = state[field];
-      if (value !== undefined && value !== null && (typeof value !== 'string' || !value.startsWith('$'))) {
-        this.report(where, `${field} must be a path starting with $`);
-      }
+      if (value === undefined || value === null) continue;
+      const problem = typeof value === 'string' ? jsonPathProblem(value) : 'must be a string';
+      if (problem)
+        this.report(where, `${field} ${JSON.stringify(value)} is not a valid JSONPath (${problem})`);
     }
     if (state.ResultPath !== undefined && state.ResultPath !== null)
       this.checkReferencePath(where, 'ResultPath', state.ResultPath);
+    for (const field of REFERENCE_PATH_FIELDS) {
+      if (state[field] !== undefined) this.checkReferencePath(where, field, state[field], true);
+    }
   }
 
-  private checkReferencePath(where: string, field: string, value: unknown): void {
+  /** A Reference Path selects one node; `allowContext` accepts a `$$.` path into the context object. */
+  private checkReferencePath(where: string, field: string, value: unknown, allowContext = false): void {
     try {
       if (typeof value !== 'string') throw new Error('must be a string');
-      parseReferencePath(value);
+      parseReferencePath(value, allowContext);
     } catch (error) {
       this.report(
         where,
@@ -260,6 +306,12 @@ class DefinitionChecker {
       return;
     }
     if (!isJsonObject(template)) return;
+    const keys = Object.keys(template);
+    for (const key of keys) {
+      if (key.endsWith('.$') && keys.includes(key.slice(0, -2))) {
+        this.report(where, `duplicate field "${key.slice(0, -2)}" after renaming "${key}" to strip ".$"`);
+      }
+    }
     for (const [key, value] of Object.entries(template)) {
       if (!key.endsWith('.$')) {
         this.checkPayloadTemplate(where, value);
@@ -269,6 +321,13 @@ class DefinitionChecker {
         this.report(where, `the value of "${key}" must be a path or an intrinsic function`);
       } else if (isIntrinsicExpression(value)) {
         this.checkIntrinsicSyntax(where, value);
+      } else {
+        const problem = jsonPathProblem(value);
+        if (problem)
+          this.report(
+            where,
+            `the value of "${key}", ${JSON.stringify(value)}, is not a valid JSONPath (${problem})`,
+          );
       }
     }
   }
@@ -302,6 +361,11 @@ class DefinitionChecker {
     }
     retry.forEach((retrier: Retrier, index) => {
       const at = `${where} Retry[${index}]`;
+      if (!isJsonObject(retrier)) {
+        this.report(at, 'a Retrier must be an object');
+        return;
+      }
+      this.checkFields(at, retrier, RETRIER_FIELDS, 'a Retrier');
       this.checkErrorEquals(at, retrier.ErrorEquals, index === retry.length - 1);
       const { IntervalSeconds, MaxAttempts, BackoffRate, MaxDelaySeconds, JitterStrategy } = retrier;
       if (IntervalSeconds !== undefined && !(Number.isInteger(IntervalSeconds) && IntervalSeconds >= 1)) {
@@ -329,6 +393,11 @@ class DefinitionChecker {
     }
     catchers.forEach((catcher: Catcher, index) => {
       const at = `${where} Catch[${index}]`;
+      if (!isJsonObject(catcher)) {
+        this.report(at, 'a Catcher must be an object');
+        return;
+      }
+      this.checkFields(at, catcher, CATCHER_FIELDS, 'a Catcher');
       this.checkErrorEquals(at, catcher.ErrorEquals, index === catchers.length - 1);
       if (typeof catcher.Next !== 'string' || !(catcher.Next in siblings)) {
         this.report(at, `Next ${JSON.stringify(catcher.Next)} does not name a state`);
@@ -432,12 +501,12 @@ class DefinitionChecker {
         });
       return;
     }
-    if (typeof rule.Variable !== 'string' || !rule.Variable.startsWith('$'))
-      this.report(where, 'Variable must be a path');
+    // "The values of Variable and Path fields in a comparison must be valid Reference Paths."
+    this.checkReferencePath(where, 'Variable', rule.Variable, true);
     const comparator = comparators[0] as string;
     const value = rule[comparator];
-    if (comparator.endsWith('Path') && (typeof value !== 'string' || !value.startsWith('$'))) {
-      this.report(where, `${comparator} must be a path`);
+    if (comparator.endsWith('Path')) {
+      this.checkReferencePath(where, comparator, value, true);
     } else if (comparator.startsWith('Is') && typeof value !== 'boolean') {
       this.report(where, `${comparator} must be true or false`);
     } else if (!comparator.endsWith('Path') && !comparator.startsWith('Is')) {
@@ -468,20 +537,39 @@ class DefinitionChecker {
     ) {
       this.report(where, 'MaxConcurrency must be a non-negative integer');
     }
+    this.checkTolerance(where, state as unknown as Record<string, unknown>);
     const processor = state.ItemProcessor ?? state.Iterator;
     if (isJsonObject(processor)) {
       const config = processor.ProcessorConfig;
-      const body = { ...processor };
-      delete body.ProcessorConfig;
       if (
         config !== undefined &&
         (!isJsonObject(config) || !['INLINE', 'DISTRIBUTED', undefined].includes(config.Mode as string))
       ) {
         this.report(where, 'ProcessorConfig.Mode must be INLINE or DISTRIBUTED');
+      } else if (config !== undefined) {
+        this.checkFields(`${where} ProcessorConfig`, config, PROCESSOR_CONFIG_FIELDS, 'a ProcessorConfig');
       }
-      this.checkBody(body, `${where} ItemProcessor`);
+      if (state.ItemProcessor !== undefined)
+        this.checkBody(processor, `${where} ItemProcessor`, ITEM_PROCESSOR_FIELDS, 'an ItemProcessor');
+      else this.checkBody(processor, `${where} Iterator`, BRANCH_FIELDS, 'an Iterator');
     } else if (processor !== undefined) {
       this.report(where, 'ItemProcessor must be an object');
+    }
+  }
+
+  private checkTolerance(where: string, state: Record<string, unknown>): void {
+    this.checkExclusive(where, state, 'ToleratedFailurePercentage', 'ToleratedFailurePercentagePath');
+    this.checkExclusive(where, state, 'ToleratedFailureCount', 'ToleratedFailureCountPath');
+    const percentage = state.ToleratedFailurePercentage;
+    if (
+      percentage !== undefined &&
+      !(typeof percentage === 'number' && percentage >= 0 && percentage <= 100)
+    ) {
+      this.report(where, 'ToleratedFailurePercentage must be a number from 0 to 100');
+    }
+    const count = state.ToleratedFailureCount;
+    if (count !== undefined && !(Number.isInteger(count) && (count as number) >= 0)) {
+      this.report(where, 'ToleratedFailureCount must be a non-negative integer');
     }
   }
 }
@@ -523,6 +611,7 @@ export function parseDefinition(definition: string | object): StateMachineDefini
       checker.report('Definition', 'TimeoutSeconds must be a positive integer');
     }
     checker.checkBody(parsed, 'Definition');
+    checker.checkUniqueNames();
   }
   if (checker.problems.length > 0) {
     throw new StepFunctionsApiError(

@@ -4,8 +4,9 @@ import { fakeIntegrations, newEngine, run, STATE_MACHINE_ARN, single, start, wai
 
 /**
  * Conformance with the Amazon States Language specification (https://states-language.net/spec.html)
- * and the AWS Step Functions developer guide, for the items of issue #14. Each test quotes the
- * sentence it checks.
+ * and the AWS Step Functions developer guide ("Handling errors", "Choice workflow state"), for the
+ * items of issue #14. Each group quotes the sentence it checks; "paraphrase" marks a rule that is
+ * stated in other words here.
  */
 
 const LAMBDA = 'arn:aws:lambda:eu-west-1:123456789012:function:Worker';
@@ -28,23 +29,21 @@ function choiceOn(rule: object) {
 }
 
 describe('item 7: Choice type tests on a Variable that matches nothing', () => {
-  // Spec, Choice Rules: "IsPresent ... is true if the Variable path matches a field in the input";
-  // developer guide: "If the Variable field's path does not exist, the rule raises States.Runtime, except
-  // with IsPresent" — a type test (IsNull, IsNumeric, IsString, IsBoolean, IsTimestamp) reads the value
-  // the Variable selects, and a Variable that selects nothing is a run-time error.
-  it.each([
-    'IsNull',
-    'IsNumeric',
-    'IsString',
-    'IsBoolean',
-    'IsTimestamp',
-  ])('fails with States.Runtime when %s tests a Variable path that matches nothing', async (test) => {
-    const asFalse = await run(choiceOn({ Variable: '$.missing', [test]: false }), { other: 1 });
-    const asTrue = await run(choiceOn({ Variable: '$.missing', [test]: true }), { other: 1 });
+  // Spec, Choice Rules (paraphrase): a data-test expression compares the value the Variable selects;
+  // IsPresent is the one test about whether the path selects anything at all. The other type tests
+  // (IsNull, IsNumeric, IsString, IsBoolean, IsTimestamp) need a value, so a Variable that selects
+  // nothing is, as for every other comparison, States.Runtime: "An execution failed due to some
+  // exception that it could not process." (developer guide, Error names).
+  it.each(['IsNull', 'IsNumeric', 'IsString', 'IsBoolean', 'IsTimestamp'])(
+    'fails with States.Runtime when %s tests a Variable path that matches nothing',
+    async (test) => {
+      const asFalse = await run(choiceOn({ Variable: '$.missing', [test]: false }), { other: 1 });
+      const asTrue = await run(choiceOn({ Variable: '$.missing', [test]: true }), { other: 1 });
 
-    expect([asFalse.status, asFalse.error]).toEqual(['FAILED', 'States.Runtime']);
-    expect([asTrue.status, asTrue.error]).toEqual(['FAILED', 'States.Runtime']);
-  });
+      expect([asFalse.status, asFalse.error]).toEqual(['FAILED', 'States.Runtime']);
+      expect([asTrue.status, asTrue.error]).toEqual(['FAILED', 'States.Runtime']);
+    },
+  );
 
   it('answers false, not an error, when IsPresent tests a Variable path that matches nothing', async () => {
     const result = await run(choiceOn({ Variable: '$.missing', IsPresent: false }), { other: 1 });
@@ -54,9 +53,10 @@ describe('item 7: Choice type tests on a Variable that matches nothing', () => {
 });
 
 describe('item 8: a ResultSelector path that matches nothing', () => {
-  // Spec, Errors: "States.ParameterPathFailure — Within a state's 'Parameters' field, the attempt to
-  // replace a field whose name ends in '.$' using a Path failed"; the developer guide applies it to
-  // every Payload Template ("Parameters, ResultSelector, ItemSelector"), so a Catch can handle it.
+  // Spec, Appendix A: "States.ParameterPathFailure: Within a state's "Parameters" field, the attempt to
+  // replace a field whose name ends in ".$" using a Path failed." ResultSelector is a Payload Template
+  // like Parameters (paraphrase of the spec's "Payload Template" section), so the same catchable error
+  // applies; States.Runtime would end the execution past any Catch.
   it('fails the Task with States.ParameterPathFailure, which a Catch handles', async () => {
     const integrations = fakeIntegrations({ invokeFunction: async () => ({ width: 10 }) });
     const definition = {
@@ -84,10 +84,11 @@ describe('item 8: a ResultSelector path that matches nothing', () => {
 });
 
 describe('item 9: heartbeats and timeouts', () => {
-  // Developer guide, Error names: "States.Timeout — A Task state either ran longer than the
+  // Developer guide, Error names: "States.Timeout: A Task state either ran longer than the
   // TimeoutSeconds value, or failed to send a heartbeat for a period longer than the
-  // HeartbeatSeconds value." and "States.HeartbeatTimeout — A Task state failed to send a heartbeat
-  // for a period longer than the HeartbeatSeconds value."
+  // HeartbeatSeconds value." Spec, Appendix A: "States.HeartbeatTimeout: A Task State failed to
+  // heartbeat for a time longer than the "HeartbeatSeconds" value." So a missed heartbeat is reported
+  // as States.HeartbeatTimeout and is matched by States.Timeout.
   const CALLBACK = {
     Type: 'Task',
     Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
@@ -128,7 +129,10 @@ describe('item 9: heartbeats and timeouts', () => {
     const { engine, clock } = newEngine({ integrations });
     const arn = start(
       engine,
-      single({ ...CALLBACK, Retry: [{ ErrorEquals: ['States.Timeout'], MaxAttempts: 1, IntervalSeconds: 1 }] }),
+      single({
+        ...CALLBACK,
+        Retry: [{ ErrorEquals: ['States.Timeout'], MaxAttempts: 1, IntervalSeconds: 1 }],
+      }),
     );
     await waitUntil(() => integrations.invocations.length === 1 && clock.pendingSleeps() >= 2);
 
@@ -142,8 +146,9 @@ describe('item 9: heartbeats and timeouts', () => {
   });
 
   it('does not let States.TaskFailed match a missed heartbeat, as it does not match States.Timeout', async () => {
-    // Developer guide: "States.TaskFailed ... acts as a wildcard that matches any known error name
-    // except for States.Timeout" — a heartbeat timeout is a States.Timeout.
+    // Developer guide: "States.TaskFailed: A Task state failed during the execution. When used in a
+    // retry or catch, States.TaskFailed acts as a wildcard that matches any known error name except for
+    // States.Timeout." A missed heartbeat is a States.Timeout (above).
     const integrations = fakeIntegrations();
     const { engine, clock } = newEngine({ integrations });
     const arn = start(engine, {
@@ -167,10 +172,10 @@ describe('item 9: heartbeats and timeouts', () => {
   });
 
   it('applies HeartbeatSeconds to a plain Lambda task, which has no token to heartbeat with', async () => {
-    // Spec, Task State: "If provided, the 'HeartbeatSeconds' interval MUST be smaller than the
-    // 'TimeoutSeconds' value" and "If the state runs longer than the specified timeout, or if more time
-    // than the specified heartbeat elapses between heartbeats from the task, then the interpreter
-    // fails the state with a States.Timeout Error Name" — for every Task, not only callbacks.
+    // Spec, Task State (paraphrase): HeartbeatSeconds is a field of every Task state, and when more
+    // time than HeartbeatSeconds passes between heartbeats from the task, the state fails with a
+    // timeout. A task with no token can send no heartbeat, so it must finish within HeartbeatSeconds
+    // (as a Lambda task with HeartbeatSeconds does on AWS).
     const integrations = fakeIntegrations({ invokeFunction: () => new Promise(() => undefined) });
     const { engine, clock } = newEngine({ integrations });
     const arn = start(engine, single({ Type: 'Task', Resource: LAMBDA, HeartbeatSeconds: 30 }));
@@ -200,9 +205,9 @@ describe('item 9: heartbeats and timeouts', () => {
 });
 
 describe('item 10: StringMatches with an open escape', () => {
-  // Spec, Choice Rules: "The StringMatches operator ... The only wildcard character supported is '*'
-  // ... the escape character is '\'"; a pattern that ends inside an escape has no meaning, so
-  // evaluating it is a run-time error, not a silent literal backslash.
+  // Spec, Choice Rules (paraphrase): StringMatches takes a pattern in which "*" is the only wildcard and
+  // a backslash escapes "*" or "\" to match it literally. A pattern that ends inside an escape has no
+  // meaning, so evaluating it is a run-time error (States.Runtime), not a silent literal backslash.
   it('fails with States.Runtime when the pattern ends with a lone backslash', async () => {
     const result = await run(choiceOn({ Variable: '$.name', StringMatches: 'photo\\' }), {
       name: 'photo\\',
@@ -228,22 +233,23 @@ describe('item 11: CreateStateMachine refuses what the specification forbids', (
 
   it.each([
     [
-      // Spec, Payload Template: "If any field within the Payload Template (however deeply nested) has a
-      // name ending with the characters '.$', its value is transformed ... and the field is renamed to
-      // strip the '.$' suffix" and "It is a configuration error if ... renaming would produce a duplicate
-      // field name".
+      // Spec, Payload Template: a field whose name ends in ".$" "is renamed to strip the ".$" suffix";
+      // (paraphrase) a template in which that renaming makes two fields of the same name is invalid,
+      // and AWS refuses it at CreateStateMachine.
       'a Payload Template with duplicate field names after ".$" renaming',
       single({ Type: 'Pass', Parameters: { x: 1, 'x.$': '$.a' } }),
       /duplicate field "x"/,
     ],
     [
-      // Spec, Map State: "The 'ItemsPath' field's value is a Reference Path".
+      // Spec, Map State (paraphrase): the value of "ItemsPath" is a Reference Path, which selects a
+      // single node (no "..", "*", filters, slices or unions).
       'a Map ItemsPath that is not a Reference Path',
       single({ Type: 'Map', ItemsPath: '$..items', ItemProcessor: ITEMS }),
       /ItemsPath "\$\.\.items" is not a valid reference path/,
     ],
     [
-      // Spec, Task State: "'TimeoutSecondsPath' and 'HeartbeatSecondsPath' ... MUST be Reference Paths".
+      // Spec, Task State (paraphrase): TimeoutSecondsPath and HeartbeatSecondsPath are Reference Paths
+      // that select a positive integer; so are the other *Path fields listed below.
       'a TimeoutSecondsPath that is not a Reference Path',
       single({ Type: 'Task', Resource: LAMBDA, TimeoutSecondsPath: '$.a[*]' }),
       /TimeoutSecondsPath "\$\.a\[\*\]" is not a valid reference path/,
@@ -261,14 +267,14 @@ describe('item 11: CreateStateMachine refuses what the specification forbids', (
       /HeartbeatSecondsPath .*MaxConcurrencyPath .*SecondsPath/,
     ],
     [
-      // Spec, Paths: "A Path is a string, beginning with '$', used to identify components with a JSON text
-      // ... The syntax is that of JsonPath" — an unparsable JSONPath is refused at registration.
+      // Spec, Paths (paraphrase): a Path is a string beginning with "$" in JsonPath syntax; a ".$" field
+      // holding one that does not parse is refused at registration, not discovered at run time.
       'an invalid JSONPath in a ".$" field',
       single({ Type: 'Pass', Parameters: { 'x.$': '$.a[?(' } }),
-      /"x\.\$" .*not a valid JSONPath/,
+      /"x\.\$", "\$\.a\[\?\(", is not a valid JSONPath/,
     ],
     [
-      // Spec, States: "State names MUST be unique within the scope of the whole state machine".
+      // Spec, States: "State names MUST be unique within the scope of the whole state machine."
       'a state name repeated inside a Parallel branch',
       {
         StartAt: 'Work',
@@ -291,8 +297,8 @@ describe('item 11: CreateStateMachine refuses what the specification forbids', (
       /state name "Each" is used more than once/,
     ],
     [
-      // AWS validation refuses unknown fields ("SCHEMA_VALIDATION_FAILED: The field 'MaxAttempt' is not
-      // supported by Step Functions").
+      // AWS's own validation refuses any field a Retrier, Catcher, state, branch or item processor does
+      // not define (CreateStateMachine answers InvalidDefinition with SCHEMA_VALIDATION_FAILED).
       'an unknown field in a Retrier',
       single({ Type: 'Task', Resource: LAMBDA, Retry: [{ ErrorEquals: ['X'], MaxAttempt: 2 }] }),
       /Retry\[0\]: field "MaxAttempt" is not allowed in a Retrier/,
@@ -302,7 +308,12 @@ describe('item 11: CreateStateMachine refuses what the specification forbids', (
       {
         StartAt: 'A',
         States: {
-          A: { Type: 'Task', Resource: LAMBDA, Catch: [{ ErrorEquals: ['X'], Next: 'B', Nxt: 'B' }], End: true },
+          A: {
+            Type: 'Task',
+            Resource: LAMBDA,
+            Catch: [{ ErrorEquals: ['X'], Next: 'B', Nxt: 'B' }],
+            End: true,
+          },
           B: { Type: 'Succeed' },
         },
       },
@@ -332,11 +343,10 @@ describe('item 11: CreateStateMachine refuses what the specification forbids', (
 });
 
 describe('item 12: tolerated failures of a Map', () => {
-  // Developer guide, Error names: "States.ExceedToleratedFailureThreshold — A Map state failed because the
-  // number of failed items exceeded the threshold specified in the state machine definition." The
-  // threshold is ToleratedFailureCount ("the number of failed items tolerated") or
-  // ToleratedFailurePercentage ("the percentage of failed items tolerated"); the Map fails when either
-  // is exceeded.
+  // Developer guide, Error names: "States.ExceedToleratedFailureThreshold: A Map state failed because
+  // the number of failed items exceeded the threshold specified in the state machine definition."
+  // (paraphrase) The threshold is ToleratedFailureCount (a count of items) or
+  // ToleratedFailurePercentage (a share of all items); the Map fails when either is exceeded.
   const failOdd = () =>
     fakeIntegrations({
       invokeFunction: async (_name, payload) => {
@@ -384,11 +394,9 @@ describe('item 12: tolerated failures of a Map', () => {
 
   it('reads the thresholds from the state input with the Path forms', async () => {
     const input = { items: [0, 1, 2, 3], count: 2, percent: 10 };
-    const byCount = await run(
-      mapOf({ ItemsPath: '$.items', ToleratedFailureCountPath: '$.count' }),
-      input,
-      { integrations: failOdd() },
-    );
+    const byCount = await run(mapOf({ ItemsPath: '$.items', ToleratedFailureCountPath: '$.count' }), input, {
+      integrations: failOdd(),
+    });
     const byPercent = await run(
       mapOf({ ItemsPath: '$.items', ToleratedFailurePercentagePath: '$.percent' }),
       input,
