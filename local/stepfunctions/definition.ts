@@ -112,6 +112,10 @@ export interface MapState extends BaseState {
   Parameters?: unknown;
   MaxConcurrency?: number;
   MaxConcurrencyPath?: string;
+  ToleratedFailureCount?: number;
+  ToleratedFailureCountPath?: string;
+  ToleratedFailurePercentage?: number;
+  ToleratedFailurePercentagePath?: string;
   ResultSelector?: unknown;
   ResultPath?: string | null;
   Retry?: Retrier[];

@@ -17,6 +17,7 @@ export const StatesErrors = {
   IntrinsicFailure: 'States.IntrinsicFailure',
   HeartbeatTimeout: 'States.HeartbeatTimeout',
   ItemReaderFailed: 'States.ItemReaderFailed',
+  ExceedToleratedFailureThreshold: 'States.ExceedToleratedFailureThreshold',
 } as const;
 
 /** Errors that end the execution and that no Retry or Catch can handle (States.ALL included). */

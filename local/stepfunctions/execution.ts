@@ -12,7 +12,7 @@ import {
   type TaskState,
   type WaitState,
 } from './definition';
-import { StatesError, StatesErrors } from './errors';
+import { isCatchableError, StatesError, StatesErrors } from './errors';
 import type { ExecutionRecord, ExecutionStatus, NestedProgress, StatePosition } from './execution-record';
 import { detailsFieldOf, NOT_TRUNCATED, type StoredHistoryEvent } from './history';
 import type { Integrations } from './integrations';
@@ -743,6 +743,7 @@ export class ExecutionRun {
       throw new StatesError(StatesErrors.Runtime, `The ItemsPath '${itemsPath}' did not select an array`);
     }
     const maxConcurrency = this.mapConcurrency(state, effective);
+    const tolerance = this.mapTolerance(state, effective, items.length);
     const selector = state.ItemSelector ?? state.Parameters;
     const processor = mapProcessor(state);
     const prefix = this.nestedPrefix(scope, position);
@@ -778,7 +779,22 @@ export class ExecutionRun {
               signal.aborted ? 'MapIterationAborted' : 'MapIterationFailed',
               iteration,
             );
-            throw error;
+            if (
+              !tolerance ||
+              signal.aborted ||
+              !(error instanceof StatesError) ||
+              !isCatchableError(error.error)
+            )
+              throw error;
+            // A tolerated failure: the item's output is its error, until the threshold is exceeded.
+            tolerance.failed += 1;
+            tolerance.check();
+            const failedOutput = {
+              Error: error.error,
+              ...(error.cause !== undefined && { Cause: error.cause }),
+            };
+            this.markNestedDone(nestedKey, failedOutput);
+            return failedOutput;
           }
         }),
         maxConcurrency,
@@ -792,6 +808,67 @@ export class ExecutionRun {
     } finally {
       this.clearNestedProgress(prefix);
     }
+  }
+
+  /**
+   * The tolerated failures of a Map (ToleratedFailureCount / ToleratedFailurePercentage and their
+   * Path forms), or undefined when it tolerates none and its first failure fails it as it is.
+   */
+  private mapTolerance(state: MapState, effective: unknown, total: number) {
+    const count = this.mapThreshold(
+      state.ToleratedFailureCount,
+      state.ToleratedFailureCountPath,
+      effective,
+      'ToleratedFailureCountPath',
+      Number.POSITIVE_INFINITY,
+    );
+    const percentage = this.mapThreshold(
+      state.ToleratedFailurePercentage,
+      state.ToleratedFailurePercentagePath,
+      effective,
+      'ToleratedFailurePercentagePath',
+      100,
+    );
+    if (count === undefined && percentage === undefined) return undefined;
+    const tolerance = {
+      failed: 0,
+      check: () => {
+        const overCount = count !== undefined && tolerance.failed > count;
+        const overPercentage = percentage !== undefined && (tolerance.failed / total) * 100 > percentage;
+        if (!overCount && !overPercentage) return;
+        const limit = overCount
+          ? `ToleratedFailureCount ${count}`
+          : `ToleratedFailurePercentage ${percentage}`;
+        throw new StatesError(
+          StatesErrors.ExceedToleratedFailureThreshold,
+          `The Map state failed because ${tolerance.failed} of ${total} items failed, more than its ${limit} allows`,
+        );
+      },
+    };
+    return tolerance;
+  }
+
+  private mapThreshold(
+    literal: number | undefined,
+    path: string | undefined,
+    effective: unknown,
+    field: string,
+    maximum: number,
+  ): number | undefined {
+    if (path === undefined) return literal;
+    const value = this.readStatePath(effective, path, field);
+    if (
+      typeof value !== 'number' ||
+      value < 0 ||
+      value > maximum ||
+      (field.includes('Count') && !Number.isInteger(value))
+    ) {
+      throw new StatesError(
+        StatesErrors.Runtime,
+        `The ${field} '${path}' must select ${field.includes('Count') ? 'a non-negative integer' : 'a number from 0 to 100'}`,
+      );
+    }
+    return value;
   }
 
   private mapConcurrency(state: MapState, effective: unknown): number {
