@@ -596,6 +596,21 @@ export function parseDefinition(definition: string | object): StateMachineDefini
       );
     }
   }
+  const problems = definitionProblems(parsed);
+  if (problems.length > 0) {
+    throw new StepFunctionsApiError(
+      'InvalidDefinition',
+      `Invalid State Machine Definition: ${problems.join('; ')}`,
+    );
+  }
+  return structuredClone(parsed) as unknown as StateMachineDefinition;
+}
+
+/**
+ * Every problem registration would refuse in a parsed definition, each as `<where>: <problem>`
+ * (`State "<name>" …` when it is about a state). `npm run validate` reports the same list.
+ */
+export function definitionProblems(parsed: unknown): string[] {
   const checker = new DefinitionChecker();
   if (!isJsonObject(parsed)) {
     checker.report('Definition', 'must be a JSON object');
@@ -613,11 +628,5 @@ export function parseDefinition(definition: string | object): StateMachineDefini
     checker.checkBody(parsed, 'Definition');
     checker.checkUniqueNames();
   }
-  if (checker.problems.length > 0) {
-    throw new StepFunctionsApiError(
-      'InvalidDefinition',
-      `Invalid State Machine Definition: ${checker.problems.join('; ')}`,
-    );
-  }
-  return structuredClone(parsed) as unknown as StateMachineDefinition;
+  return checker.problems;
 }

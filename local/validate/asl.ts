@@ -5,6 +5,7 @@ import {
   getLanguageService,
   TextDocument,
 } from 'amazon-states-language-service';
+import { definitionProblems } from '../stepfunctions/validate';
 import { checkAslRules, type StateMachineLink } from './asl-rules';
 import { type Finding, finding, type Position } from './report';
 import { jsonAstToTree, nodeAtPointer, type SourceNode, strings, toPlain } from './source-tree';
@@ -110,9 +111,10 @@ export interface AslCheckOptions {
 }
 
 /**
- * Checks one ASL file three ways: the diagnostics of amazon-states-language-service (what VS
- * Code shows and what "Render graph" needs), asl-validator on the definition after placeholder
- * substitution (what `sam deploy` sends), and the project's own rules.
+ * Checks one ASL file four ways: the diagnostics of amazon-states-language-service (what VS
+ * Code shows and what "Render graph" needs), asl-validator and the local Step Functions engine's
+ * registration check on the definition after placeholder substitution (what `sam deploy` sends,
+ * and what `npm start` registers), and the project's own rules.
  */
 export async function checkAslFile(file: string, text: string, options: AslCheckOptions): Promise<Finding[]> {
   const out: Finding[] = [];
@@ -171,6 +173,30 @@ export async function checkAslFile(file: string, text: string, options: AslCheck
       ),
     );
   }
+  for (const problem of definitionProblems(definition)) {
+    out.push(finding(file, locateEngineProblem(root, problem), 'error', 'asl-engine', problem));
+  }
   out.push(...checkAslRules(file, root, options.links, options.projectRoot));
   return out;
+}
+
+/** Where to report a problem of the local engine's registration check: the last state it names. */
+function locateEngineProblem(root: SourceNode, problem: string): Position {
+  const named = [...problem.matchAll(/State "((?:[^"\\]|\\.)*)"/g)].map((match) => match[1]);
+  const name = named[named.length - 1];
+  if (name === undefined) return { line: 1, column: 1 };
+  const found: Position[] = [];
+  const collect = (node: SourceNode) => {
+    if (node.kind === 'map') {
+      for (const item of node.entries) {
+        if (item.key === 'States' && item.value.kind === 'map') {
+          for (const state of item.value.entries) if (state.key === name) found.push(state.keyPosition);
+        }
+        collect(item.value);
+      }
+    }
+    if (node.kind === 'seq') node.items.forEach(collect);
+  };
+  collect(root);
+  return found[0] ?? { line: 1, column: 1 };
 }

@@ -153,6 +153,29 @@ describe('ASL validation', () => {
     ]);
     expect(basename(asl)).toBe('state-name-not-title-case.asl.json');
   });
+
+  it('refuses what the States Language forbids as CreateStateMachine does, where the state is', async () => {
+    // The local engine's registration check runs on the substituted definition, so `npm run validate`
+    // refuses everything `npm start` would refuse (issue #14 item 11).
+    const { asl, findings } = await aslFindings('spec-violations');
+    const engine = errors(findings).filter((item) => item.source === 'asl-engine');
+    const resizeLine = lineOf(asl, '"Resize photo": {');
+
+    expect(engine.map((item) => [item.line, item.message])).toEqual([
+      [1, 'Definition: state name "Resize photo" is used more than once'],
+      [
+        resizeLine,
+        expect.stringContaining('TimeoutSecondsPath "$.timeouts[*]" is not a valid reference path'),
+      ],
+      [resizeLine, expect.stringContaining('duplicate field "upload" after renaming "upload.$"')],
+      [resizeLine, expect.stringMatching(/"key\.\$", "\$\.detail\[\?\(", is not a valid JSONPath/)],
+      [resizeLine, expect.stringContaining('Retry[0]: field "MaxAttempt" is not allowed in a Retrier')],
+      [
+        lineOf(asl, '"Resize each size": {'),
+        expect.stringContaining('ItemsPath "$..sizes" is not a valid reference path'),
+      ],
+    ]);
+  });
 });
 
 describe('placeholder substitution (what sam deploy sends)', () => {
