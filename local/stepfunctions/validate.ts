@@ -237,6 +237,14 @@ class DefinitionChecker {
       case 'Fail':
         this.checkExclusive(where, state, 'Error', 'ErrorPath');
         this.checkExclusive(where, state, 'Cause', 'CausePath');
+        // ErrorPath and CausePath are a Reference Path or an intrinsic function that gives a string.
+        for (const field of ['ErrorPath', 'CausePath']) {
+          const value = state[field];
+          if (value === undefined) continue;
+          if (typeof value === 'string' && isIntrinsicExpression(value))
+            this.checkIntrinsicSyntax(where, value);
+          else this.checkReferencePath(where, field, value, true);
+        }
         break;
       case 'Parallel':
         if (!Array.isArray(state.Branches) || state.Branches.length === 0) {

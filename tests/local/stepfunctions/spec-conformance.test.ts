@@ -189,7 +189,6 @@ describe('item 9: heartbeats and timeouts', () => {
     await engine.close();
   });
 });
-});
 
 describe('item 10: StringMatches with an open escape', () => {
   // Spec, Choice Rules (paraphrase): StringMatches takes a pattern in which "*" is the only wildcard and
@@ -315,6 +314,13 @@ describe('item 11: CreateStateMachine refuses what the specification forbids', (
       'an unknown field in a Parallel branch',
       single({ Type: 'Parallel', Branches: [{ ...ITEMS, TimeoutSeconds: 5 }] }),
       /field "TimeoutSeconds" is not allowed in a branch/,
+    ],
+    [
+      // Developer guide, Fail state (paraphrase): ErrorPath and CausePath are reference paths that select
+      // a string, or intrinsic functions that return one.
+      'a Fail CausePath that is neither a Reference Path nor an intrinsic function',
+      { StartAt: 'A', States: { A: { Type: 'Fail', Error: 'Failed', CausePath: '$.causes[*]' } } },
+      /CausePath "\$\.causes\[\*\]" is not a valid reference path/,
     ],
   ])('refuses %s with InvalidDefinition', (_label, definition, message) => {
     let error: { code?: string; message?: string } | undefined;
