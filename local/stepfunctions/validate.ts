@@ -1,4 +1,4 @@
-import { COMPARATORS } from './choice';
+import { COMPARATORS, parseTimestamp } from './choice';
 import type {
   Catcher,
   ChoiceRule,
@@ -462,6 +462,9 @@ class DefinitionChecker {
     if (state.Seconds !== undefined && !(Number.isInteger(state.Seconds) && (state.Seconds as number) >= 0)) {
       this.report(where, 'Seconds must be a non-negative integer');
     }
+    if (state.Timestamp !== undefined && parseTimestamp(state.Timestamp) === undefined) {
+      this.report(where, `Timestamp ${JSON.stringify(state.Timestamp)} is not an RFC 3339 timestamp`);
+    }
   }
 
   private checkChoice(where: string, state: Record<string, unknown>, siblings: Record<string, State>): void {
@@ -524,6 +527,8 @@ class DefinitionChecker {
           ? 'boolean'
           : 'string';
       if (typeof value !== expectedType) this.report(where, `${comparator} must be a ${expectedType}`);
+      else if (comparator.startsWith('Timestamp') && parseTimestamp(value) === undefined)
+        this.report(where, `${comparator} ${JSON.stringify(value)} is not an RFC 3339 timestamp`);
     }
   }
 

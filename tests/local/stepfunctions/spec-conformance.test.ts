@@ -322,6 +322,25 @@ describe('item 11: CreateStateMachine refuses what the specification forbids', (
       { StartAt: 'A', States: { A: { Type: 'Fail', Error: 'Failed', CausePath: '$.causes[*]' } } },
       /CausePath "\$\.causes\[\*\]" is not a valid reference path/,
     ],
+    [
+      // Spec, Timestamps: "These are strings which MUST conform to the RFC3339 profile of ISO 8601, with
+      // the further restrictions that an uppercase "T" character MUST be used to separate date and time,
+      // and an uppercase "Z" character MUST be present in the absence of a numeric time zone offset".
+      'a Wait Timestamp or a Choice Timestamp comparison that is not an RFC 3339 timestamp',
+      {
+        StartAt: 'A',
+        States: {
+          A: { Type: 'Wait', Timestamp: '2026-12-06 10:00:00', Next: 'B' },
+          B: {
+            Type: 'Choice',
+            Choices: [{ Variable: '$.at', TimestampLessThan: '2026-12-06t10:00:00z', Next: 'C' }],
+            Default: 'C',
+          },
+          C: { Type: 'Succeed' },
+        },
+      },
+      /Timestamp "2026-12-06 10:00:00" is not an RFC 3339 timestamp.*TimestampLessThan "2026-12-06t10:00:00z" is not/,
+    ],
   ])('refuses %s with InvalidDefinition', (_label, definition, message) => {
     let error: { code?: string; message?: string } | undefined;
     try {
