@@ -208,6 +208,26 @@ function format(call: IntrinsicCall, template: string, values: unknown[]): strin
 
 type Implementation = (call: IntrinsicCall, values: unknown[], templateRaw: string | undefined) => unknown;
 
+/** How many arguments each fixed-arity function takes ([min, max]); checked at registration too. */
+const ARITY: Record<string, readonly [number, number]> = {
+  'States.StringToJson': [1, 1],
+  'States.JsonToString': [1, 1],
+  'States.ArrayPartition': [2, 2],
+  'States.ArrayContains': [2, 2],
+  'States.ArrayRange': [3, 3],
+  'States.ArrayGetItem': [2, 2],
+  'States.ArrayLength': [1, 1],
+  'States.ArrayUnique': [1, 1],
+  'States.Base64Encode': [1, 1],
+  'States.Base64Decode': [1, 1],
+  'States.Hash': [2, 2],
+  'States.JsonMerge': [3, 3],
+  'States.MathRandom': [2, 3],
+  'States.MathAdd': [2, 2],
+  'States.StringSplit': [2, 2],
+  'States.UUID': [0, 0],
+};
+
 const IMPLEMENTATIONS: Record<string, Implementation> = {
   'States.Format': (call, values, templateRaw) => {
     if (values.length < 1) fail(call, 'a format string is required');
@@ -215,7 +235,6 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
     return format(call, template, values.slice(1));
   },
   'States.StringToJson': (call, values) => {
-    expectCount(call, values, 1);
     const text = expectString(call, values[0], 'the argument');
     try {
       return JSON.parse(text);
@@ -223,13 +242,11 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
       return fail(call, 'the argument is not valid JSON');
     }
   },
-  'States.JsonToString': (call, values) => {
-    expectCount(call, values, 1);
+  'States.JsonToString': (_call, values) => {
     return JSON.stringify(values[0]);
   },
   'States.Array': (_call, values) => values,
   'States.ArrayPartition': (call, values) => {
-    expectCount(call, values, 2);
     const array = expectArray(call, values[0], 'the first argument');
     const size = expectInteger(call, values[1], 'the chunk size');
     if (size <= 0) fail(call, 'the chunk size must be greater than 0');
@@ -238,11 +255,9 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
     return chunks;
   },
   'States.ArrayContains': (call, values) => {
-    expectCount(call, values, 2);
     return expectArray(call, values[0], 'the first argument').some((item) => jsonEquals(item, values[1]));
   },
   'States.ArrayRange': (call, values) => {
-    expectCount(call, values, 3);
     const start = expectInteger(call, values[0], 'the start');
     const end = expectInteger(call, values[1], 'the end');
     const step = expectInteger(call, values[2], 'the step');
@@ -255,18 +270,15 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
     return range;
   },
   'States.ArrayGetItem': (call, values) => {
-    expectCount(call, values, 2);
     const array = expectArray(call, values[0], 'the first argument');
     const index = expectInteger(call, values[1], 'the index');
     if (index < 0 || index >= array.length) fail(call, `index ${index} is out of bounds`);
     return array[index];
   },
   'States.ArrayLength': (call, values) => {
-    expectCount(call, values, 1);
     return expectArray(call, values[0], 'the argument').length;
   },
   'States.ArrayUnique': (call, values) => {
-    expectCount(call, values, 1);
     const seen = new Set<string>();
     return expectArray(call, values[0], 'the argument').filter((item) => {
       const key = canonicalJson(item);
@@ -276,13 +288,11 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
     });
   },
   'States.Base64Encode': (call, values) => {
-    expectCount(call, values, 1);
     const text = expectString(call, values[0], 'the argument');
     if (text.length > MAX_ENCODING_INPUT) fail(call, `the input exceeds ${MAX_ENCODING_INPUT} characters`);
     return Buffer.from(text, 'utf8').toString('base64');
   },
   'States.Base64Decode': (call, values) => {
-    expectCount(call, values, 1);
     const text = expectString(call, values[0], 'the argument');
     if (text.length > MAX_ENCODING_INPUT) fail(call, `the input exceeds ${MAX_ENCODING_INPUT} characters`);
     if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(text)) {
@@ -291,7 +301,6 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
     return Buffer.from(text, 'base64').toString('utf8');
   },
   'States.Hash': (call, values) => {
-    expectCount(call, values, 2);
     const data = values[0];
     if (data === null || data === undefined) fail(call, 'the data must not be null');
     const algorithm = HASH_ALGORITHMS[expectString(call, values[1], 'the algorithm')];
@@ -301,14 +310,12 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
     return createHash(algorithm).update(text, 'utf8').digest('hex');
   },
   'States.JsonMerge': (call, values) => {
-    expectCount(call, values, 3);
     const [left, right, deep] = values;
     if (!isJsonObject(left) || !isJsonObject(right)) fail(call, 'both values to merge must be JSON objects');
     if (deep !== false) fail(call, 'only the shallow merge (false) is supported');
     return { ...left, ...right };
   },
   'States.MathRandom': (call, values) => {
-    expectCount(call, values, 2, 3);
     const start = expectInteger(call, values[0], 'the start');
     const end = expectInteger(call, values[1], 'the end');
     if (end <= start) fail(call, 'the end must be greater than the start');
@@ -317,13 +324,11 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
     return start + Math.floor(fraction * (end - start));
   },
   'States.MathAdd': (call, values) => {
-    expectCount(call, values, 2);
     return (
       expectInteger(call, values[0], 'the first number') + expectInteger(call, values[1], 'the second number')
     );
   },
   'States.StringSplit': (call, values) => {
-    expectCount(call, values, 2);
     const text = expectString(call, values[0], 'the string');
     const delimiters = expectString(call, values[1], 'the delimiter');
     if (delimiters.length === 0) return [text];
@@ -340,8 +345,7 @@ const IMPLEMENTATIONS: Record<string, Implementation> = {
     if (token) tokens.push(token);
     return tokens;
   },
-  'States.UUID': (call, values) => {
-    expectCount(call, values, 0);
+  'States.UUID': (_call, _values) => {
     return randomUUID();
   },
 };
@@ -365,6 +369,8 @@ function evaluateCall(call: IntrinsicCall, input: unknown, context: unknown): un
     throw new StatesError(StatesErrors.IntrinsicFailure, `Unknown intrinsic function ${call.name}`);
   }
   const values = call.args.map((argument) => evaluateArgument(argument, input, context));
+  const arity = ARITY[call.name];
+  if (arity) expectCount(call, values, arity[0], arity[1]);
   const first = call.args[0];
   const templateRaw = first?.kind === 'literal' && typeof first.raw === 'string' ? first.raw : undefined;
   return implementation(call, values, templateRaw);
@@ -381,11 +387,19 @@ export function evaluateIntrinsic(expression: string, input: unknown, context: u
   return evaluateCall(call, input, context);
 }
 
-/** Throws IntrinsicSyntaxError for a malformed expression or an unknown function name. */
+/** Throws IntrinsicSyntaxError for a malformed expression, an unknown function or a wrong argument count. */
 export function checkIntrinsic(expression: string): void {
   const visit = (call: IntrinsicCall): void => {
     if (!IMPLEMENTATIONS[call.name])
       throw new IntrinsicSyntaxError(expression, `unknown function ${call.name}`);
+    const arity = ARITY[call.name];
+    if (arity && (call.args.length < arity[0] || call.args.length > arity[1])) {
+      const expected = arity[0] === arity[1] ? `${arity[0]}` : `${arity[0]} to ${arity[1]}`;
+      throw new IntrinsicSyntaxError(
+        expression,
+        `${call.name} takes ${expected} argument(s), not ${call.args.length}`,
+      );
+    }
     for (const argument of call.args) if (argument.kind === 'call') visit(argument.call);
   };
   visit(parseIntrinsic(expression));

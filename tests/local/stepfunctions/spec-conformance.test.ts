@@ -341,6 +341,13 @@ describe('item 11: CreateStateMachine refuses what the specification forbids', (
       },
       /Timestamp "2026-12-06 10:00:00" is not an RFC 3339 timestamp.*TimestampLessThan "2026-12-06t10:00:00z" is not/,
     ],
+    [
+      // AWS checks an intrinsic function's argument count when the state machine is created, as
+      // asl-validator does; the local engine used to find out only when the state ran.
+      'an intrinsic function called with the wrong number of arguments',
+      single({ Type: 'Pass', Parameters: { 'id.$': 'States.UUID($.seed)' } }),
+      /States\.UUID takes 0 argument\(s\), not 1/,
+    ],
   ])('refuses %s with InvalidDefinition', (_label, definition, message) => {
     let error: { code?: string; message?: string } | undefined;
     try {
