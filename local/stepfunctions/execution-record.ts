@@ -33,7 +33,10 @@ export interface StatePosition {
  * Progress of one Parallel branch or Map iteration, persisted so a restart resumes it: where it
  * stands (including a task token wait), or its output once it has finished.
  */
-export type NestedProgress = { position: StatePosition } | { done: true; output: unknown };
+export type NestedProgress =
+  | { position: StatePosition }
+  /** `failed`: a Map iteration whose failure its ToleratedFailure* fields let pass (output is the error). */
+  | { done: true; output: unknown; failed?: true };
 
 export interface ExecutionRecord {
   executionArn: string;

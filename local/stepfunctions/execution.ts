@@ -256,9 +256,9 @@ export class ExecutionRun {
     return this.record.nested?.[key];
   }
 
-  private markNestedDone(key: string, output: unknown): void {
+  private markNestedDone(key: string, output: unknown, failed = false): void {
     if (this.halted) return;
-    this.nestedProgress()[key] = { done: true, output };
+    this.nestedProgress()[key] = { done: true, output, ...(failed && { failed: true as const }) };
     this.host.save(this.record);
   }
 
@@ -755,7 +755,11 @@ export class ExecutionRun {
         items.map((item, index) => async (signal: AbortSignal) => {
           const nestedKey = `${prefix}${index}]/`;
           const saved = this.savedProgress(nestedKey);
-          if (saved && 'done' in saved) return saved.output;
+          if (saved && 'done' in saved) {
+            // An iteration that failed within the tolerance before a restart still counts.
+            if (saved.failed && tolerance) tolerance.failed += 1;
+            return saved.output;
+          }
           const iterationScope: Scope = { signal, lastEventId: startedId, topLevel: false, nestedKey };
           const iteration = { name: position.stateName, index };
           if (!saved) this.emit(iterationScope, 'MapIterationStarted', iteration);
@@ -792,7 +796,7 @@ export class ExecutionRun {
               Error: error.error,
               ...(error.cause !== undefined && { Cause: error.cause }),
             };
-            this.markNestedDone(nestedKey, failedOutput);
+            this.markNestedDone(nestedKey, failedOutput, true);
             return failedOutput;
           }
         }),

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ManualClock } from '../../../local/stepfunctions/clock';
 import { StepFunctionsEngine } from '../../../local/stepfunctions/engine';
 import { fakeIntegrations, newEngine, run, STATE_MACHINE_ARN, single, start, waitUntil } from './helpers';
@@ -424,6 +427,61 @@ describe('item 12: tolerated failures of a Map', () => {
 
     expect(byCount.status).toBe('SUCCEEDED');
     expect(byPercent.error).toBe('States.ExceedToleratedFailureThreshold');
+  });
+
+  it('still counts an item that failed before a restart against ToleratedFailureCount', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sfn-tolerance-'));
+    const definition = single({
+      Type: 'Map',
+      ToleratedFailureCount: 1,
+      ItemProcessor: {
+        StartAt: 'Kind?',
+        States: {
+          'Kind?': {
+            Type: 'Choice',
+            Choices: [{ Variable: '$.kind', StringEquals: 'fail', Next: 'Item failed' }],
+            Default: 'Wait for answer',
+          },
+          'Item failed': { Type: 'Fail', Error: 'ItemFailed' },
+          'Wait for answer': {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+            Parameters: { FunctionName: LAMBDA, Payload: { 'token.$': '$$.Task.Token' } },
+            End: true,
+          },
+        },
+      },
+    });
+    const integrationsA = fakeIntegrations();
+    const engineA = new StepFunctionsEngine({
+      dataDir,
+      clock: new ManualClock(),
+      integrations: integrationsA,
+    });
+    const arn = start(engineA, definition, [{ kind: 'fail' }, { kind: 'wait' }]);
+    await waitUntil(() => integrationsA.invocations.length === 1);
+    const token = (integrationsA.invocations[0]?.payload as { token: string }).token;
+    await engineA.close();
+
+    const engineB = new StepFunctionsEngine({
+      dataDir,
+      clock: new ManualClock(),
+      integrations: fakeIntegrations(),
+    });
+    engineB.resume();
+    await waitUntil(() => {
+      try {
+        engineB.sendTaskFailure(token, 'AnswerFailed');
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    const result = await engineB.waitForExecution(arn);
+    await engineB.close();
+    rmSync(dataDir, { recursive: true, force: true });
+
+    expect([result.status, result.error]).toEqual(['FAILED', 'States.ExceedToleratedFailureThreshold']);
   });
 
   it('lets a Catch handle States.ExceedToleratedFailureThreshold', async () => {
