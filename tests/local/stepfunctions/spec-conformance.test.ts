@@ -460,7 +460,7 @@ describe('item 12: tolerated failures of a Map', () => {
     });
     const arn = start(engineA, definition, [{ kind: 'fail' }, { kind: 'wait' }]);
     await waitUntil(() => integrationsA.invocations.length === 1);
-    const token = (integrationsA.invocations[0]?.payload as { token: string }).token;
+    const token = (integrationsA.invocations[0]?.payload as { token: string } | undefined)?.token as string;
     await engineA.close();
 
     const engineB = new StepFunctionsEngine({
