@@ -77,7 +77,7 @@ describe('SAM templates', () => {
   it('publish the JWT settings as SSM parameters, never as exports other stacks import', () => {
     for (const stack of stacks) {
       const outputs = (stack.template.Outputs ?? {}) as Record<string, { Export?: unknown }>;
-      for (const name of ['JwtIssuer', 'JwtAudience']) {
+      for (const name of ['ApiJwtIssuer', 'ApiJwtAudiences']) {
         expect({ file: stack.file, name, export: outputs[name]?.Export }).toEqual({
           file: stack.file,
           name,
