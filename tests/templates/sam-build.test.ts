@@ -243,7 +243,7 @@ afterAll(() => {
 const bundleOf = (build: FunctionBuild): Bundle => bundles.get(build.where) as Bundle;
 
 describe('sam build, reproduced: copy CodeUri, npm install --omit=dev, esbuild with BuildProperties', () => {
-  it('gives every function of every template a CodeUri without node_modules, .git or .local', () => {
+  it('builds every function of every template from functions/, not from the repository root', () => {
     expect(builds.length).toBeGreaterThan(10);
     for (const build of builds) {
       expect({ where: build.where, codeUri: relative(root, build.codeUri) }).toEqual({
@@ -251,9 +251,6 @@ describe('sam build, reproduced: copy CodeUri, npm install --omit=dev, esbuild w
         codeUri: 'functions',
       });
     }
-    expect(
-      readdirSync(join(root, 'functions')).filter((name) => name.startsWith('.') || name === 'node_modules'),
-    ).toEqual([]);
   });
 
   it('installs exactly the lockfile of the CodeUri folder, esbuild included, in the copy', () => {
