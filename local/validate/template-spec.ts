@@ -209,7 +209,11 @@ class TemplateChecker {
     } else {
       this.report(root.position, 'the template has no Resources mapping');
     }
-    this.checkOutputs(child(root, 'Outputs'));
+    const parameters = child(root, 'Parameters');
+    this.checkOutputs(
+      child(root, 'Outputs'),
+      new Set(parameters?.kind === 'map' ? parameters.entries.map((parameter) => parameter.key) : []),
+    );
     return { findings: this.out, links: this.links, exports: this.exports };
   }
 
@@ -892,7 +896,7 @@ class TemplateChecker {
 
   // ------------------------------------------------------------------ outputs
 
-  private checkOutputs(outputs: SourceNode | undefined): void {
+  private checkOutputs(outputs: SourceNode | undefined, parameterNames: ReadonlySet<string>): void {
     if (outputs === undefined) return;
     if (outputs.kind !== 'map') {
       this.report(outputs.position, 'Outputs must be a mapping');
@@ -900,6 +904,14 @@ class TemplateChecker {
     }
     const seen = new Map<string, string>();
     for (const output of outputs.entries) {
+      // SAM CLI matches outputs to parameters by name: a list-typed parameter with an output's name
+      // makes `sam build` crash with "unhashable type: 'list'" (aws-sam-cli issue #8627).
+      if (parameterNames.has(output.key)) {
+        this.report(
+          output.keyPosition,
+          `output ${output.key} has the name of a parameter: sam build crashes on it (SAM CLI issue #8627); rename the output`,
+        );
+      }
       if (output.value.kind !== 'map') {
         this.report(output.keyPosition, `output ${output.key} must be a mapping`);
         continue;

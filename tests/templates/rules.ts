@@ -281,6 +281,14 @@ export function checkFunctions(
       report(`${where}.Properties.CodeUri`, 'CodeUri must be the folder holding package.json');
       continue;
     }
+    // sam build copies CodeUri and installs its package.json: functions/ holds only what the
+    // functions ship (and esbuild), where the repository root would copy and install everything.
+    const functionsFolder = join(root, 'functions');
+    if (codeUri !== functionsFolder)
+      report(
+        `${where}.Properties.CodeUri`,
+        `CodeUri must be ${relative(dirname(path), functionsFolder)} (the functions folder, whose package.json brings esbuild and only what the bundles import), not ${String(properties.CodeUri)}`,
+      );
     const entries = asArray(build.EntryPoints).filter((entry): entry is string => typeof entry === 'string');
     if (entries.length !== 1) {
       report(`${where}.Metadata.BuildProperties.EntryPoints`, 'must name exactly one TypeScript handler');

@@ -74,6 +74,12 @@ describe('template validation against the resource specification', () => {
       '  PhotoApi:',
       "circular dependency PhotoApi → PageFunction → PhotoApi: SAM writes PageFunction's ARN into PhotoApi's definition (its HttpApi event Page); PageFunction.Environment refers to PhotoApi",
     ],
+    [
+      'an output named like a parameter (sam build crashes on it: SAM CLI issue #8627)',
+      'output-named-like-parameter',
+      'Audiences: # the name of the parameter above',
+      'output Audiences has the name of a parameter: sam build crashes on it (SAM CLI issue #8627)',
+    ],
   ])('reports %s, once and on its line', async (_, name, text, message) => {
     const { file, findings } = await templateFindings(name);
     // A missing property is reported at its resource's Properties key, the line above.
