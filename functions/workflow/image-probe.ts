@@ -1,89 +1,53 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type JpegHeader, walkJpegHeader } from './jpeg-header';
+import { imageSize } from 'image-size';
+import { typeHandlers, types } from 'image-size/types/index';
 import { accept, type Rejection, RejectionReason, reject, type UploadRef, type Verdict } from './workflow';
 
 /**
  * "Check dimensions": decides from an image's first bytes, read with ranged GETs, whether the
- * workflow should go on. The type comes from magic bytes (never the file name or Content-Type);
- * the size from the JPEG frame header, found by following segment lengths (jpeg-header.ts).
- * A bad image is a rejection; only read failures throw.
+ * workflow should go on. `image-size` names the type (by magic bytes, never the file name or
+ * Content-Type) and reads the size and EXIF orientation. What it cannot do is read a file in
+ * ranges: it needs the frame header in the bytes it is given, and a large APP segment (XMP,
+ * ICC profile) can push that past the first read. So this module follows the JPEG segment
+ * lengths with small ranged reads until the frame header, and hands image-size the SOI, the
+ * EXIF segment and the frame header. A bad image is a rejection; only read failures throw.
  */
 
-export type ImageFormat =
-  | 'jpeg'
-  | 'png'
-  | 'gif'
-  | 'webp'
-  | 'bmp'
-  | 'tiff'
-  | 'heic'
-  | 'heif'
-  | 'avif'
-  | 'jxl'
-  | 'unknown';
+/** The file's type as image-size names it ('jpeg' for its 'jpg'); 'unknown' when nothing matches. */
+export type ImageFormat = string;
 
-const FORMAT_NAMES: Record<Exclude<ImageFormat, 'unknown'>, string> = {
-  jpeg: 'a JPEG image',
+const FORMAT_NAMES: Record<string, string> = {
   png: 'a PNG image',
   gif: 'a GIF image',
   webp: 'a WebP image',
   bmp: 'a BMP image',
   tiff: 'a TIFF image',
-  heic: 'a HEIC image',
-  heif: 'a HEIF image',
-  avif: 'an AVIF image',
+  heif: 'a HEIF/HEIC or AVIF image',
   jxl: 'a JPEG XL image',
+  'jxl-stream': 'a JPEG XL image',
+  jp2: 'a JPEG 2000 image',
+  j2c: 'a JPEG 2000 image',
+  svg: 'an SVG image',
+  psd: 'a Photoshop image',
 };
 
-function startsWith(bytes: Uint8Array, signature: ReadonlyArray<number>, at = 0): boolean {
-  return signature.every((byte, index) => bytes[at + index] === byte);
-}
-
-function ascii(bytes: Uint8Array, from: number, to: number): string {
-  return String.fromCharCode(...bytes.subarray(from, to));
-}
-
-const HEIC_BRANDS = new Set(['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'hevm', 'hevs']);
-const AVIF_BRANDS = new Set(['avif', 'avis']);
-const HEIF_BRANDS = new Set(['mif1', 'msf1', 'mif2']);
-/** BITMAPINFOHEADER and its variants: the DIB header sizes a real BMP has. */
-const BMP_DIB_SIZES = new Set([12, 40, 52, 56, 64, 108, 124]);
-
-/** ISO BMFF `ftyp` box: major brand, then compatible brands, decide HEIC / AVIF / HEIF. */
-function isoBmffFormat(bytes: Uint8Array): ImageFormat {
-  const boxSize = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0);
-  const end = Math.min(bytes.length, Math.max(16, boxSize));
-  const brands = [ascii(bytes, 8, 12)];
-  for (let at = 16; at + 4 <= end; at += 4) brands.push(ascii(bytes, at, at + 4));
-  if (brands.some((brand) => AVIF_BRANDS.has(brand))) return 'avif';
-  if (brands.some((brand) => HEIC_BRANDS.has(brand))) return 'heic';
-  if (brands.some((brand) => HEIF_BRANDS.has(brand))) return 'heif';
-  if (brands[0] === 'jxl ') return 'jxl';
-  return 'unknown'; // MP4, QuickTime and other ISO BMFF files that are not still images
-}
-
-/** The image format by magic bytes; 'unknown' for anything that is not a recognised image. */
+/** The type whose image-size signature check accepts the bytes (a check may throw on short input). */
 export function detectImageFormat(bytes: Uint8Array): ImageFormat {
-  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return 'jpeg';
-  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
-  if (ascii(bytes, 0, 6) === 'GIF87a' || ascii(bytes, 0, 6) === 'GIF89a') return 'gif';
-  if (ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 12) === 'WEBP') return 'webp';
-  if (ascii(bytes, 0, 2) === 'BM' && bytes.length >= 18) {
-    const dibSize = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(14, true);
-    if (BMP_DIB_SIZES.has(dibSize)) return 'bmp';
-  }
-  if (
-    startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || // II*\0, little-endian TIFF
-    startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a]) || // MM\0*, big-endian TIFF
-    startsWith(bytes, [0x49, 0x49, 0x2b, 0x00]) || // BigTIFF
-    startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2b])
-  ) {
-    return 'tiff';
-  }
-  if (bytes.length >= 12 && ascii(bytes, 4, 8) === 'ftyp') return isoBmffFormat(bytes);
-  if (startsWith(bytes, [0xff, 0x0a])) return 'jxl'; // bare JPEG XL codestream
-  if (startsWith(bytes, [0, 0, 0, 0x0c, 0x4a, 0x58, 0x4c, 0x20, 0x0d, 0x0a, 0x87, 0x0a])) return 'jxl';
-  return 'unknown';
+  if (bytes.length === 0) return 'unknown';
+  const type = types.find((name) => {
+    try {
+      return typeHandlers.get(name)?.validate(bytes) === true;
+    } catch {
+      return false;
+    }
+  });
+  if (type === 'jpg') return 'jpeg';
+  return type ?? 'unknown';
+}
+
+/** The one JPEG sniffer of the code base: SOI (FF D8) at the start, by image-size's signature. */
+export function isJpeg(bytes: Uint8Array): boolean {
+  return detectImageFormat(bytes) === 'jpeg';
 }
 
 /** Bytes `start`…`endInclusive` (clipped to the object) and the object's total size. */
@@ -129,7 +93,6 @@ export function s3RangeReader(
       );
     }
     const bytes = (await response.Body?.transformToByteArray()) ?? new Uint8Array(0);
-    if (range[3] === '0') return { bytes: new Uint8Array(0), totalSize: 0 }; // s3rver: "bytes 0-0/0"
     const expected = Number(range[2]) - Number(range[1]) + 1;
     if (bytes.length !== expected) {
       throw new RangeReadError(`Expected ${expected} bytes from Content-Range, got ${bytes.length}`);
@@ -306,12 +269,13 @@ export async function probeImageHeader(read: ReadRange, limits: DimensionLimits)
     );
   }
   if (format !== 'jpeg') {
+    const name = FORMAT_NAMES[format] ?? `an image of type ${format.toUpperCase()}`;
     const detail =
       objectBytes === 0
         ? 'The file is empty; only JPEG photos are accepted.'
         : format === 'unknown'
           ? 'The file is not an image; only JPEG photos are accepted.'
-          : `The file is ${FORMAT_NAMES[format]}; only JPEG photos are accepted.`;
+          : `The file is ${name}; only JPEG photos are accepted.`;
     return done(
       reject(facts(), {
         reason: RejectionReason.unsupportedType,
@@ -321,36 +285,214 @@ export async function probeImageHeader(read: ReadRange, limits: DimensionLimits)
     );
   }
 
-  const walker = walkJpegHeader(objectBytes);
-  let step = walker.next();
-  while (!step.done) {
-    const bytes = await object.bytesAt(step.value.offset, step.value.length);
-    if (!bytes) return done(readLimitRejection(facts(), step.value.offset));
-    step = walker.next(bytes);
-  }
-  const outcome = step.value;
-  if (!outcome.ok) {
+  const found = await findJpegHeader(object);
+  if (!found.ok) {
     return done(
       reject(facts(), {
         reason: RejectionReason.corruptImage,
-        detail: `The JPEG file is damaged: ${outcome.message}.`,
-        evidence: { problem: outcome.problem, offset: outcome.offset },
+        detail: `The JPEG file is damaged: ${found.message}.`,
+        evidence: { problem: found.problem, offset: found.offset, ...found.evidence },
       }),
     );
   }
-  return done(judgeSize(outcome.header, facts, limits));
+  return done(judgeSize(found.size, facts, limits));
 }
 
-function readLimitRejection(facts: DimensionFacts, offset: number): DimensionVerdict {
-  return reject(facts, {
-    reason: RejectionReason.corruptImage,
-    detail: `The JPEG file is damaged: no frame header was found in the first ${formatBytes(READ_PLAN.maxBytesRead)} read.`,
-    evidence: { problem: 'READ_LIMIT', offset, maxBytesRead: READ_PLAN.maxBytesRead },
-  });
+/** A JPEG segment: the offset of its marker's FF, its marker code, its length field. */
+interface Segment {
+  offset: number;
+  marker: number;
+  length: number;
+}
+
+type JpegProblem =
+  | 'BAD_MARKER'
+  | 'BAD_SEGMENT'
+  | 'NO_FRAME_HEADER'
+  | 'BAD_FRAME'
+  | 'TRUNCATED'
+  | 'READ_LIMIT';
+
+type JpegHeaderOutcome =
+  | { ok: true; size: { width: number; height: number; orientation?: number } }
+  | {
+      ok: false;
+      problem: JpegProblem;
+      offset: number;
+      message: string;
+      evidence?: Record<string, unknown>;
+    };
+
+const SOI = 0xd8;
+const EOI = 0xd9;
+const SOS = 0xda;
+const APP1 = 0xe1;
+const TEM = 0x01;
+const EXIF_ID = 'Exif\0\0';
+/** The frames image-size measures: baseline, extended sequential, progressive (Huffman). */
+const MEASURED_FRAMES = new Set([0xc0, 0xc1, 0xc2]);
+/** An empty COM segment: image-size expects a segment between SOI and the frame header. */
+const EMPTY_COMMENT = Uint8Array.of(0xff, 0xfe, 0x00, 0x02);
+
+/** SOFn: C0–CF except DHT (C4), JPG (C8) and DAC (CC). */
+function isFrameMarker(marker: number): boolean {
+  return marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+}
+
+function hex(marker: number): string {
+  return `FF${marker.toString(16).toUpperCase().padStart(2, '0')}`;
+}
+
+function problem(
+  kind: JpegProblem,
+  offset: number,
+  message: string,
+  evidence?: Record<string, unknown>,
+): JpegHeaderOutcome {
+  return { ok: false, problem: kind, offset, message, ...(evidence ? { evidence } : {}) };
+}
+
+/**
+ * Follows the segment lengths from SOI (ITU T.81 B.1.1: `FF <marker> <u16 length> <payload>`,
+ * optional FF fill bytes, standalone RSTn/TEM) to the frame header, reading only segment headers,
+ * never the payload of a segment it skips; then lets image-size read SOI + EXIF + frame header.
+ */
+async function findJpegHeader(object: RangedObject): Promise<JpegHeaderOutcome> {
+  const size = object.size;
+  const truncated = (offset: number, where: string) =>
+    problem('TRUNCATED', offset, `the file ends ${where}, before the frame header that gives the image size`);
+  const readLimit = (offset: number) =>
+    problem(
+      'READ_LIMIT',
+      offset,
+      `no frame header was found in the first ${formatBytes(READ_PLAN.maxBytesRead)} read`,
+      { maxBytesRead: READ_PLAN.maxBytesRead },
+    );
+
+  let exif: Segment | undefined;
+  let position = 2;
+  for (;;) {
+    if (position + 2 > size) return truncated(position, 'between two segments');
+    const lead = await object.bytesAt(position, 1);
+    if (!lead) return readLimit(position);
+    if (lead[0] !== 0xff) {
+      return problem('BAD_MARKER', position, `byte ${position} should start a marker but is not 0xFF`);
+    }
+    let cursor = position + 1;
+    let marker: number | undefined;
+    while (marker === undefined) {
+      if (cursor >= size) return truncated(cursor, 'inside a run of fill bytes');
+      const view = await object.bytesAt(cursor, 1);
+      if (!view) return readLimit(cursor);
+      let index = 0;
+      while (index < view.length && view[index] === 0xff) index++;
+      cursor += index;
+      if (index < view.length) marker = view[index];
+    }
+    const markerOffset = cursor - 1;
+    cursor += 1;
+    if (marker === 0x00) {
+      return problem('BAD_MARKER', markerOffset, `byte ${markerOffset} is FF00, which is not a marker`);
+    }
+    if (marker === TEM || (marker >= 0xd0 && marker <= 0xd7)) {
+      position = cursor; // standalone marker, no length
+      continue;
+    }
+    if (marker === SOI || marker === EOI || marker === SOS) {
+      return problem(
+        'NO_FRAME_HEADER',
+        markerOffset,
+        `marker ${hex(marker)} at byte ${markerOffset} comes before any frame header`,
+      );
+    }
+    if (cursor + 2 > size) return truncated(cursor, `inside the ${hex(marker)} segment header`);
+    const lengthBytes = await object.bytesAt(cursor, 2);
+    if (!lengthBytes) return readLimit(cursor);
+    const length = ((lengthBytes[0] ?? 0) << 8) | (lengthBytes[1] ?? 0);
+    if (length < 2 || (isFrameMarker(marker) && length < 8)) {
+      return problem(
+        'BAD_SEGMENT',
+        markerOffset,
+        `segment ${hex(marker)} at byte ${markerOffset} has length ${length}`,
+      );
+    }
+    if (cursor + length > size) return truncated(cursor, `inside the ${hex(marker)} segment`);
+    const segment = { offset: markerOffset, marker, length };
+    if (isFrameMarker(marker)) return measureFrame(object, segment, exif);
+    if (marker === APP1 && !exif && length >= 2 + EXIF_ID.length + 8) {
+      const id = await object.bytesAt(cursor + 2, EXIF_ID.length);
+      if (!id) return readLimit(cursor);
+      if (Buffer.from(id.subarray(0, EXIF_ID.length)).toString('latin1') === EXIF_ID) exif = segment;
+    }
+    position = cursor + length;
+  }
+}
+
+/** image-size reads the size and EXIF orientation from SOI + the EXIF segment + the frame header. */
+async function measureFrame(
+  object: RangedObject,
+  frame: Segment,
+  exif: Segment | undefined,
+): Promise<JpegHeaderOutcome> {
+  if (!MEASURED_FRAMES.has(frame.marker)) {
+    return problem(
+      'BAD_FRAME',
+      frame.offset,
+      `its frame header ${hex(frame.marker)} names a coding process (lossless, arithmetic or hierarchical) that cannot be processed; please save it as a standard JPEG`,
+      { marker: hex(frame.marker) },
+    );
+  }
+  const bytesOf = async (segment: Segment) => {
+    const bytes = await object.bytesAt(segment.offset, 2 + segment.length);
+    return bytes?.subarray(0, 2 + segment.length);
+  };
+  const frameBytes = await bytesOf(frame);
+  const exifBytes = exif ? await bytesOf(exif) : EMPTY_COMMENT;
+  if (!frameBytes || !exifBytes)
+    return problem('READ_LIMIT', frame.offset, 'the frame header could not be read');
+  const measure = (first: Uint8Array) =>
+    imageSize(Buffer.concat([Uint8Array.of(0xff, SOI), first, frameBytes]));
+  let measured: ReturnType<typeof imageSize>;
+  try {
+    // A malformed EXIF block is optional metadata: the size is then read without it.
+    measured = measureOr(
+      () => measure(exifBytes),
+      () => measure(EMPTY_COMMENT),
+    );
+  } catch (error) {
+    return problem(
+      'BAD_FRAME',
+      frame.offset,
+      `its frame header cannot be read (${(error as Error).message})`,
+    );
+  }
+  const { width, height, orientation } = measured;
+  if (!width || !height) {
+    return problem('BAD_FRAME', frame.offset, `the frame header declares a size of ${width}×${height} px`);
+  }
+  // EXIF orientations 5–8 store the image a quarter turn rotated; anything outside 1–8 is ignored.
+  const known = orientation !== undefined && orientation >= 1 && orientation <= 8 ? orientation : undefined;
+  const swapped = known !== undefined && known >= 5;
+  return {
+    ok: true,
+    size: {
+      width: swapped ? height : width,
+      height: swapped ? width : height,
+      ...(known !== undefined ? { orientation: known } : {}),
+    },
+  };
+}
+
+function measureOr<T>(first: () => T, fallback: () => T): T {
+  try {
+    return first();
+  } catch {
+    return fallback();
+  }
 }
 
 function judgeSize(
-  header: JpegHeader,
+  header: { width: number; height: number; orientation?: number },
   facts: (extra?: Partial<DimensionFacts>) => DimensionFacts,
   limits: DimensionLimits,
 ): DimensionVerdict {
@@ -364,18 +506,7 @@ function judgeSize(
   });
   const size = `${width}×${height} px`;
   let rejection: Rejection | undefined;
-  if (header.process === 'hierarchical') {
-    rejection = {
-      reason: RejectionReason.unsupportedType,
-      detail:
-        'The file is a hierarchical JPEG, which cannot be processed; please save it as a standard JPEG.',
-      evidence: { format: 'jpeg', process: header.process, width, height },
-    };
-  } else if (
-    width > limits.maxSide ||
-    height > limits.maxSide ||
-    width * height > limits.maxMegapixels * 1e6
-  ) {
+  if (width > limits.maxSide || height > limits.maxSide || width * height > limits.maxMegapixels * 1e6) {
     rejection = {
       reason: RejectionReason.imageTooLarge,
       detail: `The photo is ${size} (${mp} megapixels); the limit is ${limits.maxSide} px per side and ${limits.maxMegapixels} megapixels.`,

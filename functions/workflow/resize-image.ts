@@ -1,5 +1,6 @@
 import exifReader from 'exif-reader';
 import sharp, { type JpegOptions, type Metadata, type OutputInfo, type Sharp } from 'sharp';
+import { isJpeg } from './image-probe';
 
 /**
  * The image pipeline behind the workflows' Resize task: one JPEG in, a 400×400 tile and a
@@ -130,7 +131,7 @@ async function readHeader(input: Buffer): Promise<Header> {
   try {
     metadata = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (error) {
-    if (startsLikeJpeg(input)) {
+    if (isJpeg(input)) {
       throw new CorruptImageError(`The JPEG header cannot be read: ${messageOf(error)}`, { cause: error });
     }
     throw new UnsupportedImageTypeError(
@@ -226,10 +227,6 @@ function formatExifDate(value: unknown): string | undefined {
   const year = value.getUTCFullYear();
   if (year < 1900 || year > 2999) return undefined;
   return value.toISOString().slice(0, 19);
-}
-
-function startsLikeJpeg(input: Buffer): boolean {
-  return input.length >= 3 && input[0] === 0xff && input[1] === 0xd8 && input[2] === 0xff;
 }
 
 function messageOf(error: unknown): string {

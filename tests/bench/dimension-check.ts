@@ -38,6 +38,17 @@ export async function benchDimensionCheck(
   return { objectBytes: photo.length, bytesRead, requests, ratio: bytesRead / photo.length };
 }
 
+/**
+ * The worst case the read cap allows: `photo` behind 1.25 MiB of APP2 segments (a large ICC
+ * profile split into 64 KiB chunks) in front of its frame header. Still measured, never more
+ * than READ_PLAN.maxBytesRead (1 MiB) read.
+ */
+export function withLargeMetadata(photo: Buffer): Buffer {
+  const chunk = Buffer.alloc(4 + 65_531, 0x41);
+  chunk.set([0xff, 0xe2, 0xff, 0xfd]);
+  return Buffer.concat([photo.subarray(0, 2), ...Array.from({ length: 20 }, () => chunk), photo.subarray(2)]);
+}
+
 if (require.main === module) {
   smartphonePhoto()
     .then(benchDimensionCheck)

@@ -257,7 +257,7 @@ describe('check dimensions', () => {
     expect(verdict.rejection?.detail).toContain('GIF');
   });
 
-  it('rejects a HEIC file from its ftyp brand, naming HEIC', async () => {
+  it('rejects a HEIC file from its ftyp brand, naming HEIF/HEIC', async () => {
     const heic = Buffer.concat([
       Buffer.from([0, 0, 0, 0x18]),
       Buffer.from('ftypheic\0\0\0\0mif1heic', 'latin1'),
@@ -269,7 +269,7 @@ describe('check dimensions', () => {
 
     expect(verdict).toMatchObject({
       accepted: false,
-      format: 'heic',
+      format: 'heif',
       rejection: { reason: 'UNSUPPORTED_TYPE' },
     });
     expect(verdict.rejection?.detail).toContain('HEIC');
