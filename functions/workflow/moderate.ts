@@ -1,13 +1,21 @@
 import * as z from 'zod/mini';
-import { commaList, percentage, readConfig, withDefaults } from '#shared/config';
+import { commaList, percentage, positiveInt, readConfig, withDefaults } from '#shared/config';
 import { logger } from '#shared/logger';
 import { parseTaskInput } from '#shared/task-input';
 import { moderateImage } from './moderation';
 import { taskInputSchema } from './workflow';
 
 const config = readConfig(
-  z.object({ MIN_MODERATION_CONFIDENCE: percentage, IGNORED_MODERATION_CATEGORIES: commaList }),
-  withDefaults({ MIN_MODERATION_CONFIDENCE: '60', IGNORED_MODERATION_CATEGORIES: '' }),
+  z.object({
+    MIN_MODERATION_CONFIDENCE: percentage,
+    IGNORED_MODERATION_CATEGORIES: commaList,
+    MAX_INPUT_PIXELS: positiveInt(),
+  }),
+  withDefaults({
+    MIN_MODERATION_CONFIDENCE: '60',
+    IGNORED_MODERATION_CATEGORIES: '',
+    MAX_INPUT_PIXELS: '50000000',
+  }),
 );
 
 /** Workflow task "Moderate": Rekognition moderation labels → a verdict in `$.verdict`. */
@@ -17,6 +25,7 @@ export const handler = async (event: unknown) => {
   const verdict = await moderateImage(upload, {
     minConfidence: config.MIN_MODERATION_CONFIDENCE,
     ignoredCategories: config.IGNORED_MODERATION_CATEGORIES,
+    maxInputPixels: config.MAX_INPUT_PIXELS,
   });
   logger.info('Moderated', {
     accepted: verdict.accepted,

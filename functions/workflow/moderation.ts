@@ -10,6 +10,8 @@ import { accept, RejectionReason, reject, type UploadRef, type Verdict } from '.
 export interface ModerationSettings {
   /** Labels below this confidence (0–100) are not reported by Rekognition. */
   minConfidence: number;
+  /** A JPEG Rekognition cannot read whose header declares more pixels is IMAGE_TOO_LARGE. */
+  maxInputPixels: number;
   /** Top-level categories that do not reject a photo (e.g. "Swimwear or Underwear" for beaches). */
   ignoredCategories: readonly string[];
 }
@@ -57,9 +59,12 @@ export async function moderateImage(
       }),
     );
   } catch (error) {
-    const unreadable = unreadableImageRejection(error);
+    const unreadable = await unreadableImageRejection(error, upload, settings.maxInputPixels);
     if (!unreadable) throw error;
-    return reject({ labels: [] }, { ...unreadable, evidence: { check: 'moderation' } });
+    return reject(
+      { labels: [] },
+      { ...unreadable, evidence: { check: 'moderation', ...unreadable.evidence } },
+    );
   }
   const all = response.ModerationLabels ?? [];
   const labels = all.map((label) => ({

@@ -6,6 +6,8 @@ import { accept, RejectionReason, reject, type UploadRef, type Verdict } from '.
 export interface PeopleSettings {
   /** A person counts when Rekognition is at least this confident (0–100). */
   minConfidence: number;
+  /** A JPEG Rekognition cannot read whose header declares more pixels is IMAGE_TOO_LARGE. */
+  maxInputPixels: number;
 }
 
 export interface PeopleFacts {
@@ -34,9 +36,12 @@ export async function detectPeople(
       }),
     );
   } catch (error) {
-    const unreadable = unreadableImageRejection(error);
+    const unreadable = await unreadableImageRejection(error, upload, settings.maxInputPixels);
     if (!unreadable) throw error;
-    return reject({ peopleCount: 0 }, { ...unreadable, evidence: { check: 'people' } });
+    return reject(
+      { peopleCount: 0 },
+      { ...unreadable, evidence: { check: 'people', ...unreadable.evidence } },
+    );
   }
   const person = (response.Labels ?? []).find(
     (label) => label.Name === 'Person' && (label.Confidence ?? 0) >= settings.minConfidence,

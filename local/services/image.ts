@@ -34,3 +34,16 @@ export async function inspectImage(image: Buffer): Promise<ImageFacts> {
     exif: metadata.exif,
   };
 }
+
+/**
+ * Decodes the whole image, as Rekognition must before it can judge it: a JPEG whose header is
+ * sound but whose data is cut off or damaged, or one too large to decode, is an
+ * UnsupportedImageError (Rekognition answers InvalidImageFormatException for those).
+ */
+export async function decodeImage(image: Buffer): Promise<void> {
+  try {
+    await sharp(image, { failOn: 'error' }).resize(64, 64, { fit: 'inside' }).raw().toBuffer();
+  } catch (error) {
+    throw new UnsupportedImageError(`The image cannot be decoded: ${(error as Error).message}`);
+  }
+}

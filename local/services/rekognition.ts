@@ -1,11 +1,12 @@
 import { ServiceError } from './errors';
-import { inspectImage, UnsupportedImageError } from './image';
+import { decodeImage, inspectImage, UnsupportedImageError } from './image';
 import type { JsonObject, JsonOperationHandler } from './json-protocol';
 import { filterLabels, type LabelFilters, type VisionEngine } from './vision';
 
 /**
  * Rekognition DetectModerationLabels and DetectLabels: loads the image (Bytes or S3Object),
- * enforces Rekognition's limits and formats, and asks the pluggable VisionEngine.
+ * enforces Rekognition's limits and formats (JPEG or PNG that decodes completely; anything else,
+ * including a JPEG cut off in its data, is InvalidImageFormatException), and asks the VisionEngine.
  */
 
 export type ReadObject = (bucket: string, key: string) => Promise<Buffer>;
@@ -53,6 +54,7 @@ async function loadImage(image: unknown, readObject: ReadObject | undefined): Pr
   const buffer = bytes !== undefined ? decodeBytes(bytes) : await readS3Image(s3Object, readObject);
   try {
     await inspectImage(buffer);
+    await decodeImage(buffer);
   } catch (error) {
     if (error instanceof UnsupportedImageError) {
       throw new ServiceError('InvalidImageFormatException', 'Request has invalid image format');

@@ -215,6 +215,28 @@ describe('Rekognition stand-in', () => {
     expect(error.name).toBe('InvalidImageFormatException');
   });
 
+  it('answers InvalidImageFormatException for a JPEG whose header is intact but whose data is cut off', async () => {
+    const photo = await sharp({
+      create: {
+        width: 640,
+        height: 480,
+        channels: 3,
+        background: '#000',
+        noise: { type: 'gaussian', mean: 128, sigma: 40 },
+      },
+    })
+      .jpeg()
+      .toBuffer();
+    const damaged = photo.subarray(0, Math.floor(photo.length / 2));
+    expect(await sharp(damaged).metadata()).toMatchObject({ format: 'jpeg', width: 640, height: 480 });
+
+    const error = await rejectionOf(
+      rekognition.send(new DetectModerationLabelsCommand({ Image: { Bytes: damaged } })),
+    );
+
+    expect(error.name).toBe('InvalidImageFormatException');
+  });
+
   it('answers ImageTooLargeException for image bytes over 5 MB', async () => {
     const oversized = Buffer.concat([labelledImage, Buffer.alloc(5 * 1024 * 1024)]);
 

@@ -1,14 +1,23 @@
-import { DetectLabelsCommand, RekognitionClient, ThrottlingException } from '@aws-sdk/client-rekognition';
+import {
+  DetectLabelsCommand,
+  InvalidImageFormatException,
+  RekognitionClient,
+  ThrottlingException,
+} from '@aws-sdk/client-rekognition';
+import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../../../functions/workflow/detect-people';
 import { fixture } from '../../../helpers/fixtures';
+import { serveObject, UNREADABLE_IMAGES } from './unreadable-images';
 
 const rekognition = mockClient(RekognitionClient);
+const s3 = mockClient(S3Client);
 
 const box = (left: number) => ({ Width: 0.2, Height: 0.5, Left: left, Top: 0.1 });
 
 beforeEach(() => {
   rekognition.reset();
+  s3.reset();
 });
 
 describe('Detect people task', () => {
@@ -75,6 +84,26 @@ describe('Detect people task', () => {
 
     expect(verdict.accepted).toBe(true);
   });
+
+  it.each(UNREADABLE_IMAGES)(
+    'turns InvalidImageFormatException for %s into a %s rejection decided from its header',
+    async (_name, make, reason) => {
+      serveObject(s3, await make());
+      rekognition
+        .on(DetectLabelsCommand)
+        .rejects(
+          new InvalidImageFormatException({ message: 'Request has invalid image format', $metadata: {} }),
+        );
+
+      const verdict = await handler(fixture('workflow/detect-people.json'));
+
+      expect(verdict).toMatchObject({
+        accepted: false,
+        peopleCount: 0,
+        rejection: { reason, evidence: { check: 'people', rekognitionError: 'InvalidImageFormatException' } },
+      });
+    },
+  );
 
   it('lets throttling propagate so the workflow retries it', async () => {
     rekognition

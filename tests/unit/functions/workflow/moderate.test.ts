@@ -4,13 +4,16 @@ import {
   RekognitionClient,
   ThrottlingException,
 } from '@aws-sdk/client-rekognition';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../../../functions/workflow/moderate';
 import { moderateImage } from '../../../../functions/workflow/moderation';
 import type { UploadRef } from '../../../../functions/workflow/workflow';
 import { fixture } from '../../../helpers/fixtures';
+import { serveObject, UNREADABLE_IMAGES } from './unreadable-images';
 
 const rekognition = mockClient(RekognitionClient);
+const s3 = mockClient(S3Client);
 
 const explicitLabels = [
   { Name: 'Explicit', ParentName: '', TaxonomyLevel: 1, Confidence: 97.26 },
@@ -20,6 +23,7 @@ const explicitLabels = [
 
 beforeEach(() => {
   rekognition.reset();
+  s3.reset();
 });
 
 describe('Moderate task', () => {
@@ -76,17 +80,31 @@ describe('Moderate task', () => {
     expect(verdict.accepted).toBe(false);
   });
 
-  it('turns a file Rekognition cannot read into an UNSUPPORTED_TYPE rejection, not a failure', async () => {
-    rekognition
-      .on(DetectModerationLabelsCommand)
-      .rejects(
-        new InvalidImageFormatException({ message: 'Request has invalid image format', $metadata: {} }),
-      );
+  it.each(UNREADABLE_IMAGES)(
+    'turns InvalidImageFormatException for %s into a %s rejection decided from its header, not a failure',
+    async (_name, make, reason) => {
+      serveObject(s3, await make());
+      rekognition
+        .on(DetectModerationLabelsCommand)
+        .rejects(
+          new InvalidImageFormatException({ message: 'Request has invalid image format', $metadata: {} }),
+        );
 
-    const verdict = await handler(fixture('workflow/moderate.json'));
+      const verdict = await handler(fixture('workflow/moderate.json'));
 
-    expect(verdict).toMatchObject({ accepted: false, rejection: { reason: 'UNSUPPORTED_TYPE' } });
-  });
+      expect(verdict).toMatchObject({
+        accepted: false,
+        rejection: {
+          reason,
+          evidence: { check: 'moderation', rekognitionError: 'InvalidImageFormatException' },
+        },
+      });
+      expect(s3).toHaveReceivedCommandWith(GetObjectCommand, {
+        Range: 'bytes=0-65535',
+        VersionId: '3sL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY',
+      });
+    },
+  );
 
   it('lets throttling propagate under its own name so the workflow retries it', async () => {
     rekognition
@@ -119,6 +137,7 @@ describe('moderation settings', () => {
 
     const verdict = await moderateImage(upload, {
       minConfidence: 75.5,
+      maxInputPixels: 50_000_000,
       ignoredCategories: ['Swimwear or Underwear', 'Alcohol'],
     });
 
