@@ -5,9 +5,10 @@
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { portOption, visionOption } from './cli-args';
 import { startLocalApp, type WorkflowVersion } from './runtime/app';
 import { parameterOverrideArguments, parseCliParameterOverrides } from './runtime/parameter-overrides';
-import { chooseVisionEngine, isVisionMode, VISION_MODES } from './vision/choose';
+import { chooseVisionEngine } from './vision/choose';
 
 const USAGE = `Usage: npm start -- [options]
   --workflow v1|v2|v3|v4   image workflow version to run, as if that stack were deployed (default v4)
@@ -53,28 +54,28 @@ async function main(): Promise<void> {
   }
   if (!/^v[1-4]$/.test(values.workflow))
     throw new Error(`--workflow must be v1, v2, v3 or v4, not ${values.workflow}`);
-  if (values.vision !== undefined && !isVisionMode(values.vision))
-    throw new Error(`--vision must be ${VISION_MODES.join(' or ')}, not ${values.vision}`);
+  const visionMode = visionOption(values.vision);
+  const ports = {
+    api: portOption('api-port', values['api-port']),
+    s3: portOption('s3-port', values['s3-port']),
+    dynamodb: portOption('dynamodb-port', values['dynamodb-port']),
+    services: portOption('services-port', values['services-port']),
+    cdn: portOption('cdn-port', values['cdn-port']),
+  };
   const parameterOverrides = parseCliParameterOverrides(parameterOverrideArguments(tokens ?? []));
   const root = resolve(__dirname, '..');
   const dataDir = resolve(values['data-dir']);
   if (values.reset) rmSync(dataDir, { recursive: true, force: true });
   const started = Date.now();
   const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 23)} ${line}`);
-  const vision = await chooseVisionEngine(values.vision, log);
+  const vision = await chooseVisionEngine(visionMode, log);
 
   const app = await startLocalApp({
     root,
     workflow: values.workflow as WorkflowVersion,
     dataDir,
     host: values.host,
-    ports: {
-      api: Number(values['api-port']),
-      s3: Number(values['s3-port']),
-      dynamodb: Number(values['dynamodb-port']),
-      services: Number(values['services-port']),
-      cdn: Number(values['cdn-port']),
-    },
+    ports,
     vision: vision.engine,
     parameterOverrides,
     log,

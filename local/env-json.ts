@@ -8,6 +8,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEFAULT_AUDIENCE, DEFAULT_ISSUER } from './api/dev-keys';
+import { parseCommandLine, runCommand } from './cli-args';
 import { LOCAL_CREDENTIALS, SERVICES_ON_ONE_PORT } from './runtime/runtime';
 import { loadProject } from './template';
 
@@ -67,8 +68,16 @@ export function buildEnvJson(root: string): Record<string, Record<string, string
   return result;
 }
 
+const USAGE = `Usage: npm run env-json
+  Rewrites events/env.json for \`sam local invoke --env-vars events/env.json\`, with the endpoints of
+  npm start on its default ports (API 3000, services 4566, DynamoDB 4567, S3 4569, CDN 4570). Takes no options.`;
+
 if (require.main === module) {
-  const root = resolve(__dirname, '..');
-  writeFileSync(join(root, 'events/env.json'), `${JSON.stringify(buildEnvJson(root), null, 2)}\n`);
-  console.log('events/env.json written');
+  runCommand('env-json', () => {
+    parseCommandLine({ usage: USAGE, options: {} });
+    const root = resolve(__dirname, '..');
+    writeFileSync(join(root, 'events/env.json'), `${JSON.stringify(buildEnvJson(root), null, 2)}\n`);
+    console.log('events/env.json written');
+    return undefined;
+  });
 }

@@ -6,7 +6,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { existingDirectory, parseCommandLine, runCommand, UsageError } from './cli-args';
 import { DeadLetterQueue } from './eventbridge/dead-letter-queue';
 import { EventArchive } from './eventbridge/event-archive';
 import {
@@ -16,7 +16,7 @@ import {
   readExecutions,
 } from './runtime/execution-report';
 
-const USAGE = `Usage: npm run local -- <command> [--data-dir DIR]
+const USAGE = `Usage: npm run local -- <command> [--data-dir DIR]   (DIR: the data directory of npm start, default .local)
   executions        list executions, newest first
   executions ID     show one execution (name, ARN or a prefix of the name) with its path through the states
   events            list the events every bus accepted, oldest first
@@ -60,20 +60,23 @@ function listDeadLetters(dataDir: string): string {
   return lines.length === 0 ? 'No dead letters.' : lines.sort().join('\n');
 }
 
-function main(): void {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      'data-dir': { type: 'string', default: '.local' },
-      help: { type: 'boolean', default: false },
-    },
+function main(): undefined {
+  const { values, positionals } = parseCommandLine({
+    usage: USAGE,
+    options: { 'data-dir': { type: 'string', default: '.local' } },
+    positionals: { min: 1, max: 2, names: 'command' },
   });
-  const dataDir = resolve(values['data-dir']);
-  const [command, id] = positionals;
-  if (values.help || command === undefined) {
-    console.log(USAGE);
-    return;
+  const [command = '', id] = positionals;
+  const takesId = command === 'executions';
+  if (!['executions', 'events', 'dead-letters'].includes(command)) {
+    throw new UsageError(`unknown command ${command}\n${USAGE}`);
   }
+  if (id !== undefined && !takesId) throw new UsageError(`${command} takes no argument, got ${id}\n${USAGE}`);
+  const dataDir = existingDirectory(
+    'data-dir',
+    resolve(values['data-dir']),
+    'the offline runtime creates it on its first `npm start`',
+  );
   if (command === 'executions') {
     const records = readExecutions(dataDir);
     console.log(
@@ -81,16 +84,10 @@ function main(): void {
     );
   } else if (command === 'events') {
     console.log(listEvents(dataDir));
-  } else if (command === 'dead-letters') {
-    console.log(listDeadLetters(dataDir));
   } else {
-    throw new Error(`Unknown command ${command}\n${USAGE}`);
+    console.log(listDeadLetters(dataDir));
   }
+  return undefined;
 }
 
-try {
-  main();
-} catch (error) {
-  console.error((error as Error).message);
-  process.exit(1);
-}
+runCommand('npm run local', main);

@@ -1,7 +1,8 @@
 /**
  * Prints a dev JWT for a user, signed with the local data directory's key, to stdout:
- *   tsx local/api/token-cli.ts <userId> [--data-dir .local] [--issuer URL] [--audience NAME] [--expires-in 12h]
+ *   npm run token -- <userId> [--data-dir .local] [--issuer URL] [--audience NAME] [--expires-in 12h]
  */
+import { existingDirectory, parseCommandLine, runCommand, UsageError } from '../cli-args';
 import { DEFAULT_AUDIENCE, DEFAULT_DATA_DIR, DEFAULT_ISSUER, signDevToken } from './dev-keys';
 
 export interface TokenCliArguments {
@@ -12,65 +13,50 @@ export interface TokenCliArguments {
   expiresIn: string;
 }
 
-export class TokenCliUsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TokenCliUsageError';
-  }
-}
+/** A command line the token CLI cannot run (the shared UsageError of the local tools). */
+export { UsageError as TokenCliUsageError };
 
-const USAGE =
-  'usage: token-cli <userId> [--data-dir .local] [--issuer URL] [--audience NAME] [--expires-in 12h]';
-
-const FLAGS: Record<string, keyof Omit<TokenCliArguments, 'userId'>> = {
-  '--data-dir': 'dataDir',
-  '--issuer': 'issuer',
-  '--audience': 'audience',
-  '--expires-in': 'expiresIn',
-};
+const USAGE = `Usage: npm run token -- <userId> [options]
+  --data-dir DIR       the data directory of npm start, whose signing key is used (default .local)
+  --issuer URL         the token's iss (default ${DEFAULT_ISSUER})
+  --audience NAME      the token's aud (default ${DEFAULT_AUDIENCE})
+  --expires-in 12h     how long the token is valid (default 12h)`;
 
 export function parseTokenCliArguments(argv: string[]): TokenCliArguments {
-  const parsed: TokenCliArguments = {
-    userId: '',
-    dataDir: DEFAULT_DATA_DIR,
-    issuer: DEFAULT_ISSUER,
-    audience: DEFAULT_AUDIENCE,
-    expiresIn: '12h',
+  const { values, positionals } = parseCommandLine(
+    {
+      usage: USAGE,
+      options: {
+        'data-dir': { type: 'string', default: DEFAULT_DATA_DIR },
+        issuer: { type: 'string', default: DEFAULT_ISSUER },
+        audience: { type: 'string', default: DEFAULT_AUDIENCE },
+        'expires-in': { type: 'string', default: '12h' },
+      },
+      positionals: { min: 1, max: 1, names: 'user id' },
+    },
+    argv,
+  );
+  return {
+    userId: positionals[0] ?? '',
+    dataDir: values['data-dir'],
+    issuer: values.issuer,
+    audience: values.audience,
+    expiresIn: values['expires-in'],
   };
-  for (let index = 0; index < argv.length; index += 1) {
-    const argument = argv[index] ?? '';
-    const [flag = '', inlineValue] = argument.startsWith('--') ? argument.split(/=(.*)/s, 2) : [argument];
-    const field = FLAGS[flag];
-    if (field) {
-      const value = inlineValue ?? argv[index + 1];
-      if (inlineValue === undefined) index += 1;
-      if (!value) throw new TokenCliUsageError(`${flag} needs a value\n${USAGE}`);
-      parsed[field] = value;
-    } else if (argument.startsWith('-') || parsed.userId) {
-      throw new TokenCliUsageError(`unexpected argument ${argument}\n${USAGE}`);
-    } else {
-      parsed.userId = argument;
-    }
-  }
-  if (!parsed.userId) throw new TokenCliUsageError(USAGE);
-  return parsed;
 }
 
-async function main(): Promise<void> {
-  try {
-    const args = parseTokenCliArguments(process.argv.slice(2));
-    const token = await signDevToken({
-      dataDir: args.dataDir,
-      issuer: args.issuer,
-      audience: args.audience,
-      subject: args.userId,
-      expiresIn: args.expiresIn,
-    });
-    process.stdout.write(`${token}\n`);
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = error instanceof TokenCliUsageError ? 2 : 1;
-  }
+async function main(): Promise<undefined> {
+  const args = parseTokenCliArguments(process.argv.slice(2));
+  existingDirectory('data-dir', args.dataDir, 'npm start creates it; pass the one npm start uses');
+  const token = await signDevToken({
+    dataDir: args.dataDir,
+    issuer: args.issuer,
+    audience: args.audience,
+    subject: args.userId,
+    expiresIn: args.expiresIn,
+  });
+  process.stdout.write(`${token}\n`);
+  return undefined;
 }
 
-if (require.main === module) void main();
+if (require.main === module) runCommand('token', main);

@@ -8,14 +8,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { choiceOption, parseCommandLine, runCommand, visionOption } from '../cli-args';
 import { startLocalApp, WORKFLOW_VERSIONS, type WorkflowVersion } from '../runtime/app';
-import { chooseVisionEngine, isVisionMode, VISION_MODES } from '../vision/choose';
+import { chooseVisionEngine } from '../vision/choose';
 import { demoPhotos, modelDemoPhotos } from './photos';
 import { formatDemoTable, runDemo } from './scenario';
 
+const USAGE = `Usage: npm run demo -- [options]
+  --workflow v1|v2|v3|v4   the image workflow to run the demo photos through (default v4)
+  --vision model|declared  judge real photos with the local models (needs \`npm run local:vision:install\`;
+                           the default once installed) or read the labels the photos declare
+  --verbose                print the runtime's and the functions' logs
+  --keep-data              keep the temporary data directory and print where it is`;
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
+    usage: USAGE,
     options: {
       workflow: { type: 'string', default: 'v4' },
       verbose: { type: 'boolean', default: false },
@@ -23,15 +31,12 @@ async function main(): Promise<number> {
       vision: { type: 'string' },
     },
   });
-  const version = values.workflow as WorkflowVersion;
-  if (!WORKFLOW_VERSIONS.includes(version))
-    throw new Error(`--workflow must be one of ${WORKFLOW_VERSIONS.join(', ')}`);
-  if (values.vision !== undefined && !isVisionMode(values.vision))
-    throw new Error(`--vision must be ${VISION_MODES.join(' or ')}, not ${values.vision}`);
+  const version: WorkflowVersion = choiceOption('workflow', values.workflow, WORKFLOW_VERSIONS);
+  const visionMode = visionOption(values.vision);
   const dataDir = mkdtempSync(join(tmpdir(), `happy-path-demo-${version}-`));
   const log = values.verbose ? (line: string) => console.log(`  | ${line}`) : () => undefined;
   const started = Date.now();
-  const vision = await chooseVisionEngine(values.vision, (line) => console.log(line));
+  const vision = await chooseVisionEngine(visionMode, (line) => console.log(line));
   const photos = vision.mode === 'model' ? await modelDemoPhotos() : await demoPhotos();
   const app = await startLocalApp({
     root: resolve(__dirname, '..', '..'),
@@ -60,10 +65,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    console.error(`demo failed: ${error.stack ?? error.message}`);
-    process.exit(1);
-  },
-);
+runCommand('demo', main);

@@ -7,12 +7,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine, runCommand } from '../cli-args';
 import { startLocalApp } from '../runtime/app';
 import { runGdprDemo } from './gdpr-scenario';
 
+const USAGE = `Usage: npm run demo:gdpr -- [options]
+  --verbose     print the runtime's and the functions' logs
+  --keep-data   keep the temporary data directory and print where it is`;
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
+    usage: USAGE,
     options: {
       verbose: { type: 'boolean', default: false },
       'keep-data': { type: 'boolean', default: false },
@@ -41,10 +46,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    console.error(`demo failed: ${error.stack ?? error.message}`);
-    process.exit(1);
-  },
-);
+runCommand('demo:gdpr', main);

@@ -15,6 +15,8 @@ import { decodeJwt } from '../../../local/api/jwt';
 import { parseTokenCliArguments, TokenCliUsageError } from '../../../local/api/token-cli';
 
 const run = promisify(execFile);
+/** These tests spawn node/tsx; on a busy machine that takes far longer than jest's 5 s default. */
+const SPAWN_TIMEOUT_MS = 60_000;
 const ROOT = path.resolve(__dirname, '../../..');
 
 /** Verifies a token with jose in a separate ESM process, as a JWT library elsewhere would. */
@@ -89,19 +91,23 @@ describe('local development keys and tokens', () => {
     fs.rmSync(otherDir, { recursive: true, force: true });
   });
 
-  it('makes tokens that jose verifies with the public key', async () => {
-    const token = await signDevToken({
-      dataDir,
-      subject: 'user-7',
-      issuer: 'https://i.test/',
-      audience: 'aud-x',
-    });
+  it(
+    'makes tokens that jose verifies with the public key',
+    async () => {
+      const token = await signDevToken({
+        dataDir,
+        subject: 'user-7',
+        issuer: 'https://i.test/',
+        audience: 'aud-x',
+      });
 
-    const verified = await verifyWithJose(token, devKeyPath(dataDir), 'https://i.test/', 'aud-x');
+      const verified = await verifyWithJose(token, devKeyPath(dataDir), 'https://i.test/', 'aud-x');
 
-    expect(verified.payload).toMatchObject({ sub: 'user-7', iss: 'https://i.test/', aud: 'aud-x' });
-    expect(verified.protectedHeader).toMatchObject({ alg: 'RS256' });
-  });
+      expect(verified.payload).toMatchObject({ sub: 'user-7', iss: 'https://i.test/', aud: 'aud-x' });
+      expect(verified.protectedHeader).toMatchObject({ alg: 'RS256' });
+    },
+    SPAWN_TIMEOUT_MS,
+  );
 });
 
 describe('token CLI', () => {
@@ -118,31 +124,36 @@ describe('token CLI', () => {
     ).toEqual({ userId: 'bob', dataDir: '/tmp/x', issuer: 'https://i/', audience: 'a', expiresIn: '12h' });
   });
 
-  it('refuses a missing user id or an unknown flag', () => {
+  it('refuses a missing user id, a second one or an unknown flag', () => {
     expect(() => parseTokenCliArguments([])).toThrow(TokenCliUsageError);
+    expect(() => parseTokenCliArguments(['alice', 'bob'])).toThrow(TokenCliUsageError);
     expect(() => parseTokenCliArguments(['alice', '--verbose'])).toThrow(TokenCliUsageError);
     expect(() => parseTokenCliArguments(['alice', '--issuer'])).toThrow(TokenCliUsageError);
   });
 
-  it('prints only a token that verifies against the data directory key', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'api-token-cli-'));
-    try {
-      const { stdout } = await run(
-        path.join(ROOT, 'node_modules/.bin/tsx'),
-        ['local/api/token-cli.ts', 'carol', '--data-dir', dataDir, '--audience', 'happy-path-api'],
-        { cwd: ROOT },
-      );
+  it(
+    'prints only a token that verifies against the data directory key',
+    async () => {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'api-token-cli-'));
+      try {
+        const { stdout } = await run(
+          path.join(ROOT, 'node_modules/.bin/tsx'),
+          ['local/api/token-cli.ts', 'carol', '--data-dir', dataDir, '--audience', 'happy-path-api'],
+          { cwd: ROOT },
+        );
 
-      expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
-      const verified = await verifyWithJose(
-        stdout.trim(),
-        devKeyPath(dataDir),
-        DEFAULT_ISSUER,
-        DEFAULT_AUDIENCE,
-      );
-      expect(verified.payload.sub).toBe('carol');
-    } finally {
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    }
-  });
+        expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+        const verified = await verifyWithJose(
+          stdout.trim(),
+          devKeyPath(dataDir),
+          DEFAULT_ISSUER,
+          DEFAULT_AUDIENCE,
+        );
+        expect(verified.payload.sub).toBe('carol');
+      } finally {
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+    SPAWN_TIMEOUT_MS,
+  );
 });
