@@ -34,16 +34,51 @@ function tookOf(record: ExecutionRecord): string {
   return record.stopDate === undefined ? 'running' : duration(record.stopDate - record.startDate);
 }
 
+function parsed(json: string | undefined): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = json === undefined ? undefined : JSON.parse(json);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What an image-workflow execution did to its upload, read from its input (the uploadComplete
+ * event) and output: `PROCESSED`, `REJECTED <reason>` or `FAILED <error>`, and the upload id.
+ * Empty for executions of other state machines (their status says it all).
+ */
+export function uploadOutcome(record: ExecutionRecord): { outcome: string; uploadId: string } {
+  const detail = parsed(record.input)?.detail as { uploadId?: unknown } | undefined;
+  if (typeof detail?.uploadId !== 'string') return { outcome: '', uploadId: '' };
+  const uploadId = detail.uploadId;
+  if (record.status === 'RUNNING') return { outcome: '', uploadId };
+  if (record.status !== 'SUCCEEDED') return { outcome: `FAILED ${record.error ?? record.status}`, uploadId };
+  const output = parsed(record.output) as
+    | { verdict?: { accepted?: boolean; rejection?: { reason?: string } }; images?: unknown }
+    | undefined;
+  if (output?.verdict?.accepted === false) {
+    return { outcome: `REJECTED ${output.verdict.rejection?.reason ?? ''}`.trimEnd(), uploadId };
+  }
+  if (output?.images !== undefined) return { outcome: 'PROCESSED', uploadId };
+  return { outcome: 'already final', uploadId }; // a duplicate or late execution, stopped at its claim
+}
+
 export function formatExecutionList(records: readonly ExecutionRecord[]): string {
   if (records.length === 0) return 'No executions yet.';
-  const rows = records.map((record) => [
-    new Date(record.startDate).toISOString().replace('T', ' ').slice(0, 19),
-    record.stateMachineName,
-    record.status,
-    tookOf(record),
-    record.name,
-  ]);
-  const header = ['started (UTC)', 'state machine', 'status', 'took', 'execution'];
+  const rows = records.map((record) => {
+    const { outcome, uploadId } = uploadOutcome(record);
+    return [
+      new Date(record.startDate).toISOString().replace('T', ' ').slice(0, 19),
+      record.stateMachineName,
+      record.status,
+      tookOf(record),
+      record.name,
+      outcome,
+      uploadId,
+    ];
+  });
+  const header = ['started (UTC)', 'state machine', 'status', 'took', 'execution', 'outcome', 'upload'];
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
   );

@@ -7,9 +7,11 @@ import {
   formatExecutionList,
   pathThroughStates,
   readExecutions,
+  uploadOutcome,
 } from '../../../local/runtime/execution-report';
 import { ManualClock } from '../../../local/stepfunctions/clock';
 import { StepFunctionsEngine } from '../../../local/stepfunctions/engine';
+import type { ExecutionRecord } from '../../../local/stepfunctions/execution-record';
 
 const ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:Photos';
 
@@ -94,5 +96,35 @@ describe('execution report (npm run local -- executions)', () => {
   it('reports no executions for a fresh data directory', () => {
     expect(readExecutions(join(dataDir, 'missing'))).toEqual([]);
     expect(formatExecutionList([])).toBe('No executions yet.');
+  });
+});
+
+describe('upload outcome of an image-workflow execution', () => {
+  const uploadComplete = JSON.stringify({ detail: { uploadId: '0192f3a0-7b1c-7d2e-8f3a-4b5c6d7e8f90' } });
+  const record = (fields: Partial<ExecutionRecord>) =>
+    ({ input: uploadComplete, status: 'SUCCEEDED', ...fields }) as ExecutionRecord;
+
+  it.each([
+    ['a published photo', { output: JSON.stringify({ images: { tileKey: 't' } }) }, 'PROCESSED'],
+    [
+      'a rejection, with its reason',
+      { output: JSON.stringify({ verdict: { accepted: false, rejection: { reason: 'IMAGE_TOO_SMALL' } } }) },
+      'REJECTED IMAGE_TOO_SMALL',
+    ],
+    [
+      'a failed execution, with its error',
+      { status: 'FAILED', error: 'States.Timeout' },
+      'FAILED States.Timeout',
+    ],
+    ['a duplicate stopped at its claim', { output: uploadComplete }, 'already final'],
+  ] as const)('names %s and the upload id', (_name, fields, outcome) => {
+    expect(uploadOutcome(record(fields as Partial<ExecutionRecord>))).toEqual({
+      outcome,
+      uploadId: '0192f3a0-7b1c-7d2e-8f3a-4b5c6d7e8f90',
+    });
+  });
+
+  it('leaves both empty for an execution whose input is not an upload', () => {
+    expect(uploadOutcome(record({ input: '{}' }))).toEqual({ outcome: '', uploadId: '' });
   });
 });
