@@ -75,13 +75,21 @@ export class HappyPathClient {
     return this.call<UploadStatus>('GET', `/uploads/${encodeURIComponent(uploadId)}`);
   }
 
-  /** Polls until the upload has ended (PROCESSED, REJECTED or FAILED) or the deadline passes. */
+  /**
+   * Polls until the upload has ended (PROCESSED, REJECTED or FAILED) or the deadline passes. A 5xx
+   * answer to one poll is retried at the next, as a front end would (API Gateway answers 500 when
+   * the function fails or times out, 503 when it is throttled); the last one is thrown only when
+   * the deadline passes without an answer.
+   */
   async waitForUpload(uploadId: string, timeoutMs = 60_000): Promise<UploadStatus> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const upload = await this.getUpload(uploadId);
-      if (FINAL.has(upload.status)) return upload;
-      if (Date.now() > deadline) return upload;
+      try {
+        const upload = await this.getUpload(uploadId);
+        if (FINAL.has(upload.status) || Date.now() > deadline) return upload;
+      } catch (error) {
+        if (!(error instanceof ApiError && error.status >= 500) || Date.now() > deadline) throw error;
+      }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
