@@ -12,6 +12,7 @@ import {
   neverAnswers,
   OTHER_EXECUTION_ID,
   PUBLISH,
+  REJECT,
   RESIZE_REJECTIONS,
   recordingFailureFails,
   throwing,
@@ -55,6 +56,37 @@ describe('image workflow v2 (Claim upload -> Moderate -> Resize -> Publish)', ()
     expect(run.events).toEqual([imageRejectedEvent('v2', run, unsafe)]);
     expect(run.calls).toEqual({ Moderate: 1 });
   });
+
+  it.each([
+    ['a damaged JPEG', 'CORRUPT_IMAGE', 'The JPEG file is damaged: its image data cannot be read.'],
+    [
+      'a decompression bomb',
+      'IMAGE_TOO_LARGE',
+      'The photo is 60000×60000 px (3600 megapixels); the limit is 65535 px per side and 50 megapixels.',
+    ],
+    [
+      'a HEIC photo',
+      'UNSUPPORTED_TYPE',
+      'The file is a HEIF/HEIC or AVIF image; only JPEG photos are accepted.',
+    ],
+  ] as const)(
+    'records the rejection Moderate reads from the header of %s Rekognition cannot read (%s), without resizing it',
+    async (_name, reason, detail) => {
+      const rejection = {
+        reason,
+        detail,
+        evidence: { check: 'moderation', rekognitionError: 'InvalidImageFormatException' },
+      };
+      const run = await workflow.run({
+        tasks: { Moderate: () => reject({ labels: [] }, structuredClone(rejection)) },
+      });
+
+      expect(run.path).toEqual([...MODERATED, ...REJECT]);
+      expect(run.status).toBe('SUCCEEDED');
+      expectRejected(run, rejection);
+      expect(run.calls).toEqual({ Moderate: 1 });
+    },
+  );
 
   it.each(['ThrottlingException', 'ProvisionedThroughputExceededException'])(
     'retries Moderate after Rekognition answers %s',
