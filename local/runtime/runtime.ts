@@ -348,6 +348,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         name: bucket.physicalId,
         corsRules: ((bucket.properties.CorsConfiguration as Properties | undefined)?.CorsRules ??
           []) as never,
+        versioned:
+          (bucket.properties.VersioningConfiguration as Properties | undefined)?.Status === 'Enabled',
       })),
       onObjectCreated: (record) => {
         const key = decodeS3EventKey(record.s3.object.key);
