@@ -94,6 +94,17 @@ export interface LocalS3 {
 
 const OWNER = { id: 'local-s3-owner', displayName: 'local' };
 const MAX_XML_BODY_BYTES = 2 * 1024 * 1024;
+/** Object sub-resources the version index does not keep; refused on versioned buckets. */
+const VERSIONED_UNSUPPORTED_SUBRESOURCES = [
+  'tagging',
+  'acl',
+  'attributes',
+  'torrent',
+  'retention',
+  'legal-hold',
+  'uploadId',
+  'partNumber',
+];
 /** How long a stop waits for requests in flight, then for deliveries in flight. */
 const DRAIN_TIMEOUT_MS = 10_000;
 /** Files of the local S3 itself beside s3rver's bucket directories (files, so never listed as buckets). */
@@ -109,6 +120,7 @@ const LIST_OBJECTS_PARAMS = new Set([
   'continuation-token',
   'start-after',
   'fetch-owner',
+  'x-id',
   'X-Amz-Algorithm',
   'X-Amz-Credential',
   'X-Amz-Date',
@@ -462,15 +474,12 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       return;
     }
     if (versioned && request.key !== '' && (request.method === 'GET' || request.method === 'HEAD')) {
-      if (
-        [...request.params.keys()].some(
-          (name) => !LIST_OBJECTS_PARAMS.has(name) && name !== 'versionId' && !name.startsWith('response-'),
-        )
-      ) {
+      const subresource = VERSIONED_UNSUPPORTED_SUBRESOURCES.find((name) => request.params.has(name));
+      if (subresource !== undefined) {
         throw new S3RequestError(
           'NotImplemented',
           501,
-          'The local S3 does not support this operation on versioned buckets.',
+          `The local S3 does not support ?${subresource} on objects of versioned buckets.`,
         );
       }
       await handleVersionedRead(request, incoming, response);
