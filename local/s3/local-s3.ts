@@ -571,8 +571,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       await withTimeout(Promise.all([...inFlight]), DRAIN_TIMEOUT_MS);
       server.closeAllConnections();
       await closed;
-      await notifier.settled(DRAIN_TIMEOUT_MS);
-      await notifier.close();
+      await notifier.close(DRAIN_TIMEOUT_MS);
       await versions.close();
       await backend.close();
     },

@@ -80,9 +80,11 @@ export interface Notifier {
    * `resolveIntent`, which tells whether the object landed (and then what it is) or not.
    */
   recover(resolveIntent: (intent: WriteIntent) => Promise<CreatedObject | undefined>): Promise<void>;
-  /** Waits for the deliveries in flight (at most `timeoutMs`); undelivered ones stay pending. */
-  settled(timeoutMs?: number): Promise<void>;
-  close(): Promise<void>;
+  /**
+   * Stops retrying, waits for the deliveries in flight (at most `timeoutMs`) and closes the
+   * journal; what is not delivered by then stays pending for the next start.
+   */
+  close(timeoutMs: number): Promise<void>;
 }
 
 export function createNotifier(options: NotifierOptions): Notifier {
@@ -92,6 +94,11 @@ export function createNotifier(options: NotifierOptions): Notifier {
   const descriptor = fs.openSync(options.journalPath, 'a');
   let nextId = previous.lastId + 1;
   let closed = false;
+  let stopping = false;
+  let wakeSleepers = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    wakeSleepers = resolve;
+  });
   const deliveries = new Set<Promise<void>>();
   const intents = new Map<number, WriteIntent>();
 
@@ -123,6 +130,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
     const handler = options.onObjectCreated;
     const delivery = (async () => {
       for (let attempt = 0; ; attempt++) {
+        if (stopping && attempt > 0) return; // kept pending: delivered again at the next start
         try {
           await handler?.(record);
           if (!closed) append({ id, done: true });
@@ -130,14 +138,16 @@ export function createNotifier(options: NotifierOptions): Notifier {
         } catch (error) {
           const delay = RETRY_DELAYS_MS[attempt];
           const where = `${record.s3.bucket.name}/${record.s3.object.key}`;
-          if (delay === undefined || closed) {
+          if (delay === undefined || stopping) {
             options.log(
               `S3 notification for ${where} not delivered, kept for the next start: ${String(error)}`,
             );
             return;
           }
           options.log(`S3 notification for ${where} failed, retrying: ${String(error)}`);
-          await new Promise((resolve) => setTimeout(resolve, delay));
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([stopped, new Promise((resolve) => (timer = setTimeout(resolve, delay)))]);
+          clearTimeout(timer);
         }
       }
     })().finally(() => deliveries.delete(delivery));
@@ -180,15 +190,17 @@ export function createNotifier(options: NotifierOptions): Notifier {
         else append({ id, done: true });
       }
     },
-    async settled(timeoutMs = Number.POSITIVE_INFINITY) {
+    async close(timeoutMs) {
+      stopping = true;
+      wakeSleepers();
       let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<void>((resolve) => {
-        if (Number.isFinite(timeoutMs)) timer = setTimeout(resolve, timeoutMs);
-      });
-      await Promise.race([Promise.all([...deliveries]), timeout]);
+      await Promise.race([
+        Promise.all([...deliveries]),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        }),
+      ]);
       clearTimeout(timer);
-    },
-    async close() {
       closed = true;
       fs.closeSync(descriptor);
     },
