@@ -545,6 +545,30 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     }
   };
 
+  /** Objects stored before the bucket was versioned (older data directories) become its first versions. */
+  const adoptUnversionedObjects = async (bucket: string) => {
+    const { objects: stored } = await backend.store.listObjects(bucket, {});
+    for (const object of stored) {
+      const versionId = newVersionId();
+      const copied = await backend.request({
+        method: 'PUT',
+        path: versionDataPath(bucket, versionId),
+        headers: {
+          'x-amz-copy-source': encodeObjectPath(bucket, object.key),
+          'x-amz-metadata-directive': 'COPY',
+        },
+      });
+      await readBody(copied, MAX_XML_BODY_BYTES);
+      if (copied.statusCode !== 200) {
+        throw new Error(`could not keep ${bucket}/${object.key} as a version: HTTP ${copied.statusCode}`);
+      }
+      await objects.recordStored(bucket, object.key, versionId);
+      await backend.store.deleteObject(bucket, object.key);
+    }
+    if (stored.length > 0)
+      log(`kept ${stored.length} objects of ${bucket} stored before versioning as versions`);
+  };
+  for (const bucket of versionedNames) await adoptUnversionedObjects(bucket);
   await notifier.recover(resolveIntent);
 
   const inFlight = new Set<Promise<void>>();

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
@@ -11,11 +14,15 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { startLocalS3 } from '../../../local/s3';
 import {
   BUCKET,
   bodyText,
+  CREDENTIALS,
   defined,
   type Harness,
+  makeClient,
+  REGION,
   startHarness,
   VERSIONED_BUCKET,
   waitFor,
@@ -383,5 +390,38 @@ describe('object versioning in a bucket whose template enables it', () => {
     expect(put.VersionId).toBeUndefined();
     expect(listed.Versions?.map((version) => version.VersionId)).toEqual(['null']);
     expect(record.s3.object.versionId).toBeUndefined();
+  });
+
+  it('keeps objects stored before the bucket was versioned as versions of their keys', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'local-s3-adopt-'));
+    const unversioned = await startLocalS3({
+      dataDir,
+      region: REGION,
+      credentials: CREDENTIALS,
+      buckets: [{ name: VERSIONED_BUCKET }],
+    });
+    const client = makeClient(unversioned.endpoint);
+    await client.send(
+      new PutObjectCommand({ Bucket: VERSIONED_BUCKET, Key: 'old/a.txt', Body: 'from before' }),
+    );
+    client.destroy();
+    await unversioned.close();
+
+    const versioned = await startHarness(dataDir);
+    try {
+      const got = await versioned.client.send(
+        new GetObjectCommand({ Bucket: VERSIONED_BUCKET, Key: 'old/a.txt' }),
+      );
+      const listed = await versioned.client.send(
+        new ListObjectVersionsCommand({ Bucket: VERSIONED_BUCKET, Prefix: 'old/' }),
+      );
+
+      expect(await bodyText(got)).toBe('from before');
+      expect(listed.Versions?.map((version) => [version.VersionId, version.IsLatest])).toEqual([
+        [got.VersionId, true],
+      ]);
+    } finally {
+      await versioned.close();
+    }
   });
 });
