@@ -19,40 +19,28 @@ export interface ClaimedUploads {
 }
 
 /**
- * The claim's update and condition for one landed object. The claim pins the object: it stores
- * the object's version id (the upload bucket is versioned; without one, as offline, its ETag)
- * and size, and only passes while the record is unpinned or pinned to this same object, for the
- * place the ticket was issued for. A redelivered notification passes again; a second object
- * (a second POST with the same ticket while it is valid) does not.
+ * The claim's update and condition for one landed object version. The claim pins the object:
+ * it stores the object's version id (the upload bucket is versioned, so every notification
+ * carries one), ETag and size, and only passes while the record is unpinned or pinned to this
+ * same version, for the place the ticket was issued for. A redelivered notification passes
+ * again; a second object (a second POST with the same ticket while it is valid) does not.
  */
-function claimOf(detail: UploadCompleteDetail, now: Date) {
-  const names: Record<string, string> = { '#status': 'status', '#ttl': PENDING_UPLOAD_TTL_ATTRIBUTE };
-  const values: Record<string, unknown> = {
-    ':processing': 'PROCESSING',
-    ':pending': 'PENDING',
-    ':now': now.toISOString(),
-    ':size': detail.size,
-    ':placeId': detail.placeId,
-  };
-  const set = ['#status = :processing', 'updatedAt = :now', 'objectSize = :size'];
-  const conditions = ['attribute_exists(pk)', '#status IN (:pending, :processing)', 'placeId = :placeId'];
-  if (detail.etag) {
-    set.push('objectEtag = :etag');
-    values[':etag'] = detail.etag;
-  }
-  if (detail.versionId) {
-    set.push('objectVersionId = :versionId');
-    values[':versionId'] = detail.versionId;
-    conditions.push('(attribute_not_exists(objectVersionId) OR objectVersionId = :versionId)');
-  } else {
-    conditions.push('attribute_not_exists(objectVersionId)');
-    if (detail.etag) conditions.push('(attribute_not_exists(objectEtag) OR objectEtag = :etag)');
-  }
+function claimOf(detail: UploadCompleteDetail & { versionId: string }, now: Date) {
   return {
-    UpdateExpression: `SET ${set.join(', ')} REMOVE #ttl`,
-    ConditionExpression: conditions.join(' AND '),
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
+    UpdateExpression:
+      'SET #status = :processing, updatedAt = :now, objectSize = :size, objectEtag = :etag, objectVersionId = :versionId REMOVE #ttl',
+    ConditionExpression:
+      'attribute_exists(pk) AND #status IN (:pending, :processing) AND placeId = :placeId AND (attribute_not_exists(objectVersionId) OR objectVersionId = :versionId)',
+    ExpressionAttributeNames: { '#status': 'status', '#ttl': PENDING_UPLOAD_TTL_ATTRIBUTE },
+    ExpressionAttributeValues: {
+      ':processing': 'PROCESSING',
+      ':pending': 'PENDING',
+      ':now': now.toISOString(),
+      ':size': detail.size,
+      ':etag': detail.etag,
+      ':versionId': detail.versionId,
+      ':placeId': detail.placeId,
+    },
   };
 }
 
@@ -64,11 +52,7 @@ function refusalOf(detail: UploadCompleteDetail, item: Record<string, unknown> |
     return `upload ${uploadId} already ended ${String(item.status)}`;
   if (item.placeId !== detail.placeId)
     return `upload ${uploadId}: the object's place is not the ticket's place`;
-  const pinned = detail.versionId
-    ? item.objectVersionId !== undefined && item.objectVersionId !== detail.versionId
-    : item.objectVersionId !== undefined ||
-      (item.objectEtag !== undefined && item.objectEtag !== detail.etag);
-  if (pinned)
+  if (item.objectVersionId !== undefined && item.objectVersionId !== detail.versionId)
     return `upload ${uploadId} is already claimed for another object (a second POST with its ticket)`;
   return `upload ${uploadId} changed while it was claimed`;
 }
@@ -88,13 +72,19 @@ export async function claimUploads(
 ): Promise<ClaimedUploads> {
   const result: ClaimedUploads = { claimed: [], skipped: [] };
   for (const upload of uploads) {
-    const { uploadId } = upload.detail;
+    const { uploadId, versionId } = upload.detail;
+    if (!versionId) {
+      result.skipped.push(
+        `upload ${uploadId}: the notification carries no version id (is the upload bucket versioned?)`,
+      );
+      continue;
+    }
     try {
       await dynamo.send(
         new UpdateCommand({
           TableName: tableName,
           Key: keys.upload(uploadId),
-          ...claimOf(upload.detail, now),
+          ...claimOf({ ...upload.detail, versionId }, now),
         }),
       );
       result.claimed.push(upload);

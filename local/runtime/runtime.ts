@@ -259,6 +259,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       };
       const invocation = attempt().finally(() => invocationsInFlight.delete(invocation));
       invocationsInFlight.add(invocation);
+      return invocation;
     };
 
     // Step Functions -----------------------------------------------------------
@@ -348,8 +349,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         name: bucket.physicalId,
         corsRules: ((bucket.properties.CorsConfiguration as Properties | undefined)?.CorsRules ??
           []) as never,
+        versioned:
+          (bucket.properties.VersioningConfiguration as Properties | undefined)?.Status === 'Enabled',
       })),
-      onObjectCreated: (record) => {
+      // Resolves once Lambda is done with the event (handled, or retries exhausted): until then the
+      // local S3 keeps the notification pending and delivers it again after a crash or a stop.
+      onObjectCreated: async (record) => {
+        const invocations: Promise<void>[] = [];
         const key = decodeS3EventKey(record.s3.object.key);
         for (const notification of notifications) {
           if (notification.bucket !== record.s3.bucket.name) continue;
@@ -359,8 +365,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           )
             continue;
           log(`s3 ${record.eventName} ${record.s3.bucket.name}/${key} → ${notification.functionName}`);
-          invokeAsync(notification.functionName, { Records: [record] }, 'S3 notification');
+          invocations.push(invokeAsync(notification.functionName, { Records: [record] }, 'S3 notification'));
         }
+        await Promise.all(invocations);
       },
       log: (line) => log(`s3: ${line}`),
     });

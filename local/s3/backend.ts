@@ -29,28 +29,54 @@ export async function startBackend(dataDir: string, bucketNames: string[]): Prom
     configureBuckets: bucketNames.map((name) => ({ name })),
   });
   const { port } = await s3rver.run();
-  const agent = new http.Agent({ keepAlive: true });
-
-  const request = ({ method, path, headers, body }: BackendRequest) =>
-    new Promise<http.IncomingMessage>((resolve, reject) => {
-      const outgoing = http.request({ host: '127.0.0.1', port, method, path, headers, agent }, resolve);
-      outgoing.on('error', reject);
-      if (body === undefined) outgoing.end();
-      else if (Buffer.isBuffer(body)) outgoing.end(body);
-      else {
-        body.on('error', (error) => outgoing.destroy(error));
-        body.pipe(outgoing);
-      }
-    });
-
+  // A fresh connection per request: a kept-alive socket that s3rver closed while this process was
+  // busy (an event-loop stall under load) would fail the next request with ECONNRESET.
+  const agent = new http.Agent({ keepAlive: false });
   return {
     store: s3rver.store,
-    request,
+    request: (backendRequest) => requestOnce(port, agent, backendRequest, 1),
     async close() {
       agent.destroy();
       await s3rver.close();
     },
   };
+}
+
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE']);
+
+/** A connection dropped before any answer; worth one more try when the body can be sent again. */
+export function isConnectionReset(error: unknown): boolean {
+  const { code, message } = error as NodeJS.ErrnoException;
+  return RESET_CODES.has(code ?? '') || message === 'socket hang up';
+}
+
+/**
+ * Sends one request to s3rver at `port`; a request whose body is in memory (or absent) is sent
+ * again, `retries` times at most, when the connection is reset before the answer. A streamed body
+ * is never retried (it is consumed): avoiding stale sockets is what keeps those safe.
+ */
+export function requestOnce(
+  port: number,
+  agent: http.Agent,
+  backendRequest: BackendRequest,
+  retries: number,
+): Promise<http.IncomingMessage> {
+  const { method, path, headers, body } = backendRequest;
+  return new Promise<http.IncomingMessage>((resolve, reject) => {
+    const outgoing = http.request({ host: '127.0.0.1', port, method, path, headers, agent }, resolve);
+    outgoing.on('error', (error) => {
+      const resendable = body === undefined || Buffer.isBuffer(body);
+      if (retries > 0 && resendable && isConnectionReset(error)) {
+        resolve(requestOnce(port, agent, backendRequest, retries - 1));
+      } else reject(error);
+    });
+    if (body === undefined) outgoing.end();
+    else if (Buffer.isBuffer(body)) outgoing.end(body);
+    else {
+      body.on('error', (error) => outgoing.destroy(error));
+      body.pipe(outgoing);
+    }
+  });
 }
 
 export function readBody(stream: Readable, limit: number): Promise<Buffer> {

@@ -7,13 +7,22 @@ export class S3RequestError extends Error {
   readonly code: string;
   readonly status: number;
   readonly details: ErrorDetails;
+  /** Response headers S3 sends with this error (e.g. `x-amz-delete-marker`). */
+  readonly headers: Record<string, string>;
 
-  constructor(code: string, status: number, message: string, details: ErrorDetails = {}) {
+  constructor(
+    code: string,
+    status: number,
+    message: string,
+    details: ErrorDetails = {},
+    headers: Record<string, string> = {},
+  ) {
     super(message);
     this.name = 'S3RequestError';
     this.code = code;
     this.status = status;
     this.details = details;
+    this.headers = headers;
   }
 }
 

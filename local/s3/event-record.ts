@@ -1,4 +1,4 @@
-/** S3 event notification records (eventVersion 2.1) for created objects. */
+/** S3 event notification records (eventVersion 2.1) for created and removed objects. */
 import type { S3EventRecord } from 'aws-lambda';
 
 export type ObjectCreatedEventName =
@@ -7,13 +7,18 @@ export type ObjectCreatedEventName =
   | 'ObjectCreated:Copy'
   | 'ObjectCreated:CompleteMultipartUpload';
 
-export interface ObjectCreation {
-  eventName: ObjectCreatedEventName;
+export type ObjectRemovedEventName = 'ObjectRemoved:Delete' | 'ObjectRemoved:DeleteMarkerCreated';
+
+export interface ObjectEvent {
+  eventName: ObjectCreatedEventName | ObjectRemovedEventName;
   bucket: string;
   key: string;
-  size: number;
-  /** With or without the surrounding quotes; the record carries it without. */
-  eTag: string;
+  /** Created objects only. */
+  size?: number;
+  /** Created objects only; with or without the surrounding quotes; the record carries it without. */
+  eTag?: string;
+  /** Versioned buckets only (S3 leaves it out for unversioned ones). */
+  versionId?: string;
   region: string;
   principalId: string;
   sourceIp: string;
@@ -50,7 +55,8 @@ export function createSequencer(now: () => Date): () => string {
   };
 }
 
-export function buildObjectCreatedRecord(creation: ObjectCreation): S3EventRecord {
+/** The record S3 sends; removals carry no size or eTag, unversioned buckets no versionId. */
+export function buildObjectRecord(creation: ObjectEvent): S3EventRecord {
   return {
     eventVersion: '2.1',
     eventSource: 'aws:s3',
@@ -70,10 +76,11 @@ export function buildObjectCreatedRecord(creation: ObjectCreation): S3EventRecor
       },
       object: {
         key: encodeNotificationKey(creation.key),
-        size: creation.size,
-        eTag: creation.eTag.replace(/^"|"$/g, ''),
+        ...(creation.size === undefined ? {} : { size: creation.size }),
+        ...(creation.eTag === undefined ? {} : { eTag: creation.eTag.replace(/^"|"$/g, '') }),
+        ...(creation.versionId === undefined ? {} : { versionId: creation.versionId }),
         sequencer: creation.sequencer,
-      },
+      } as S3EventRecord['s3']['object'],
     },
   };
 }

@@ -1,17 +1,20 @@
 /**
  * The local S3 endpoint: a verifying front server (SigV4 presigned URLs and Authorization headers,
- * POST policies, CORS, a single-version view of versioning, object-created notifications) in front
- * of an s3rver instance that stores the data on disk.
+ * POST policies, CORS, object versioning for buckets whose template enables it, durable
+ * notifications) in front of an s3rver instance that stores the data on disk.
  */
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { S3EventRecord } from 'aws-lambda';
 import { escapeXml } from '../xml';
 import { type Backend, readBody, startBackend } from './backend';
 import { answerPreflight, type CfnCorsRule, headersForActualRequest } from './cors';
 import { accessDenied, errorToXml, S3RequestError } from './errors';
-import { createNotifier, type RequestOrigin } from './notifier';
+import type { ObjectCreatedEventName } from './event-record';
+import { type CreatedObject, createNotifier, type RequestOrigin, type WriteIntent } from './notifier';
 import { readPostForm } from './post-form';
 import { fileSizeCap, postSuccess, verifyPostUpload } from './post-upload';
 import { forwardToBackend } from './proxy';
@@ -31,11 +34,32 @@ import {
   type S3Request,
   singleHeader,
 } from './s3-request';
-import { deleteObjectsXml, listVersionsXml, parseDeleteRequest, readListVersionsQuery } from './versions';
+import { newVersionId, VERSION_BLOB_BUCKET, VersionStore, versionBlobKey } from './version-store';
+import {
+  deleteHeaders,
+  deleteOutcome,
+  invalidVersionId,
+  parseCopySource,
+  versionDataPath,
+  versionedObjects,
+  versionToCopy,
+} from './versioned-objects';
+import {
+  deleteObjectsXml,
+  listObjectsXml,
+  listVersionsXml,
+  NULL_VERSION_ID,
+  parseDeleteRequest,
+  readListObjectsQuery,
+  readListVersionsQuery,
+  unversionedVersionsPage,
+} from './versions';
 
 export interface LocalS3Bucket {
   name: string;
   corsRules?: CfnCorsRule[];
+  /** `VersioningConfiguration: { Status: Enabled }`: every write keeps a version, deletes add markers. */
+  versioned?: boolean;
 }
 
 export interface LocalS3Options {
@@ -46,7 +70,12 @@ export interface LocalS3Options {
   /** The only key pair accepted; requests signed with anything else are refused. */
   credentials: AccessKey;
   buckets: LocalS3Bucket[];
-  /** Called after every object creation (POST upload, PUT, copy, completed multipart upload). */
+  /**
+   * Receives every notification record, at least once: object creations (POST upload, PUT, copy,
+   * completed multipart upload) and, in versioned buckets, removals (`ObjectRemoved:Delete`,
+   * `ObjectRemoved:DeleteMarkerCreated`). A record stays pending (and is delivered again after a
+   * restart) until the returned promise resolves.
+   */
   onObjectCreated?: (record: S3EventRecord) => void | Promise<void>;
   log?: (line: string) => void;
   /** Clock for signature expiry and event times; defaults to the system clock. */
@@ -56,12 +85,50 @@ export interface LocalS3Options {
 export interface LocalS3 {
   /** `http://HOST:PORT`, for AWS_ENDPOINT_URL_S3 (the SDK then addresses buckets path-style). */
   endpoint: string;
-  /** Stops accepting requests, waits for notification deliveries, stops s3rver. */
+  /**
+   * Stops accepting requests, lets the ones in flight finish and the deliveries in flight end
+   * (both bounded; what is not delivered is delivered at the next start), stops s3rver.
+   */
   close(): Promise<void>;
 }
 
 const OWNER = { id: 'local-s3-owner', displayName: 'local' };
 const MAX_XML_BODY_BYTES = 2 * 1024 * 1024;
+/** Object sub-resources the version index does not keep; refused on versioned buckets. */
+const VERSIONED_UNSUPPORTED_SUBRESOURCES = [
+  'tagging',
+  'acl',
+  'attributes',
+  'torrent',
+  'retention',
+  'legal-hold',
+  'uploadId',
+  'partNumber',
+];
+/** How long a stop waits for requests in flight, then for deliveries in flight. */
+const DRAIN_TIMEOUT_MS = 10_000;
+/** Files of the local S3 itself beside s3rver's bucket directories (files, so never listed as buckets). */
+const NOTIFICATION_JOURNAL = 'notifications.jsonl';
+/** Query parameters of ListObjects(V2); a GET on a bucket with any other is another operation. */
+const LIST_OBJECTS_PARAMS = new Set([
+  'list-type',
+  'prefix',
+  'delimiter',
+  'marker',
+  'max-keys',
+  'encoding-type',
+  'continuation-token',
+  'start-after',
+  'fetch-owner',
+  'x-id',
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Date',
+  'X-Amz-Expires',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Signature',
+  'X-Amz-Security-Token',
+]);
 
 function sendXml(
   response: http.ServerResponse,
@@ -89,11 +156,16 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const now = options.now ?? (() => new Date());
   const settings: VerifierSettings = { credentials: options.credentials, region: options.region, now };
   const corsRulesByBucket = new Map(options.buckets.map((bucket) => [bucket.name, bucket.corsRules]));
-  const backend: Backend = await startBackend(
-    options.dataDir,
-    options.buckets.map((bucket) => bucket.name),
-  );
+  const versionedNames = options.buckets.filter((bucket) => bucket.versioned).map((bucket) => bucket.name);
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const versions = await VersionStore.open(options.dataDir, versionedNames);
+  const backend: Backend = await startBackend(options.dataDir, [
+    ...options.buckets.map((bucket) => bucket.name),
+    ...(versionedNames.length > 0 ? [VERSION_BLOB_BUCKET] : []),
+  ]);
+  const objects = versionedObjects(versions, backend.store);
   const notifier = createNotifier({
+    journalPath: path.join(options.dataDir, NOTIFICATION_JOURNAL),
     region: options.region,
     ownerId: OWNER.id,
     now,
@@ -111,7 +183,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       `S3 ${response.req.method} ${response.req.url} refused: ${s3Error.status} ${s3Error.code} ${s3Error.message}`,
     );
     if (response.headersSent) response.destroy();
-    else sendXml(response, s3Error.status, errorToXml(s3Error, requestId));
+    else sendXml(response, s3Error.status, errorToXml(s3Error, requestId), s3Error.headers);
   };
 
   const authenticate = (request: S3Request): string => {
@@ -129,6 +201,46 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     if (!(await backend.store.getBucket(bucket))) throw noSuchBucket(bucket);
   };
 
+  /** What a stored object is, for its notification: from the version index or s3rver's metadata. */
+  const describeStored = async (
+    eventName: ObjectCreatedEventName,
+    bucket: string,
+    key: string,
+    versionId: string | undefined,
+  ): Promise<CreatedObject> => {
+    if (versionId !== undefined) {
+      const version =
+        versions.find(bucket, key, versionId) ?? (await objects.recordStored(bucket, key, versionId));
+      return { eventName, bucket, key, versionId, size: version.size ?? 0, eTag: version.eTag ?? '' };
+    }
+    const metadata = await backend.store.getMetadata(bucket, key);
+    return {
+      eventName,
+      bucket,
+      key,
+      size: Number(metadata['content-length'] ?? 0),
+      eTag: metadata.etag ?? '',
+    };
+  };
+
+  /** After a crash: did the write behind a pending notification store its object? */
+  const resolveIntent = async (intent: WriteIntent): Promise<CreatedObject | undefined> => {
+    const { eventName, bucket, key, versionId } = intent;
+    const stored =
+      versionId === undefined
+        ? await backend.store.existsObject(bucket, key)
+        : versions.find(bucket, key, versionId) !== undefined ||
+          (await backend.store.existsObject(VERSION_BLOB_BUCKET, versionBlobKey(bucket, versionId)));
+    return stored ? describeStored(eventName, bucket, key, versionId) : undefined;
+  };
+
+  const refuseUnversionedVersionId = (request: S3Request): Record<string, string> => {
+    const versionId = request.params.get('versionId');
+    if (versionId === undefined) return {};
+    if (versionId !== NULL_VERSION_ID) throw invalidVersionId(versionId);
+    return { 'x-amz-version-id': NULL_VERSION_ID };
+  };
+
   const handlePostUpload = async (
     request: S3Request,
     incoming: http.IncomingMessage,
@@ -138,42 +250,186 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     const form = await readPostForm(incoming, { fileSizeCap });
     if (form.file?.truncated) response.setHeader('Connection', 'close');
     const upload = verifyPostUpload(form, request.bucket, settings);
+    await requireBucket(request.bucket);
+    const versionId = versions.isVersioned(request.bucket) ? newVersionId() : undefined;
+    const eventName = 'ObjectCreated:Post';
+    const intentId = await notifier.expect({
+      eventName,
+      bucket: request.bucket,
+      key: upload.key,
+      ...(versionId === undefined ? {} : { versionId }),
+      origin: { ...origin, accessKeyId: upload.accessKeyId },
+    });
     const objectPath = encodeObjectPath(request.bucket, upload.key);
     const stored = await backend.request({
       method: 'PUT',
-      path: objectPath,
+      path: versionId === undefined ? objectPath : versionDataPath(request.bucket, versionId),
       headers: { ...upload.objectHeaders, 'content-length': upload.data.length },
       body: upload.data,
     });
     const storedBody = await readBody(stored, MAX_XML_BODY_BYTES);
     if (stored.statusCode !== 200) {
+      await notifier.abandon(intentId);
       sendXml(response, stored.statusCode ?? 500, storedBody.toString('utf8'));
       return;
     }
-    const eTag = singleHeader(stored.headers.etag) ?? '';
+    const created = await describeStored(eventName, request.bucket, upload.key, versionId);
+    await notifier.created(intentId, created);
+    const eTag = created.eTag;
+    const versionHeader = versionId === undefined ? {} : { 'x-amz-version-id': versionId };
     const location = `http://${incoming.headers.host ?? '127.0.0.1'}${objectPath}`;
     const success = postSuccess(form.fields, { bucket: request.bucket, key: upload.key, eTag });
     if (success.kind === 'redirect') {
-      response.writeHead(303, { Location: success.location, ETag: eTag }).end();
+      response.writeHead(303, { Location: success.location, ETag: eTag, ...versionHeader }).end();
     } else if (success.status === 201) {
       const xml =
         '<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse>' +
         `<Location>${escapeXml(location)}</Location><Bucket>${escapeXml(request.bucket)}</Bucket>` +
         `<Key>${escapeXml(upload.key)}</Key><ETag>${escapeXml(eTag)}</ETag></PostResponse>`;
-      sendXml(response, 201, xml, { ETag: eTag, Location: location });
+      sendXml(response, 201, xml, { ETag: eTag, Location: location, ...versionHeader });
     } else {
-      response.writeHead(success.status, { ETag: eTag, Location: location }).end();
+      response.writeHead(success.status, { ETag: eTag, Location: location, ...versionHeader }).end();
     }
-    notifier.notify(
-      {
-        eventName: 'ObjectCreated:Post',
-        bucket: request.bucket,
-        key: upload.key,
-        size: upload.data.length,
-        eTag,
+  };
+
+  /** PUT, copy and CompleteMultipartUpload: stored with a pending notification, recorded before answering. */
+  const handleCreation = async (
+    eventName: ObjectCreatedEventName,
+    request: S3Request,
+    incoming: http.IncomingMessage,
+    response: http.ServerResponse,
+    origin: RequestOrigin,
+  ) => {
+    const { bucket, key } = request;
+    const versioned = versions.isVersioned(bucket);
+    const answerHeaders: Record<string, string> = versioned ? {} : refuseUnversionedVersionId(request);
+    if (
+      versioned &&
+      (eventName === 'ObjectCreated:CompleteMultipartUpload' || request.params.has('uploads'))
+    ) {
+      throw new S3RequestError(
+        'NotImplemented',
+        501,
+        'The local S3 does not support multipart uploads to versioned buckets; use PutObject or a POST upload.',
+      );
+    }
+    if (incoming.headers['if-none-match'] === '*') {
+      const exists = versioned
+        ? versions.current(bucket, key)?.deleteMarker === false
+        : await backend.store.existsObject(bucket, key);
+      if (exists) {
+        // Conditional write (PutObject IfNoneMatch '*'): never overwrite an existing object.
+        throw new S3RequestError(
+          'PreconditionFailed',
+          412,
+          'At least one of the pre-conditions you specified did not hold',
+          { Condition: 'If-None-Match' },
+        );
+      }
+    }
+    const forwardHeaders: http.OutgoingHttpHeaders = {};
+    const copySourceHeader = singleHeader(incoming.headers['x-amz-copy-source']);
+    if (eventName === 'ObjectCreated:Copy' && copySourceHeader !== undefined) {
+      const source = parseCopySource(copySourceHeader);
+      if (versions.isVersioned(source.bucket)) {
+        const version = versionToCopy(versions, source);
+        forwardHeaders['x-amz-copy-source'] = versionDataPath(source.bucket, version.versionId);
+        answerHeaders['x-amz-copy-source-version-id'] = version.versionId;
+      } else {
+        if (source.versionId !== undefined && source.versionId !== NULL_VERSION_ID) {
+          throw invalidVersionId(source.versionId);
+        }
+        forwardHeaders['x-amz-copy-source'] = encodeObjectPath(source.bucket, source.key);
+      }
+    }
+    const versionId = versioned ? newVersionId() : undefined;
+    const intentId = await notifier.expect({
+      eventName,
+      bucket,
+      key,
+      ...(versionId === undefined ? {} : { versionId }),
+      origin,
+    });
+    await forwardToBackend(backend, request, incoming, response, {
+      ...(versionId === undefined ? {} : { path: versionDataPath(bucket, versionId) }),
+      headers: forwardHeaders,
+      beforeResponding: async (status) => {
+        if (status !== 200) {
+          await notifier.abandon(intentId);
+          return answerHeaders;
+        }
+        await notifier.created(intentId, await describeStored(eventName, bucket, key, versionId));
+        return versionId === undefined ? answerHeaders : { ...answerHeaders, 'x-amz-version-id': versionId };
       },
-      { ...origin, accessKeyId: upload.accessKeyId },
+    });
+  };
+
+  const handleVersionedRead = async (
+    request: S3Request,
+    incoming: http.IncomingMessage,
+    response: http.ServerResponse,
+  ) => {
+    const version = objects.versionToRead(
+      request.bucket,
+      request.key,
+      request.params.get('versionId'),
+      request.method,
     );
+    await forwardToBackend(backend, request, incoming, response, {
+      path: versionDataPath(request.bucket, version.versionId),
+      beforeResponding: async () => ({ 'x-amz-version-id': version.versionId }),
+    });
+  };
+
+  const deleteVersioned = async (
+    bucket: string,
+    key: string,
+    versionId: string | undefined,
+    origin: RequestOrigin,
+  ) => {
+    const result = await objects.deleteObject(bucket, key, versionId);
+    if (result.markerCreated || result.versionRemoved) {
+      await notifier.removed(
+        {
+          eventName: result.markerCreated ? 'ObjectRemoved:DeleteMarkerCreated' : 'ObjectRemoved:Delete',
+          bucket,
+          key,
+          versionId: result.versionId,
+        },
+        origin,
+      );
+    }
+    return result;
+  };
+
+  const handleDeleteObjects = async (
+    request: S3Request,
+    incoming: http.IncomingMessage,
+    response: http.ServerResponse,
+    origin: RequestOrigin,
+  ) => {
+    await requireBucket(request.bucket);
+    const deletion = parseDeleteRequest((await readBody(incoming, MAX_XML_BODY_BYTES)).toString('utf8'));
+    const xml = await deleteObjectsXml(deletion, async (key, versionId) => {
+      try {
+        if (versions.isVersioned(request.bucket)) {
+          return deleteOutcome(await deleteVersioned(request.bucket, key, versionId, origin), versionId);
+        }
+        if (versionId !== undefined && versionId !== NULL_VERSION_ID) {
+          return {
+            error: new S3RequestError('NoSuchVersion', 404, 'The specified version does not exist.'),
+          };
+        }
+        if (await backend.store.existsObject(request.bucket, key)) {
+          await backend.store.deleteObject(request.bucket, key);
+        }
+        return versionId === undefined ? {} : { versionId };
+      } catch (error) {
+        if (error instanceof S3RequestError) return { error };
+        throw error;
+      }
+    });
+    sendXml(response, 200, xml);
   };
 
   const handleAuthenticated = async (
@@ -182,44 +438,74 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     response: http.ServerResponse,
     origin: RequestOrigin,
   ) => {
+    const versioned = versions.isVersioned(request.bucket);
     if (isBucketOperation(request, 'GET', 'versions')) {
       await requireBucket(request.bucket);
       const query = readListVersionsQuery(request.bucket, request.params);
-      sendXml(response, 200, await listVersionsXml(backend.store, query, OWNER));
+      const page = versioned
+        ? versions.listVersions(request.bucket, query)
+        : await unversionedVersionsPage(backend.store, query);
+      sendXml(response, 200, listVersionsXml(query, page, OWNER));
       return;
     }
     if (isBucketOperation(request, 'POST', 'delete')) {
-      await requireBucket(request.bucket);
-      const deletion = parseDeleteRequest((await readBody(incoming, MAX_XML_BODY_BYTES)).toString('utf8'));
-      sendXml(response, 200, (await deleteObjectsXml(backend.store, request.bucket, deletion)).xml);
+      await handleDeleteObjects(request, incoming, response, origin);
       return;
     }
-    if (
-      request.method === 'PUT' &&
-      request.key &&
-      incoming.headers['if-none-match'] === '*' &&
-      (await backend.store.existsObject(request.bucket, request.key))
-    ) {
-      // Conditional write (PutObject IfNoneMatch '*'): never overwrite an existing object.
-      throw new S3RequestError(
-        'PreconditionFailed',
-        412,
-        'At least one of the pre-conditions you specified did not hold',
-        {
-          Condition: 'If-None-Match',
-        },
-      );
+    if (versioned && request.key === '' && request.method === 'GET') {
+      if (request.params.has('versioning')) {
+        sendXml(
+          response,
+          200,
+          '<?xml version="1.0" encoding="UTF-8"?>\n' +
+            '<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfiguration>',
+        );
+        return;
+      }
+      if ([...request.params.keys()].every((name) => LIST_OBJECTS_PARAMS.has(name))) {
+        const query = readListObjectsQuery(request.bucket, request.params);
+        sendXml(response, 200, listObjectsXml(query, versions.listCurrent(request.bucket, query), OWNER));
+        return;
+      }
     }
     const eventName = creationEventName(request);
-    let created: { size: number; eTag: string } | undefined;
-    await forwardToBackend(backend, request, incoming, response, async (status) => {
-      if (eventName === undefined || status !== 200) return;
-      const metadata = await backend.store.getMetadata(request.bucket, request.key);
-      created = { size: Number(metadata['content-length'] ?? 0), eTag: metadata.etag ?? '' };
-    });
-    if (eventName !== undefined && created) {
-      notifier.notify({ eventName, bucket: request.bucket, key: request.key, ...created }, origin);
+    if (eventName !== undefined) {
+      await handleCreation(eventName, request, incoming, response, origin);
+      return;
     }
+    if (versioned && request.key !== '' && (request.method === 'GET' || request.method === 'HEAD')) {
+      const subresource = VERSIONED_UNSUPPORTED_SUBRESOURCES.find((name) => request.params.has(name));
+      if (subresource !== undefined) {
+        throw new S3RequestError(
+          'NotImplemented',
+          501,
+          `The local S3 does not support ?${subresource} on objects of versioned buckets.`,
+        );
+      }
+      await handleVersionedRead(request, incoming, response);
+      return;
+    }
+    if (versioned && request.key !== '' && request.method === 'DELETE' && !request.params.has('uploadId')) {
+      const result = await deleteVersioned(
+        request.bucket,
+        request.key,
+        request.params.get('versionId'),
+        origin,
+      );
+      response.writeHead(204, deleteHeaders(result)).end();
+      return;
+    }
+    if (versioned && request.key !== '' && request.params.has('uploads')) {
+      throw new S3RequestError(
+        'NotImplemented',
+        501,
+        'The local S3 does not support multipart uploads to versioned buckets; use PutObject or a POST upload.',
+      );
+    }
+    const versionHeader = request.key === '' ? {} : refuseUnversionedVersionId(request);
+    await forwardToBackend(backend, request, incoming, response, {
+      beforeResponding: async () => versionHeader,
+    });
   };
 
   const handle = async (incoming: http.IncomingMessage, response: http.ServerResponse) => {
@@ -259,8 +545,36 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     }
   };
 
+  /** Objects stored before the bucket was versioned (older data directories) become its first versions. */
+  const adoptUnversionedObjects = async (bucket: string) => {
+    const { objects: stored } = await backend.store.listObjects(bucket, {});
+    for (const object of stored) {
+      const versionId = newVersionId();
+      const copied = await backend.request({
+        method: 'PUT',
+        path: versionDataPath(bucket, versionId),
+        headers: {
+          'x-amz-copy-source': encodeObjectPath(bucket, object.key),
+          'x-amz-metadata-directive': 'COPY',
+        },
+      });
+      await readBody(copied, MAX_XML_BODY_BYTES);
+      if (copied.statusCode !== 200) {
+        throw new Error(`could not keep ${bucket}/${object.key} as a version: HTTP ${copied.statusCode}`);
+      }
+      await objects.recordStored(bucket, object.key, versionId);
+      await backend.store.deleteObject(bucket, object.key);
+    }
+    if (stored.length > 0)
+      log(`kept ${stored.length} objects of ${bucket} stored before versioning as versions`);
+  };
+  for (const bucket of versionedNames) await adoptUnversionedObjects(bucket);
+  await notifier.recover(resolveIntent);
+
+  const inFlight = new Set<Promise<void>>();
   const server = http.createServer((incoming, response) => {
-    void handle(incoming, response);
+    const handling: Promise<void> = handle(incoming, response).finally(() => inFlight.delete(handling));
+    inFlight.add(handling);
   });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -276,12 +590,25 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   return {
     endpoint,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await notifier.settled();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await withTimeout(Promise.all([...inFlight]), DRAIN_TIMEOUT_MS);
+      server.closeAllConnections();
+      await closed;
+      await notifier.close(DRAIN_TIMEOUT_MS);
+      await versions.close();
       await backend.close();
     },
   };
+}
+
+async function withTimeout(promise: Promise<unknown>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.then(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
 }

@@ -7,7 +7,11 @@ export interface UploadedFile {
   filename: string;
   contentType: string;
   data: Buffer;
-  /** Bytes received; when `truncated`, reading stopped here and the real file is larger. */
+  /**
+   * The file's size. When `truncated`, the bytes were counted, not kept: all of them when the
+   * request declares its length (Content-Length); otherwise reading stopped at the cap and the
+   * real file is larger.
+   */
   size: number;
   truncated: boolean;
 }
@@ -26,9 +30,14 @@ export interface ReadPostFormOptions {
 const MAX_FIELD_BYTES = 1024 * 1024;
 const MAX_FIELDS = 200;
 
+/** Largest declared body read to its end only to count an oversized file (S3's POST object limit). */
+const MAX_COUNTED_BODY_BYTES = 5 * 1024 ** 3;
+
 /**
- * Reads the form until the file ends, or until the file exceeds the cap: then it stops reading
- * (the request is unpiped and paused; the caller must close the connection after answering).
+ * Reads the form until the file ends. A file over the cap is not kept: when the request declares
+ * a length of at most 5 GiB its bytes are still counted to the end (S3 reports the real size);
+ * otherwise reading stops (the request is unpiped and paused; the caller must close the
+ * connection after answering).
  */
 export function readPostForm(request: IncomingMessage, options: ReadPostFormOptions): Promise<PostForm> {
   return new Promise((resolve, reject) => {
@@ -42,6 +51,8 @@ export function readPostForm(request: IncomingMessage, options: ReadPostFormOpti
       reject(malformedPostRequest());
       return;
     }
+    const declaredLength = Number(request.headers['content-length']);
+    const countsOversizedFile = Number.isFinite(declaredLength) && declaredLength <= MAX_COUNTED_BODY_BYTES;
     const fields = new Map<string, string>();
     let file: UploadedFile | undefined;
     let settled = false;
@@ -91,13 +102,15 @@ export function readPostForm(request: IncomingMessage, options: ReadPostFormOpti
       const { uploaded, cap } = acceptFile(info.filename ?? '', info.mimeType ?? '');
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => {
-        if (uploaded.truncated) return;
         uploaded.size += chunk.length;
+        if (uploaded.truncated) return;
         if (uploaded.size > cap) {
           uploaded.truncated = true;
           chunks.length = 0;
-          stopReading();
-          finish();
+          if (!countsOversizedFile) {
+            stopReading();
+            finish();
+          }
           return;
         }
         chunks.push(chunk);

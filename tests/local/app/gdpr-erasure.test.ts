@@ -2,6 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectVersionsCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { approvalLinkUrl } from '../../../functions/gdpr/approval-links';
 import { loadGdprKeys } from '../../../functions/gdpr/gdpr-keys';
@@ -26,6 +33,63 @@ import { readOutbox } from '../../../local/services';
 jest.setTimeout(120_000);
 
 const root = join(__dirname, '..', '..', '..');
+
+/** Every version and delete marker whose key mentions the upload id, as `bucket/key@versionId`. */
+async function versionsOf(s3: S3Client, buckets: readonly string[], uploadId: string) {
+  const found = { versions: [] as string[], markers: [] as string[] };
+  for (const bucket of buckets) {
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectVersionsCommand({
+          Bucket: bucket,
+          KeyMarker: keyMarker,
+          VersionIdMarker: versionIdMarker,
+        }),
+      );
+      for (const version of page.Versions ?? [])
+        if (version.Key?.includes(uploadId))
+          found.versions.push(`${bucket}/${version.Key}@${version.VersionId}`);
+      for (const marker of page.DeleteMarkers ?? [])
+        if (marker.Key?.includes(uploadId)) found.markers.push(`${bucket}/${marker.Key}@${marker.VersionId}`);
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      versionIdMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
+    } while (keyMarker);
+  }
+  return found;
+}
+
+/**
+ * Gives each of the upload's objects more history, as S3 keeps it: the original gets a second
+ * version and then a delete marker on top; each published copy a delete marker and then a new
+ * version on top of it.
+ */
+async function addHistory(s3: S3Client, buckets: { upload: string; distribution: string }, uploadId: string) {
+  for (const bucket of [buckets.upload, buckets.distribution]) {
+    const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+    const keys = [...new Set((listed.Versions ?? []).map((version) => String(version.Key)))].filter((key) =>
+      key.includes(uploadId),
+    );
+    for (const key of keys) {
+      const current = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const body = await (
+        current.Body as { transformToByteArray(): Promise<Uint8Array> }
+      ).transformToByteArray();
+      const rewrite = () =>
+        s3.send(
+          new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: current.ContentType }),
+        );
+      if (bucket === buckets.upload) {
+        await rewrite();
+        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      } else {
+        await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+        await rewrite();
+      }
+    }
+  }
+}
 
 describe('GDPR erasure, offline end to end', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'e2e-gdpr-'));
@@ -93,6 +157,38 @@ describe('GDPR erasure, offline end to end', () => {
     expect(output.length).toBeGreaterThan(0);
     expect(output).not.toContain('user-alice');
     expect(output).not.toContain('user-carol');
+  });
+
+  it("erases every version and delete marker of the user's objects and keeps every one of another user's", async () => {
+    const bucketOf = (logicalId: string) =>
+      String(app.runtime.stacks.map((stack) => stack.resources[logicalId]).find(Boolean)?.physicalId);
+    const buckets = { upload: bucketOf('UploadBucket'), distribution: bucketOf('DistributionBucket') };
+    const erin = new GdprClient(app.api.url, app.token('user-erin'));
+    const frank = new GdprClient(app.api.url, app.token('user-frank'));
+    const [erinUpload = ''] = await uploadPhotos(erin, [{ place: 'park', bytes: await photo(1000, 800) }]);
+    const [frankUpload = ''] = await uploadPhotos(frank, [{ place: 'park', bytes: await photo(1000, 800) }]);
+    const s3 = new S3Client({});
+    await addHistory(s3, buckets, erinUpload);
+    await addHistory(s3, buckets, frankUpload);
+    const bucketList = [buckets.upload, buckets.distribution];
+    const erinBefore = await versionsOf(s3, bucketList, erinUpload);
+    const frankBefore = await versionsOf(s3, bucketList, frankUpload);
+
+    const started = Date.now();
+    const { requestId } = (await erin.requestErasure()).body;
+    const email = await waitForApprovalEmail(dataDir, requestId, { after: started - 1000 });
+    const decided = await submitDecision(email.approve);
+    const done = await erin.waitForErasure(requestId, ['COMPLETED', 'PARTIALLY_FAILED', 'FAILED']);
+    const erinAfter = await versionsOf(s3, bucketList, erinUpload);
+    const frankAfter = await versionsOf(s3, bucketList, frankUpload);
+    s3.destroy();
+
+    expect(erinBefore.markers.length).toBeGreaterThanOrEqual(2);
+    expect(erinBefore.versions.length).toBeGreaterThanOrEqual(4);
+    expect([decided.status, done.status]).toEqual([200, 'COMPLETED']);
+    expect(erinAfter).toEqual({ versions: [], markers: [] });
+    expect(frankBefore.markers.length).toBeGreaterThanOrEqual(2);
+    expect(frankAfter).toEqual(frankBefore);
   });
 
   it('answers 410 to a correctly signed but expired link, GET or POST, and changes nothing', async () => {

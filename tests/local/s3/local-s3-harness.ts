@@ -10,6 +10,8 @@ export const REGION = 'eu-west-1';
 export const CREDENTIALS = { accessKeyId: 'LOCALACCESSKEY', secretAccessKey: 'local-secret-access-key' };
 export const BUCKET = 'uploads';
 export const CORS_BUCKET = 'web-uploads';
+/** A bucket whose template enables versioning. */
+export const VERSIONED_BUCKET = 'versioned-uploads';
 export const CORS_RULES: CfnCorsRule[] = [
   {
     AllowedOrigins: ['http://localhost:*'],
@@ -37,8 +39,14 @@ export function makeClient(
   return new S3Client({ region: REGION, endpoint, credentials: CREDENTIALS, ...overrides });
 }
 
+export interface HarnessOptions {
+  /** Runs before a notification record counts as delivered; throwing keeps it pending. */
+  deliver?: (record: S3EventRecord) => Promise<void>;
+}
+
 export async function startHarness(
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'local-s3-')),
+  options: HarnessOptions = {},
 ): Promise<Harness> {
   const records: S3EventRecord[] = [];
   const logLines: string[] = [];
@@ -47,8 +55,13 @@ export async function startHarness(
       dataDir,
       region: REGION,
       credentials: CREDENTIALS,
-      buckets: [{ name: BUCKET }, { name: CORS_BUCKET, corsRules: CORS_RULES }],
-      onObjectCreated: (record) => {
+      buckets: [
+        { name: BUCKET },
+        { name: CORS_BUCKET, corsRules: CORS_RULES },
+        { name: VERSIONED_BUCKET, versioned: true },
+      ],
+      onObjectCreated: async (record) => {
+        await options.deliver?.(record);
         records.push(record);
       },
       log: (line) => logLines.push(line),

@@ -52,6 +52,16 @@ describe('reading a POST upload form', () => {
     request.destroy();
   });
 
+  it('counts an oversized file to its end, without keeping it, when the request declares its length', async () => {
+    const request = completeUpload([['key', 'big.txt']], 'x'.repeat(5000));
+    request.headers['content-length'] = '6000';
+
+    const form = await readPostForm(request, { fileSizeCap: () => 1000 });
+
+    expect(form.file).toMatchObject({ size: 5000, truncated: true });
+    expect(form.file?.data.length).toBe(0);
+  });
+
   it('keeps the fields before the file with lower-cased names and ignores the ones after it', async () => {
     const request = completeUpload(
       [

@@ -140,13 +140,14 @@ describe('presigned POST uploads', () => {
     expect(result.body).toContain('<MaxSizeAllowed>10</MaxSizeAllowed>');
   });
 
-  it('stops reading a file far beyond the allowed size and still answers EntityTooLarge', async () => {
+  it('answers EntityTooLarge with the real size of a file far beyond the allowed size', async () => {
     const { url, fields } = await presign(harness, 'photos/huge.jpg', { maxBytes: 10 });
 
     const result = await postForm(url, fields, Buffer.alloc(8 * 1024 * 1024, 1));
 
     expect(result.status).toBe(400);
     expect(parseErrorXml(result.body).code).toBe('EntityTooLarge');
+    expect(result.body).toContain(`<ProposedSize>${8 * 1024 * 1024}</ProposedSize>`);
   });
 
   it('refuses a file smaller than the content-length-range with EntityTooSmall', async () => {

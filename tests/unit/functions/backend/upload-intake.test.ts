@@ -131,18 +131,16 @@ describe('upload claim', () => {
     expect(result.skipped).toHaveLength(1);
   });
 
-  it('without version ids (an unversioned bucket, as offline) pins the ETag instead', async () => {
+  it('skips an object without a version id and leaves its upload PENDING', async () => {
     const issued = await ticket();
-    await claimUploads(tableName(), [landed(issued)], now);
 
-    const same = await claimUploads(tableName(), [landed(issued)], now);
-    const other = await claimUploads(tableName(), [landed(issued, { etag: 'etag-2' })], now);
+    const result = await claimUploads(tableName(), [landed(issued)], now);
 
-    expect(same.claimed).toHaveLength(1);
-    expect(other.claimed).toEqual([]);
-    expect(other.skipped).toEqual([
-      `upload ${issued.uploadId} is already claimed for another object (a second POST with its ticket)`,
+    expect(result.claimed).toEqual([]);
+    expect(result.skipped).toEqual([
+      `upload ${issued.uploadId}: the notification carries no version id (is the upload bucket versioned?)`,
     ]);
+    expect((await record(issued.uploadId))?.status).toBe('PENDING');
   });
 
   it("skips an object whose key names another place than the ticket's", async () => {
