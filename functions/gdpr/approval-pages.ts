@@ -1,6 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { HttpError } from '#shared/errors';
+import { BadRequestError, HttpError } from '#shared/errors';
 import { logger } from '#shared/logger';
 import type { LinkDecision, LinkParameters } from './approval-links';
 
@@ -212,16 +212,26 @@ const approvalEventSchema = z.object({
   requestContext: z.optional(z.object({ requestId: z.optional(z.string()) })),
 });
 
+/** The query parameters a link carries; any other is refused (400), as on every route. */
+const LINK_QUERY_PARAMETERS: readonly string[] = ['decision', 'expires', 'signature'];
+
 /**
  * The link's parameters from an HTTP API (payload 2.0) event: the approval id from the path, the
  * rest from the query string (GET) or the url-encoded form body, base64 or not (POST). Anything
- * unexpected comes back undefined, which the link check refuses as malformed.
+ * unexpected comes back undefined, which the link check refuses as malformed. An unknown query
+ * parameter (any on the POST) is a BadRequestError naming it.
  */
 export function linkParametersFrom(event: unknown, source: 'query' | 'form'): LinkParameters {
   const parsed = approvalEventSchema.safeParse(event);
   if (!parsed.success) return {};
   const { pathParameters, queryStringParameters, body, isBase64Encoded } = parsed.data;
   const approvalId = pathParameters?.approvalId;
+  const allowed = source === 'query' ? LINK_QUERY_PARAMETERS : [];
+  const unknown = Object.keys(queryStringParameters ?? {}).filter((name) => !allowed.includes(name));
+  if (unknown.length > 0)
+    throw new BadRequestError(
+      `Unknown query parameter${unknown.length > 1 ? 's' : ''}: ${unknown.sort().join(', ')}. Use the link from the approval email as it is.`,
+    );
   if (source === 'query') {
     return { approvalId, ...pick(queryStringParameters ?? {}) };
   }
@@ -244,6 +254,7 @@ function pick(fields: Record<string, string | undefined>): LinkParameters {
 }
 
 const ERROR_TITLES: Record<number, string> = {
+  400: 'This request is not valid',
   403: 'This link is not valid',
   404: 'Unknown approval',
   409: 'Already decided',

@@ -3,6 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#clients/dynamodb';
 import { ConflictError } from '#shared/errors';
+import { keys } from '#shared/model';
 import { type RetryOptions, sleep } from '#shared/retry';
 import {
   type AuditDecision,
@@ -39,7 +40,9 @@ const isTerminal = (status: ErasureStatus) => TERMINAL_STATUSES.includes(status)
 /**
  * Opens an erasure request for `userId`, or returns the user's active one. The lock item is taken
  * first with a conditional write; a lock left behind by a crash (its request missing or closed)
- * is taken over, so a user is never stuck.
+ * is taken over, so a user is never stuck. Then the user's upload hold is written (no upload
+ * ticket is issued while it exists) and only then the request, so the flow, which starts from the
+ * request, never reads the user's data before the hold is in place.
  */
 export async function openErasureRequest(
   tableName: string,
@@ -80,6 +83,12 @@ export async function openErasureRequest(
       return { request: await winnerOf(tableName, lockKey, options), created: false };
     }
   }
+  await dynamo.send(
+    new PutCommand({
+      TableName: tableName,
+      Item: { ...keys.uploadHold(user.userId), entity: 'upload-hold', requestId, createdAt: timestamp },
+    }),
+  );
   const request: ErasureRequestItem = {
     ...erasureKeys.request(requestId),
     entity: 'erasure-request',
@@ -167,8 +176,8 @@ export interface CloseDetails {
 }
 
 /**
- * Closes a request: records the outcome, forgets the raw user id, releases the user's lock and
- * appends the audit entry (keyed user hash, decision, approver, timestamps, report hash, counts,
+ * Closes a request: records the outcome, lifts the user's upload hold, forgets the raw user id,
+ * releases the user's lock and appends the audit entry (keyed user hash, decision, approver, timestamps, report hash, counts,
  * outcome). Safe to run twice: a closed request is left as it is.
  */
 export async function closeErasureRequest(
@@ -219,6 +228,8 @@ export async function closeErasureRequest(
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     });
 
+  // The hold's key holds the raw user id: lifted while the request still knows it.
+  if (request.requesterId) await liftUploadHold(tableName, request.requesterId, requestId);
   try {
     await dynamo.send(
       new UpdateCommand({
@@ -250,6 +261,23 @@ export async function closeErasureRequest(
 
   await releaseLock(tableName, request.userHash, requestId);
   return { ...summary, status: details.outcome, closedNow: true };
+}
+
+/** Deletes the user's upload hold if this request wrote it (safe to repeat). */
+async function liftUploadHold(tableName: string, userId: string, requestId: string): Promise<void> {
+  try {
+    await dynamo.send(
+      new DeleteCommand({
+        TableName: tableName,
+        Key: keys.uploadHold(userId),
+        ConditionExpression: 'attribute_not_exists(pk) OR requestId = :requestId',
+        ExpressionAttributeValues: { ':requestId': requestId },
+      }),
+    );
+  } catch (error) {
+    // A newer request of the user holds it: not ours to lift.
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
 }
 
 /** Releases the user's lock if this request still holds it (safe to repeat). */
