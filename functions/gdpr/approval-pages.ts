@@ -41,9 +41,14 @@ const KIND_LABELS: Record<string, string> = {
   original: 'Uploaded originals',
   tile: 'Tiles',
   scaled: 'Scaled copies',
+  'object-version': 'Object versions (of the objects above, all deleted)',
   'upload-record': 'Upload records',
   'photo-record': 'Photo records',
+  'upload-in-progress': 'Uploads in progress (their photos are deleted too if they arrive)',
 };
+
+/** Counts that describe the resources above rather than add to them: not part of the total. */
+const NOT_IN_TOTAL = new Set(['object-version', 'upload-in-progress']);
 
 /** The counts in a fixed order (known kinds first), with a readable label each. */
 export function countLines(counts: Record<string, number>): Array<{ label: string; count: number }> {
@@ -57,8 +62,11 @@ export function countLines(counts: Record<string, number>): Array<{ label: strin
   }));
 }
 
+/** Objects and records that exist (versions and uploads in progress describe them, they are not more). */
 export function totalOf(counts: Record<string, number>): number {
-  return Object.values(counts).reduce((sum, count) => sum + count, 0);
+  return Object.entries(counts)
+    .filter(([kind]) => !NOT_IN_TOTAL.has(kind))
+    .reduce((sum, [, count]) => sum + count, 0);
 }
 
 /** "2026-12-03 12:00:00 UTC" */

@@ -56,7 +56,15 @@ export type AuditDecision = 'APPROVED' | 'REJECTED' | 'EXPIRED' | 'NONE';
 
 /** What the purge report lists, by kind. */
 /** `other-record`: any other item carrying the user's id (future per-user items). */
-export type ResourceKind = 'original' | 'tile' | 'scaled' | 'upload-record' | 'photo-record' | 'other-record';
+export type ResourceKind =
+  | 'original'
+  | 'tile'
+  | 'scaled'
+  | 'object-version'
+  | 'upload-record'
+  | 'photo-record'
+  | 'other-record'
+  | 'upload-in-progress';
 export type ResourceCounts = Partial<Record<ResourceKind, number>>;
 
 export interface ErasureRequestItem {
@@ -110,10 +118,19 @@ export interface PurgeReport {
   version: 1;
   requestId: string;
   createdAt: string;
-  /** Every object to delete with all its versions and delete markers. Data first: purged before `records`. */
-  objects: Array<{ bucket: string; key: string; kind: 'original' | 'tile' | 'scaled' }>;
+  /**
+   * Every object to delete with all its versions and delete markers, with how many the listing
+   * found (0: the key of an upload still in progress). Data first: purged before `records`.
+   */
+  objects: Array<{ bucket: string; key: string; kind: 'original' | 'tile' | 'scaled'; versions: number }>;
   /** Every table item holding the user's data (they are also the index entries: purged last). */
-  records: Array<{ pk: string; sk: string; kind: 'upload-record' | 'photo-record' | 'other-record' }>;
+  records: Array<{
+    pk: string;
+    sk: string;
+    kind: 'upload-record' | 'photo-record' | 'other-record';
+    /** A photo record an upload in progress may still write. */
+    pending?: true;
+  }>;
   counts: ResourceCounts;
   total: number;
 }
@@ -227,7 +244,11 @@ export const purgeChunkInputSchema = z.object({
   approvedSha256: sha256Hex,
   chunk: z.object({ start: z.number().check(z.int(), z.gte(0)), end: z.number().check(z.int(), z.gte(0)) }),
 });
-/** out: counts only (no keys). Already-absent resources count as deleted. */
+/**
+ * out: counts only (no keys). `deleted`: objects that had versions and have none now (absent ones
+ * are not counted); records whose delete DynamoDB acknowledged. `versionsDeleted`: versions and
+ * delete markers S3 removed.
+ */
 export interface PurgeChunkResult {
   requested: number;
   deleted: number;

@@ -109,6 +109,33 @@ describe('approval page (GET)', () => {
     expect(body).not.toContain('AQCEAAAA');
   });
 
+  it('shows object versions and uploads in progress apart, outside the total of what exists', async () => {
+    givenApproval({
+      counts: {
+        original: 2,
+        tile: 1,
+        scaled: 1,
+        'object-version': 5,
+        'upload-record': 3,
+        'upload-in-progress': 1,
+      },
+    });
+
+    const body = (await handler(await linkEvent())).body ?? '';
+
+    expect(body).toMatch(/Object versions[^<]*<\/th><td><code>5<\/code>/);
+    expect(body).toMatch(/Uploads in progress[^<]*<\/th><td><code>1<\/code>/);
+    expect(body).toMatch(/Total<\/th><td><code>7<\/code>/);
+  });
+
+  it('answers 400 naming a query parameter a link does not carry, and reads nothing', async () => {
+    const result = await handler(await linkEvent({ query: { foo: '1' } }));
+
+    expect(result.statusCode).toBe(400);
+    expect(result.body).toContain('Unknown query parameter: foo');
+    expect(dynamo).not.toHaveReceivedCommand(GetCommand);
+  });
+
   it('shows a "Reject erasure" form for a reject link', async () => {
     const result = await handler(await linkEvent({ decision: 'reject' }));
 
