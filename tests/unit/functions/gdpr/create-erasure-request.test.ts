@@ -10,10 +10,10 @@ const dynamo = mockClient(DynamoDBDocumentClient);
 const eventBridge = mockClient(EventBridgeClient);
 useFrozenDateAndGdprSecret();
 
-const handler = handlerOf<APIGatewayProxyStructuredResultV2>(
-  GDPR_SECRET_ENV,
-  () => import('../../../../functions/gdpr/create-erasure-request'),
-);
+const handler = handlerOf<APIGatewayProxyStructuredResultV2>(GDPR_SECRET_ENV, async () => {
+  const { handler: route } = await import('../../../../functions/gdpr/create-erasure-request');
+  return { handler: (event: unknown) => route(event as ApiEvent) };
+});
 
 const request = (change: Partial<ApiEvent> = {}) => ({
   ...apiFixture('gdpr/create-erasure-request.json'),

@@ -1,6 +1,7 @@
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { ApiEvent } from '#shared/http';
 import { hashUserId } from '../../../../functions/gdpr/gdpr-keys';
 import { apiFixture, body } from '../../../helpers/fixtures';
 import { GDPR_SECRET_ENV, gdprKeys, handlerOf, REQUEST_ID, useFrozenDateAndGdprSecret } from './setup';
@@ -8,10 +9,10 @@ import { GDPR_SECRET_ENV, gdprKeys, handlerOf, REQUEST_ID, useFrozenDateAndGdprS
 const dynamo = mockClient(DynamoDBDocumentClient);
 useFrozenDateAndGdprSecret();
 
-const handler = handlerOf<APIGatewayProxyStructuredResultV2>(
-  GDPR_SECRET_ENV,
-  () => import('../../../../functions/gdpr/get-erasure-request'),
-);
+const handler = handlerOf<APIGatewayProxyStructuredResultV2>(GDPR_SECRET_ENV, async () => {
+  const { handler: route } = await import('../../../../functions/gdpr/get-erasure-request');
+  return { handler: (event: unknown) => route(event as ApiEvent) };
+});
 
 async function givenRequestOf(userId: string) {
   dynamo.on(GetCommand).resolves({
