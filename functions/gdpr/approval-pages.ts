@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { BadRequestError, HttpError } from '#shared/errors';
@@ -10,14 +11,37 @@ import type { LinkDecision, LinkParameters } from './approval-links';
  * token: a request id, counts, the report's hash and location, and the expiry.
  */
 
-/** Headers on every approval page: never cached, never framed, no referrer, no scripts. */
+/**
+ * The confirmation page's one script: it sends the form with the approver's access token as a
+ * bearer token (a plain form cannot set the Authorization header the route's JWT authorizer
+ * reads) and shows the answer. The token field is never sent as a form field.
+ */
+export const SIGN_IN_SCRIPT = `document.querySelector('form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const fields = new URLSearchParams(new FormData(form));
+  const token = (fields.get('token') || '').trim();
+  fields.delete('token');
+  const response = await fetch(form.action, {
+    method: 'POST',
+    headers: { authorization: 'Bearer ' + token, 'content-type': 'application/x-www-form-urlencoded' },
+    body: fields.toString(),
+  });
+  if (response.status === 401 || response.status === 403) {
+    document.getElementById('sign-in-status').textContent =
+      'Not signed in as an approver: the token is missing, expired, from another issuer or lacks the approver scope.';
+    return;
+  }
+  document.documentElement.innerHTML = await response.text();
+});`;
+
+/** Headers on every approval page: never cached, never framed, no referrer, only the sign-in script. */
 export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'content-type': 'text/html; charset=utf-8',
   'cache-control': 'no-store',
   'referrer-policy': 'no-referrer',
   'x-content-type-options': 'nosniff',
-  'content-security-policy':
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+  'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${createHash('sha256').update(SIGN_IN_SCRIPT).digest('base64')}'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'`,
 };
 
 export function escapeHtml(value: unknown): string {
@@ -171,9 +195,14 @@ export interface SignedDecision {
 
 /**
  * The page a link opens: the summary and one form that POSTs the signed decision back to the
- * same path. Opening it decides nothing (mail scanners fetch links).
+ * same path with the approver's access token (their sign-in, carrying `approverScope`). Opening
+ * it decides nothing (mail scanners fetch links).
  */
-export function confirmationPage(summary: ApprovalSummary, signed: SignedDecision): string {
+export function confirmationPage(
+  summary: ApprovalSummary,
+  signed: SignedDecision,
+  approverScope: string,
+): string {
   const approve = signed.decision === 'approve';
   const lines = countLines(summary.counts);
   const rows = [
@@ -196,8 +225,14 @@ export function confirmationPage(summary: ApprovalSummary, signed: SignedDecisio
       `<input type="hidden" name="decision" value="${escapeHtml(signed.decision)}">`,
       `<input type="hidden" name="expires" value="${escapeHtml(signed.expires)}">`,
       `<input type="hidden" name="signature" value="${escapeHtml(signed.signature)}">`,
+      '<p><label>Your approver access token (sign in to the API&#39;s identity provider; the token must carry the scope ',
+      `<code>${escapeHtml(approverScope)}</code>):<br>`,
+      '<input type="password" name="token" autocomplete="off" required size="40"></label></p>',
       `<button type="submit">${approve ? 'Approve erasure' : 'Reject erasure'}</button>`,
       '</form>',
+      '<p id="sign-in-status" role="status"></p>',
+      '<p>Without a browser: POST the form fields <code>decision</code>, <code>expires</code> and <code>signature</code> of this link to this page&#39;s address with the header <code>Authorization: Bearer &lt;token&gt;</code>.</p>',
+      `<script>${SIGN_IN_SCRIPT}</script>`,
     ].join('\n'),
   );
 }
@@ -263,6 +298,7 @@ function pick(fields: Record<string, string | undefined>): LinkParameters {
 
 const ERROR_TITLES: Record<number, string> = {
   400: 'This request is not valid',
+  401: 'Approver sign-in required',
   403: 'This link is not valid',
   404: 'Unknown approval',
   409: 'Already decided',
@@ -283,10 +319,8 @@ export function htmlRoute(route: (event: unknown) => Promise<APIGatewayProxyStru
     } catch (error) {
       if (error instanceof HttpError) {
         logger.info('Approval request refused', { statusCode: error.statusCode, code: error.code });
-        return htmlResponse(
-          error.statusCode,
-          messagePage(ERROR_TITLES[error.statusCode] ?? 'Request refused', error.message),
-        );
+        const title = error.code === 'NOT_AN_APPROVER' ? 'Not an approver' : ERROR_TITLES[error.statusCode];
+        return htmlResponse(error.statusCode, messagePage(title ?? 'Request refused', error.message));
       }
       logger.error('Approval request failed', error as Error);
       return htmlResponse(

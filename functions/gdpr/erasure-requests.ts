@@ -168,7 +168,8 @@ export interface CloseDetails {
   reportSha256?: string;
   counts?: ResourceCounts;
   total?: number;
-  approver?: string;
+  /** Keyed hash of the signed-in approver's id. */
+  approverHash?: string;
   decidedAt?: string;
   /** Counts only: deleted, failed, remaining. */
   result: Record<string, unknown>;
@@ -177,7 +178,7 @@ export interface CloseDetails {
 
 /**
  * Closes a request: records the outcome, lifts the user's upload hold, forgets the raw user id,
- * releases the user's lock and appends the audit entry (keyed user hash, decision, approver, timestamps, report hash, counts,
+ * releases the user's lock and appends the audit entry (keyed user hash, decision, keyed approver hash, timestamps, report hash, counts,
  * outcome). Safe to run twice: a closed request is left as it is.
  */
 export async function closeErasureRequest(
@@ -215,7 +216,9 @@ export async function closeErasureRequest(
           decision: details.decision,
           requestedAt: request.createdAt,
           closedAt,
-          ...(details.approver ? { approver: details.approver, decidedAt: details.decidedAt } : {}),
+          ...(details.approverHash
+            ? { approverHash: details.approverHash, decidedAt: details.decidedAt }
+            : {}),
           ...(details.reportSha256 ? { reportSha256: details.reportSha256 } : {}),
           ...(details.counts ? { counts: details.counts } : {}),
           result: details.result,
@@ -237,7 +240,7 @@ export async function closeErasureRequest(
         Key: erasureKeys.request(requestId),
         UpdateExpression:
           'SET #status = :outcome, closedAt = :now, updatedAt = :now, #result = :result' +
-          (details.approver ? ', approver = :approver, decidedAt = :decidedAt' : '') +
+          (details.approverHash ? ', approverHash = :approverHash, decidedAt = :decidedAt' : '') +
           ' REMOVE requesterId',
         ConditionExpression: 'NOT #status IN (:c1, :c2, :c3, :c4, :c5, :c6)',
         ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
@@ -245,8 +248,8 @@ export async function closeErasureRequest(
           ':outcome': details.outcome,
           ':now': closedAt,
           ':result': details.result,
-          ...(details.approver
-            ? { ':approver': details.approver, ':decidedAt': details.decidedAt ?? closedAt }
+          ...(details.approverHash
+            ? { ':approverHash': details.approverHash, ':decidedAt': details.decidedAt ?? closedAt }
             : {}),
           ...Object.fromEntries(TERMINAL_STATUSES.map((status, index) => [`:c${index + 1}`, status])),
         },
@@ -322,7 +325,7 @@ export function closeDetailsFromState(state: CloseRequestInput): CloseDetails {
   } catch {
     rejection = {};
   }
-  const decided = approval.approver ? approval : rejection;
+  const decided = approval.approverHash ? approval : rejection;
   const purge = asObject(state.purge);
   const remaining = asObject(asObject(state.verification).remaining);
   const result: Json = {};
@@ -342,7 +345,7 @@ export function closeDetailsFromState(state: CloseRequestInput): CloseDetails {
     ...(typeof report.reportSha256 === 'string' ? { reportSha256: report.reportSha256 } : {}),
     ...(report.counts ? { counts: report.counts as ResourceCounts } : {}),
     ...(typeof report.total === 'number' ? { total: report.total } : {}),
-    ...(typeof decided.approver === 'string' ? { approver: decided.approver } : {}),
+    ...(typeof decided.approverHash === 'string' ? { approverHash: decided.approverHash } : {}),
     ...(typeof decided.decidedAt === 'string' ? { decidedAt: decided.decidedAt } : {}),
     result,
     ...(state.error?.Error ? { error: state.error.Error } : {}),

@@ -83,7 +83,8 @@ export interface ErasureRequestItem {
   reportSha256?: string;
   counts?: ResourceCounts;
   approvalId?: string;
-  approver?: string;
+  /** Keyed hash (as for users) of the signed-in approver's id, the JWT `sub`. */
+  approverHash?: string;
   decidedAt?: string;
   /** Purge and verification figures when it closed (counts only, no keys). */
   result?: Record<string, unknown>;
@@ -105,7 +106,8 @@ export interface ApprovalItem {
   status: 'PENDING' | 'APPROVED' | 'REJECTED';
   remindedAt?: string;
   decidedAt?: string;
-  approver?: string;
+  /** Keyed hash of the signed-in approver's id (JWT `sub`), never the raw id. */
+  approverHash?: string;
   /**
    * Set when Step Functions did not confirm it received the decision (timeout or server error):
    * the decision stands; if the task it was sent to timed out, the reminder asks again.
@@ -216,7 +218,8 @@ export const requestApprovalInputSchema = z.object({
 
 export interface ApprovalDecision {
   decision: 'APPROVED';
-  approver: string;
+  /** Keyed hash of the signed-in approver's id. */
+  approverHash: string;
   /** The hash of the report the approver saw; the purge refuses a report with another hash. */
   reportSha256: string;
   decidedAt: string;
@@ -273,7 +276,7 @@ export const closeRequestInputSchema = z.object({
   verification: z.optional(z.unknown()),
   /** Catch output of a failed state (→ FAILED). */
   error: z.optional(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
-  /** Catch output of ErasureRejected: Cause is JSON `{ approver, decidedAt }`. */
+  /** Catch output of ErasureRejected: Cause is JSON `{ approverHash, decidedAt }`. */
   rejection: z.optional(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
 });
 

@@ -282,7 +282,7 @@ describe('request approval (reminder)', () => {
     expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
       Key: approvalKey(APPROVAL_ID),
       UpdateExpression:
-        'SET taskToken = :token, expiresAt = :expiresAt, reportSha256 = :sha, #counts = :counts, #status = :pending, remindedAt = :remindedAt REMOVE deliveryUnconfirmedAt, decidedAt, approver',
+        'SET taskToken = :token, expiresAt = :expiresAt, reportSha256 = :sha, #counts = :counts, #status = :pending, remindedAt = :remindedAt REMOVE deliveryUnconfirmedAt, decidedAt, approverHash',
       ConditionExpression: RENEWABLE,
     });
     expect(ses).toHaveReceivedCommand(SendEmailCommand);
