@@ -5,7 +5,6 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import {
   DescribeExecutionCommand,
   ListExecutionsCommand,
-  ListStateMachinesCommand,
   SFNClient,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
@@ -126,11 +125,12 @@ describe('GDPR erasure against late uploads and stopped executions, offline', ()
     await waitForApprovalEmail(dataDir, requestId, { after: started - 1000 });
 
     const sfn = new SFNClient({});
-    const machines = (await sfn.send(new ListStateMachinesCommand({}))).stateMachines ?? [];
-    const erasure = machines.find((machine) => machine.name?.endsWith('-erasure'));
-    const executions = await sfn.send(
-      new ListExecutionsCommand({ stateMachineArn: erasure?.stateMachineArn }),
+    const stateMachineArn = String(
+      app.runtime.stacks
+        .flatMap((stack) => Object.entries(stack.resources))
+        .find(([logicalId]) => logicalId === 'ErasureWorkflow')?.[1].physicalId,
     );
+    const executions = await sfn.send(new ListExecutionsCommand({ stateMachineArn }));
     const execution = executions.executions?.find((candidate) => candidate.name === requestId);
     await sfn.send(new StopExecutionCommand({ executionArn: execution?.executionArn }));
     const stopped = await sfn.send(new DescribeExecutionCommand({ executionArn: execution?.executionArn }));
@@ -147,7 +147,7 @@ describe('GDPR erasure against late uploads and stopped executions, offline', ()
             Resources: [String(execution?.executionArn)],
             Detail: JSON.stringify({
               executionArn: execution?.executionArn,
-              stateMachineArn: erasure?.stateMachineArn,
+              stateMachineArn,
               name: requestId,
               status: 'ABORTED',
               startDate: stopped.startDate?.getTime(),
