@@ -173,10 +173,13 @@ describe('GDPR erasure against late uploads and stopped executions, offline', ()
       ),
     );
     expect(notified).toBe(true);
+    const askedAgain = Date.now();
     const again = await finn.requestErasure();
     expect(again.status).toBe(202);
     expect(again.body.requestId).not.toBe(requestId);
     expect((await requestTicket(app, 'user-finn')).status).toBe(409);
+    // The new request's flow has written its report and waits for a decision: nothing is in flight at teardown.
+    await waitForApprovalEmail(dataDir, again.body.requestId, { after: askedAgain - 1000 });
     sfn.destroy();
     events.destroy();
   });
