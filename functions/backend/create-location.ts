@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { nonEmpty, readConfig } from '#shared/config';
-import { apiHandler, callerId, json, parseJsonBody } from '#shared/http';
+import { apiHandler, callerId, json, parseJsonBody, parseQuery } from '#shared/http';
 import { placeIdSchema } from '#shared/validation';
 import { createPlace } from './places';
 import { presentPlace } from './presentation';
@@ -19,6 +19,7 @@ const newPlaceSchema = z.strictObject({
 /** POST /locations — creates a place on the map. */
 export const handler = apiHandler(async (event) => {
   callerId(event);
+  parseQuery(event, z.strictObject({}));
   const { id, ...rest } = parseJsonBody(event, newPlaceSchema);
   const place = await createPlace(config.TABLE_NAME, { placeId: id, ...rest });
   return json(201, presentPlace(place), { location: `/locations?placeId=${encodeURIComponent(id)}` });

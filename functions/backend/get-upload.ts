@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { baseUrl, nonEmpty, readConfig } from '#shared/config';
 import { NotFoundError } from '#shared/errors';
-import { apiHandler, callerId, json, parsePath } from '#shared/http';
+import { apiHandler, callerId, json, parsePath, parseQuery } from '#shared/http';
 import { uploadIdSchema } from '#shared/validation';
 import { presentUpload } from './presentation';
 import { getUpload } from './uploads';
@@ -12,6 +12,7 @@ const config = readConfig(z.object({ TABLE_NAME: nonEmpty, PHOTO_BASE_URL: baseU
 export const handler = apiHandler(async (event) => {
   const userId = callerId(event);
   const { id } = parsePath(event, z.object({ id: uploadIdSchema }));
+  parseQuery(event, z.strictObject({}));
   const upload = await getUpload(config.TABLE_NAME, id);
   if (!upload || upload.userId !== userId) throw new NotFoundError(`Upload ${id} does not exist`);
   return json(200, presentUpload(config.PHOTO_BASE_URL, upload));

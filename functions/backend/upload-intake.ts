@@ -2,7 +2,13 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#clients/dynamodb';
 import type { AppEvent } from '#shared/events';
-import { keys, type UploadCompleteDetail } from '#shared/model';
+import {
+  DetailType,
+  EventSource,
+  keys,
+  type UploadCompleteDetail,
+  type UploadUnknownDetail,
+} from '#shared/model';
 
 /**
  * The application table's TTL attribute (epoch seconds; `TimeToLiveSpecification` in
@@ -16,6 +22,8 @@ export interface ClaimedUploads {
   claimed: Array<AppEvent & { detail: UploadCompleteDetail }>;
   /** Why each other upload was left alone; ids only, no user data. */
   skipped: string[];
+  /** Objects with no upload record at all: announced so the backend deletes them. */
+  unknown: Array<AppEvent & { detail: UploadUnknownDetail }>;
 }
 
 /**
@@ -57,12 +65,21 @@ function refusalOf(detail: UploadCompleteDetail, item: Record<string, unknown> |
   return `upload ${uploadId} changed while it was claimed`;
 }
 
+function unknownUpload(detail: UploadCompleteDetail): AppEvent & { detail: UploadUnknownDetail } {
+  return {
+    source: EventSource.uploads,
+    detailType: DetailType.uploadUnknown,
+    detail: { bucket: detail.bucket, key: detail.key, uploadId: detail.uploadId },
+  };
+}
+
 /**
  * Marks each landed upload PROCESSING before the workflow hears of it, and removes the expiry
  * of its PENDING record. An upload still PENDING, or already PROCESSING for this same object
  * (S3 or Lambda redelivered the notification, or an earlier attempt failed to publish), is
- * claimed; one without an upload record (not uploaded through a ticket, or an unused ticket's
- * record that expired), one that already ended, or a second object for the same upload (a second
+ * claimed; one without an upload record (not uploaded through a ticket, an unused ticket's
+ * record that expired, or its user erased since the ticket) is skipped and listed as unknown, to be
+ * deleted with every version; one that already ended, or a second object for the same upload (a second
  * POST with the same ticket) is skipped, so an upload is processed once, from one object.
  */
 export async function claimUploads(
@@ -70,7 +87,7 @@ export async function claimUploads(
   uploads: ReadonlyArray<AppEvent & { detail: UploadCompleteDetail }>,
   now = new Date(),
 ): Promise<ClaimedUploads> {
-  const result: ClaimedUploads = { claimed: [], skipped: [] };
+  const result: ClaimedUploads = { claimed: [], skipped: [], unknown: [] };
   for (const upload of uploads) {
     const { uploadId, versionId } = upload.detail;
     if (!versionId) {
@@ -94,6 +111,7 @@ export async function claimUploads(
         new GetCommand({ TableName: tableName, Key: keys.upload(uploadId), ConsistentRead: true }),
       );
       result.skipped.push(refusalOf(upload.detail, Item));
+      if (!Item) result.unknown.push(unknownUpload(upload.detail));
     }
   }
   return result;

@@ -1,7 +1,8 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { dynamo } from '#clients/dynamodb';
 import { s3 } from '#clients/s3';
+import { HttpError } from '#shared/errors';
 import { keys, type UploadItem, uploadObjectKey } from '#shared/model';
 import { newUploadId } from './ids';
 import { PENDING_UPLOAD_TTL_ATTRIBUTE } from './upload-intake';
@@ -32,11 +33,28 @@ export interface UploadTicket {
   expiresAt: string;
 }
 
+/** 409: the user has an open erasure request; no ticket is issued until it closes. */
+export class ErasureInProgressError extends HttpError {
+  override readonly name = 'ErasureInProgressError';
+  constructor() {
+    super(
+      409,
+      'ERASURE_IN_PROGRESS',
+      'Your data is being erased at your request: no upload is accepted until the erasure request is closed.',
+    );
+  }
+}
+
 /**
  * Records a PENDING upload (expiring `PENDING_UPLOAD_RETENTION_SECONDS` after the ticket unless
  * an upload claims it) and signs a presigned POST for exactly one JPEG of at most
  * `maxUploadBytes`, at the key `<placeId>/<uploadId>.jpg`, carrying the uploader's id as object
  * metadata (the GDPR flow finds objects by it). S3 refuses anything else the policy does not allow.
+ *
+ * A user with an open erasure request gets no ticket (ErasureInProgressError). The hold is read
+ * after the record is written: an erasure request opened before that read is seen (the record is
+ * taken back), and one opened after it finds the record in the user's data, so a ticket never
+ * escapes an erasure.
  */
 export async function issueUploadTicket(
   settings: UploadTicketSettings,
@@ -67,6 +85,17 @@ export async function issueUploadTicket(
       ConditionExpression: 'attribute_not_exists(pk)',
     }),
   );
+  const { Item: hold } = await dynamo.send(
+    new GetCommand({
+      TableName: settings.tableName,
+      Key: keys.uploadHold(request.userId),
+      ConsistentRead: true,
+    }),
+  );
+  if (hold) {
+    await dynamo.send(new DeleteCommand({ TableName: settings.tableName, Key: keys.upload(uploadId) }));
+    throw new ErasureInProgressError();
+  }
   const post = await createPresignedPost(s3, {
     Bucket: settings.bucket,
     Key: key,

@@ -4,11 +4,14 @@ import { logger } from '#shared/logger';
 import { confirmationPage, htmlResponse, htmlRoute, linkParametersFrom } from './approval-pages';
 import { openApproval } from './approvals';
 
-const config = readConfig(z.object({ TABLE_NAME: nonEmpty, GDPR_SECRET_ID: nonEmpty }));
+const config = readConfig(
+  z.object({ TABLE_NAME: nonEmpty, GDPR_SECRET_ID: nonEmpty, APPROVER_SCOPE: nonEmpty }),
+);
 
 /**
- * GET /gdpr/approvals/{approvalId}?decision&expires&signature (no authorizer: the signature is
- * the credential) — a confirmation page whose form POSTs the decision. Changes nothing: mail
+ * GET /gdpr/approvals/{approvalId}?decision&expires&signature (no authorizer: mail scanners and
+ * the approver's browser open it without a token) — a confirmation page whose form POSTs the
+ * decision with the approver's access token (the POST requires the approver sign-in). Changes nothing: mail
  * scanners fetch links. 403 forged or malformed, 410 expired, 404 unknown, 409 already decided.
  */
 export const handler = htmlRoute(async (event) => {
@@ -23,5 +26,5 @@ export const handler = htmlRoute(async (event) => {
     reportSha256: approval.reportSha256,
     expiresAt: new Date(approval.expiresAt),
   };
-  return htmlResponse(200, confirmationPage(summary, { ...link, signature }));
+  return htmlResponse(200, confirmationPage(summary, { ...link, signature }, config.APPROVER_SCOPE));
 });

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
-import { HttpError } from '#shared/errors';
+import { BadRequestError, HttpError } from '#shared/errors';
 import { logger } from '#shared/logger';
 import type { LinkDecision, LinkParameters } from './approval-links';
 
@@ -10,14 +11,37 @@ import type { LinkDecision, LinkParameters } from './approval-links';
  * token: a request id, counts, the report's hash and location, and the expiry.
  */
 
-/** Headers on every approval page: never cached, never framed, no referrer, no scripts. */
+/**
+ * The confirmation page's one script: it sends the form with the approver's access token as a
+ * bearer token (a plain form cannot set the Authorization header the route's JWT authorizer
+ * reads) and shows the answer. The token field is never sent as a form field.
+ */
+export const SIGN_IN_SCRIPT = `document.querySelector('form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const fields = new URLSearchParams(new FormData(form));
+  const token = (fields.get('token') || '').trim();
+  fields.delete('token');
+  const response = await fetch(form.action, {
+    method: 'POST',
+    headers: { authorization: 'Bearer ' + token, 'content-type': 'application/x-www-form-urlencoded' },
+    body: fields.toString(),
+  });
+  if (response.status === 401 || response.status === 403) {
+    document.getElementById('sign-in-status').textContent =
+      'Not signed in as an approver: the token is missing, expired, from another issuer or lacks the approver scope.';
+    return;
+  }
+  document.documentElement.innerHTML = await response.text();
+});`;
+
+/** Headers on every approval page: never cached, never framed, no referrer, only the sign-in script. */
 export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'content-type': 'text/html; charset=utf-8',
   'cache-control': 'no-store',
   'referrer-policy': 'no-referrer',
   'x-content-type-options': 'nosniff',
-  'content-security-policy':
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+  'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${createHash('sha256').update(SIGN_IN_SCRIPT).digest('base64')}'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'`,
 };
 
 export function escapeHtml(value: unknown): string {
@@ -41,9 +65,14 @@ const KIND_LABELS: Record<string, string> = {
   original: 'Uploaded originals',
   tile: 'Tiles',
   scaled: 'Scaled copies',
+  'object-version': 'Object versions (of the objects above, all deleted)',
   'upload-record': 'Upload records',
   'photo-record': 'Photo records',
+  'upload-in-progress': 'Uploads in progress (their photos are deleted too if they arrive)',
 };
+
+/** Counts that describe the resources above rather than add to them: not part of the total. */
+const NOT_IN_TOTAL = new Set(['object-version', 'upload-in-progress']);
 
 /** The counts in a fixed order (known kinds first), with a readable label each. */
 export function countLines(counts: Record<string, number>): Array<{ label: string; count: number }> {
@@ -57,8 +86,11 @@ export function countLines(counts: Record<string, number>): Array<{ label: strin
   }));
 }
 
+/** Objects and records that exist (versions and uploads in progress describe them, they are not more). */
 export function totalOf(counts: Record<string, number>): number {
-  return Object.values(counts).reduce((sum, count) => sum + count, 0);
+  return Object.entries(counts)
+    .filter(([kind]) => !NOT_IN_TOTAL.has(kind))
+    .reduce((sum, [, count]) => sum + count, 0);
 }
 
 /** "2026-12-03 12:00:00 UTC" */
@@ -163,9 +195,14 @@ export interface SignedDecision {
 
 /**
  * The page a link opens: the summary and one form that POSTs the signed decision back to the
- * same path. Opening it decides nothing (mail scanners fetch links).
+ * same path with the approver's access token (their sign-in, carrying `approverScope`). Opening
+ * it decides nothing (mail scanners fetch links).
  */
-export function confirmationPage(summary: ApprovalSummary, signed: SignedDecision): string {
+export function confirmationPage(
+  summary: ApprovalSummary,
+  signed: SignedDecision,
+  approverScope: string,
+): string {
   const approve = signed.decision === 'approve';
   const lines = countLines(summary.counts);
   const rows = [
@@ -188,8 +225,14 @@ export function confirmationPage(summary: ApprovalSummary, signed: SignedDecisio
       `<input type="hidden" name="decision" value="${escapeHtml(signed.decision)}">`,
       `<input type="hidden" name="expires" value="${escapeHtml(signed.expires)}">`,
       `<input type="hidden" name="signature" value="${escapeHtml(signed.signature)}">`,
+      '<p><label>Your approver access token (sign in to the API&#39;s identity provider; the token must carry the scope ',
+      `<code>${escapeHtml(approverScope)}</code>):<br>`,
+      '<input type="password" name="token" autocomplete="off" required size="40"></label></p>',
       `<button type="submit">${approve ? 'Approve erasure' : 'Reject erasure'}</button>`,
       '</form>',
+      '<p id="sign-in-status" role="status"></p>',
+      '<p>Without a browser: POST the form fields <code>decision</code>, <code>expires</code> and <code>signature</code> of this link to this page&#39;s address with the header <code>Authorization: Bearer &lt;token&gt;</code>.</p>',
+      `<script>${SIGN_IN_SCRIPT}</script>`,
     ].join('\n'),
   );
 }
@@ -212,16 +255,26 @@ const approvalEventSchema = z.object({
   requestContext: z.optional(z.object({ requestId: z.optional(z.string()) })),
 });
 
+/** The query parameters a link carries; any other is refused (400), as on every route. */
+const LINK_QUERY_PARAMETERS: readonly string[] = ['decision', 'expires', 'signature'];
+
 /**
  * The link's parameters from an HTTP API (payload 2.0) event: the approval id from the path, the
  * rest from the query string (GET) or the url-encoded form body, base64 or not (POST). Anything
- * unexpected comes back undefined, which the link check refuses as malformed.
+ * unexpected comes back undefined, which the link check refuses as malformed. An unknown query
+ * parameter (any on the POST) is a BadRequestError naming it.
  */
 export function linkParametersFrom(event: unknown, source: 'query' | 'form'): LinkParameters {
   const parsed = approvalEventSchema.safeParse(event);
   if (!parsed.success) return {};
   const { pathParameters, queryStringParameters, body, isBase64Encoded } = parsed.data;
   const approvalId = pathParameters?.approvalId;
+  const allowed = source === 'query' ? LINK_QUERY_PARAMETERS : [];
+  const unknown = Object.keys(queryStringParameters ?? {}).filter((name) => !allowed.includes(name));
+  if (unknown.length > 0)
+    throw new BadRequestError(
+      `Unknown query parameter${unknown.length > 1 ? 's' : ''}: ${unknown.sort().join(', ')}. Use the link from the approval email as it is.`,
+    );
   if (source === 'query') {
     return { approvalId, ...pick(queryStringParameters ?? {}) };
   }
@@ -244,6 +297,8 @@ function pick(fields: Record<string, string | undefined>): LinkParameters {
 }
 
 const ERROR_TITLES: Record<number, string> = {
+  400: 'This request is not valid',
+  401: 'Approver sign-in required',
   403: 'This link is not valid',
   404: 'Unknown approval',
   409: 'Already decided',
@@ -264,10 +319,8 @@ export function htmlRoute(route: (event: unknown) => Promise<APIGatewayProxyStru
     } catch (error) {
       if (error instanceof HttpError) {
         logger.info('Approval request refused', { statusCode: error.statusCode, code: error.code });
-        return htmlResponse(
-          error.statusCode,
-          messagePage(ERROR_TITLES[error.statusCode] ?? 'Request refused', error.message),
-        );
+        const title = error.code === 'NOT_AN_APPROVER' ? 'Not an approver' : ERROR_TITLES[error.statusCode];
+        return htmlResponse(error.statusCode, messagePage(title ?? 'Request refused', error.message));
       }
       logger.error('Approval request failed', error as Error);
       return htmlResponse(

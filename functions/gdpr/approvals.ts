@@ -27,7 +27,7 @@ import {
   type requestApprovalInputSchema,
 } from './erasure';
 import { ErasureRequestNotFoundError, getErasureRequest } from './erasure-requests';
-import { loadGdprKeys } from './gdpr-keys';
+import { hashUserId, loadGdprKeys } from './gdpr-keys';
 
 /**
  * The approval step of the erasure flow. The waiting task's token is stored server-side against
@@ -258,7 +258,7 @@ async function renewApproval(
         Key: erasureKeys.approval(approvalId),
         UpdateExpression: `SET taskToken = :token, expiresAt = :expiresAt, reportSha256 = :sha, #counts = :counts, #status = :pending${
           remindedAt ? ', remindedAt = :remindedAt' : ''
-        } REMOVE deliveryUnconfirmedAt, decidedAt, approver`,
+        } REMOVE deliveryUnconfirmedAt, decidedAt, approverHash`,
         ConditionExpression:
           'attribute_exists(pk) AND (#status = :pending OR attribute_exists(deliveryUnconfirmedAt))',
         ExpressionAttributeNames: { ...STATUS, '#counts': 'counts' },
@@ -341,8 +341,8 @@ export async function openApproval(
 export interface DecideSettings {
   tableName: string;
   secretId: string;
-  /** Recorded as the approver: the signed links were sent to this mailbox only. */
-  approverEmail: string;
+  /** The signed-in approver's id (the JWT `sub`): recorded only as its keyed hash. */
+  approverId: string;
 }
 
 export interface DecisionTaken {
@@ -428,17 +428,18 @@ export async function decideApproval(
   options: RetryOptions = {},
 ): Promise<DecisionTaken> {
   const { approval, link } = await openApproval(settings, parameters, now);
+  const approverHash = hashUserId(await loadGdprKeys(settings.secretId), settings.approverId);
   const decision = link.decision === 'approve' ? 'APPROVED' : 'REJECTED';
   const decidedAt = now.toISOString();
   const recorded = await recordDecision(settings.tableName, approval.approvalId, {
     decision,
     decidedAt,
-    approver: settings.approverEmail,
+    approverHash,
     now,
   });
   const output: ApprovalDecision = {
     decision: 'APPROVED',
-    approver: settings.approverEmail,
+    approverHash,
     reportSha256: recorded.reportSha256,
     decidedAt,
   };
@@ -451,7 +452,7 @@ export async function decideApproval(
           new SendTaskFailureCommand({
             taskToken: recorded.taskToken,
             error: ERASURE_REJECTED,
-            cause: JSON.stringify({ approver: settings.approverEmail, decidedAt }),
+            cause: JSON.stringify({ approverHash, decidedAt }),
           }),
         );
   const delivery = await deliverDecision(send, options);
@@ -482,7 +483,7 @@ export async function decideApproval(
 async function recordDecision(
   tableName: string,
   approvalId: string,
-  entry: { decision: 'APPROVED' | 'REJECTED'; decidedAt: string; approver: string; now: Date },
+  entry: { decision: 'APPROVED' | 'REJECTED'; decidedAt: string; approverHash: string; now: Date },
 ): Promise<ApprovalItem> {
   try {
     const { Attributes } = await dynamo.send(
@@ -492,13 +493,13 @@ async function recordDecision(
         // Unconfirmed until Step Functions takes it: an invocation killed while delivering leaves
         // a state the reminder recovers from (it asks again).
         UpdateExpression:
-          'SET #status = :decision, decidedAt = :decidedAt, approver = :approver, deliveryUnconfirmedAt = :decidedAt',
+          'SET #status = :decision, decidedAt = :decidedAt, approverHash = :approverHash, deliveryUnconfirmedAt = :decidedAt',
         ConditionExpression: 'attribute_exists(pk) AND #status = :pending AND expiresAt > :now',
         ExpressionAttributeNames: STATUS,
         ExpressionAttributeValues: {
           ':decision': entry.decision,
           ':decidedAt': entry.decidedAt,
-          ':approver': entry.approver,
+          ':approverHash': entry.approverHash,
           ':pending': 'PENDING',
           ':now': entry.now.toISOString(),
         },
@@ -562,7 +563,7 @@ async function takeBackDecision(tableName: string, recorded: RecordedDecision) {
     await updateRecordedDecision(
       tableName,
       recorded,
-      'SET #status = :pending REMOVE decidedAt, approver, deliveryUnconfirmedAt',
+      'SET #status = :pending REMOVE decidedAt, approverHash, deliveryUnconfirmedAt',
       { ':pending': 'PENDING' },
     );
   } catch (error) {

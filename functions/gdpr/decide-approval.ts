@@ -3,20 +3,23 @@ import { nonEmpty, readConfig } from '#shared/config';
 import { logger } from '#shared/logger';
 import { htmlResponse, htmlRoute, linkParametersFrom, messagePage } from './approval-pages';
 import { decideApproval } from './approvals';
+import { signedInApprover } from './approver-sign-in';
 
 const config = readConfig(
-  z.object({ TABLE_NAME: nonEmpty, GDPR_SECRET_ID: nonEmpty, APPROVER_EMAIL: nonEmpty }),
+  z.object({ TABLE_NAME: nonEmpty, GDPR_SECRET_ID: nonEmpty, APPROVER_SCOPE: nonEmpty }),
 );
 
 /**
- * POST /gdpr/approvals/{approvalId} (form: decision, expires, signature; no authorizer) — records
- * the decision and resumes the waiting execution. Refusals (403/404/409/410) happen before any
- * write and never reach Step Functions; 503 when Step Functions refused it (taken back: try again)
- * or did not confirm it (kept: do not resubmit).
+ * POST /gdpr/approvals/{approvalId} (form: decision, expires, signature; JWT authorizer with the
+ * approver scope) — the signed-in approver's decision, recorded with their keyed hash, resumes the
+ * waiting execution. 401/403 without an approver sign-in; link refusals (403/404/409/410) happen
+ * before any write and never reach Step Functions; 503 when Step Functions refused it (taken
+ * back: try again) or did not confirm it (kept: do not resubmit).
  */
 export const handler = htmlRoute(async (event) => {
+  const approverId = signedInApprover(event, config.APPROVER_SCOPE);
   const { decision } = await decideApproval(
-    { tableName: config.TABLE_NAME, secretId: config.GDPR_SECRET_ID, approverEmail: config.APPROVER_EMAIL },
+    { tableName: config.TABLE_NAME, secretId: config.GDPR_SECRET_ID, approverId },
     linkParametersFrom(event, 'form'),
   );
   logger.info('Approval decided', { decision });

@@ -5,7 +5,7 @@ import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod/mini';
 import { dynamo } from '#clients/dynamodb';
 import { s3 } from '#clients/s3';
-import { publishedImageKeys, USER_INDEX, uploadObjectKey } from '#shared/model';
+import { keys, publishedImageKeys, USER_INDEX, uploadObjectKey } from '#shared/model';
 import {
   erasureKeys,
   type PurgeReport,
@@ -15,6 +15,7 @@ import {
   TERMINAL_STATUSES,
 } from './erasure';
 import { ErasureRequestNotFoundError, getErasureRequest } from './erasure-requests';
+import { listObjectVersions, mapLimit } from './object-versions';
 
 /**
  * The purge report of an erasure request: everything of one user, found through the per-user
@@ -31,15 +32,33 @@ export interface ReportObject {
   bucket: string;
   key: string;
   kind: ObjectKind;
+  /**
+   * Versions and delete markers the listing found when the report was built. 0 only for the keys
+   * of an upload still in progress (its ticket may still be used, its workflow may still write):
+   * nothing is there yet, and whatever arrives there before the purge is deleted too.
+   */
+  versions: number;
 }
 export interface ReportRecord {
   pk: string;
   sk: string;
   kind: RecordKind;
+  /** The photo record an upload still in progress may still write; not there when listed. */
+  pending?: boolean;
 }
-export type ReportCounts = ResourceCounts & { 'other-record'?: number };
+/**
+ * What the approver approves, all counted from what exists: objects by kind (at least one version
+ * listed), `object-version` (every version and delete marker of them), records by kind, and
+ * `upload-in-progress` (uploads whose photos may still arrive; their keys are purged too).
+ */
+export type ReportCounts = ResourceCounts & {
+  'other-record'?: number;
+  'object-version'?: number;
+  'upload-in-progress'?: number;
+};
 /** The report as stored: the contract's PurgeReport, with other per-user items as `other-record`. */
-export interface StoredReport extends Omit<PurgeReport, 'records' | 'counts'> {
+export interface StoredReport extends Omit<PurgeReport, 'records' | 'counts' | 'objects'> {
+  objects: ReportObject[];
   records: ReportRecord[];
   counts: ReportCounts;
 }
@@ -50,6 +69,17 @@ const RECORD_KINDS = [
   'photo-record',
   'other-record',
 ] as const satisfies readonly RecordKind[];
+/** The counts in the order the report's bytes list them. */
+const COUNT_KEYS = [
+  'original',
+  'tile',
+  'scaled',
+  'object-version',
+  'upload-record',
+  'photo-record',
+  'other-record',
+  'upload-in-progress',
+] as const satisfies ReadonlyArray<keyof ReportCounts>;
 
 // ------------------------------------------------------------------ errors
 
@@ -115,56 +145,110 @@ export interface ReportBuckets {
   distributionBucket: string;
 }
 
+/** An object key the user's items point to, before listing says whether anything is there. */
+export interface CandidateObject {
+  bucket: string;
+  key: string;
+  kind: ObjectKind;
+  /** It belongs to an upload still PENDING or PROCESSING: kept in the report even when absent. */
+  inProgress: boolean;
+}
+
+const IN_PROGRESS = new Set(['PENDING', 'PROCESSING']);
+const objectId = (object: { bucket: string; key: string }) => `${object.bucket}\u0000${object.key}`;
+
 /**
- * The report for `items` (the user's index entries). An upload contributes its original and, whether
- * or not it was processed, both published copies at the keys derived from its ids (a failed
- * execution may have written them; absent objects count as deleted later). A photo contributes
- * the copies it names, the derived ones and the derived original. Objects and records are
- * deduplicated and sorted: kind (originals, tiles, scaled; upload, photo, other records), then key.
+ * The object keys the user's index entries point to: an upload's original and the copies it
+ * names or that its ids derive (a failed execution may have written them), a photo's copies and
+ * its derived original. Deduplicated; in progress when any upload naming it is in progress.
+ */
+export function candidateObjects(items: readonly Item[], buckets: ReportBuckets): CandidateObject[] {
+  const candidates = new Map<string, CandidateObject>();
+  const add = (bucket: string, key: string | undefined, kind: ObjectKind, inProgress: boolean) => {
+    if (!key) return;
+    const id = objectId({ bucket, key });
+    const known = candidates.get(id);
+    candidates.set(id, { bucket, key, kind, inProgress: inProgress || (known?.inProgress ?? false) });
+  };
+  const addCopies = (
+    placeId: string | undefined,
+    uploadId: string | undefined,
+    named: Item,
+    inProgress: boolean,
+  ) => {
+    add(buckets.distributionBucket, text(named, 'tileKey'), 'tile', inProgress);
+    add(buckets.distributionBucket, text(named, 'scaledKey'), 'scaled', inProgress);
+    if (!placeId || !uploadId) return;
+    const derived = publishedImageKeys(placeId, uploadId);
+    add(buckets.distributionBucket, derived.tileKey, 'tile', inProgress);
+    add(buckets.distributionBucket, derived.scaledKey, 'scaled', inProgress);
+  };
+  for (const item of items) {
+    if (!text(item, 'pk') || !text(item, 'sk')) continue;
+    const placeId = text(item, 'placeId');
+    const uploadId = text(item, 'uploadId');
+    const derivedOriginal = placeId && uploadId ? uploadObjectKey(placeId, uploadId) : undefined;
+    if (item.entity === 'upload') {
+      const inProgress = IN_PROGRESS.has(String(item.status));
+      add(buckets.uploadBucket, text(item, 'objectKey') ?? derivedOriginal, 'original', inProgress);
+      const images = item.images && typeof item.images === 'object' ? (item.images as Item) : {};
+      addCopies(placeId, uploadId, images, inProgress);
+    } else if (item.entity === 'photo') {
+      add(buckets.uploadBucket, derivedOriginal, 'original', false);
+      addCopies(placeId, uploadId, item, false);
+    }
+  }
+  return [...candidates.values()];
+}
+
+/** How many versions and delete markers a listing found at each key (`bucket\0key`). */
+export type VersionCounts = (object: { bucket: string; key: string }) => number;
+
+/**
+ * The report for `items` (the user's index entries), from what the listings found: every
+ * candidate object with at least one version or delete marker, with their number, and the keys of
+ * uploads still in progress even when nothing is there yet (versions 0), so whatever lands there
+ * before the purge is deleted too; every record, plus the photo record an upload in progress may
+ * still write. Deduplicated and sorted: kind (originals, tiles, scaled; upload, photo, other
+ * records), then key.
  */
 export function buildReport(
   requestId: string,
   items: readonly Item[],
   buckets: ReportBuckets,
+  versionsOf: VersionCounts,
   now = new Date(),
 ): StoredReport {
-  const objects = new Map<string, ReportObject>();
+  const objects = candidateObjects(items, buckets)
+    .map((candidate) => ({
+      bucket: candidate.bucket,
+      key: candidate.key,
+      kind: candidate.kind,
+      versions: versionsOf(candidate),
+      inProgress: candidate.inProgress,
+    }))
+    .filter((object) => object.versions > 0 || object.inProgress)
+    .map(({ inProgress: _, ...object }) => object);
   const records = new Map<string, ReportRecord>();
-  const addObject = (bucket: string, key: string | undefined, kind: ObjectKind) => {
-    if (key) objects.set(`${bucket}\u0000${key}`, { bucket, key, kind });
-  };
-  const addCopies = (placeId: string | undefined, uploadId: string | undefined, named: Item) => {
-    addObject(buckets.distributionBucket, text(named, 'tileKey'), 'tile');
-    addObject(buckets.distributionBucket, text(named, 'scaledKey'), 'scaled');
-    if (!placeId || !uploadId) return;
-    const derived = publishedImageKeys(placeId, uploadId);
-    addObject(buckets.distributionBucket, derived.tileKey, 'tile');
-    addObject(buckets.distributionBucket, derived.scaledKey, 'scaled');
-  };
-
+  const pending = new Map<string, ReportRecord>();
   for (const item of items) {
     const pk = text(item, 'pk');
     const sk = text(item, 'sk');
     if (!pk || !sk) continue;
+    const kind: RecordKind =
+      item.entity === 'upload' ? 'upload-record' : item.entity === 'photo' ? 'photo-record' : 'other-record';
+    records.set(`${pk}\u0000${sk}`, { pk, sk, kind });
     const placeId = text(item, 'placeId');
     const uploadId = text(item, 'uploadId');
-    const derivedOriginal = placeId && uploadId ? uploadObjectKey(placeId, uploadId) : undefined;
-    if (item.entity === 'upload') {
-      records.set(`${pk}\u0000${sk}`, { pk, sk, kind: 'upload-record' });
-      addObject(buckets.uploadBucket, text(item, 'objectKey') ?? derivedOriginal, 'original');
-      const images = item.images && typeof item.images === 'object' ? (item.images as Item) : {};
-      addCopies(placeId, uploadId, images);
-    } else if (item.entity === 'photo') {
-      records.set(`${pk}\u0000${sk}`, { pk, sk, kind: 'photo-record' });
-      addObject(buckets.uploadBucket, derivedOriginal, 'original');
-      addCopies(placeId, uploadId, item);
-    } else {
-      records.set(`${pk}\u0000${sk}`, { pk, sk, kind: 'other-record' });
+    if (item.entity === 'upload' && IN_PROGRESS.has(String(item.status)) && placeId && uploadId) {
+      const photo = keys.photo(placeId, uploadId);
+      pending.set(`${photo.pk}\u0000${photo.sk}`, { ...photo, kind: 'photo-record', pending: true });
     }
   }
+  for (const [id, record] of pending) if (!records.has(id)) records.set(id, record);
 
   const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  const sortedObjects = [...objects.values()].sort(
+  const sortedObjects = objects.sort(
     (a, b) =>
       OBJECT_KINDS.indexOf(a.kind) - OBJECT_KINDS.indexOf(b.kind) ||
       byText(a.bucket, b.bucket) ||
@@ -174,29 +258,49 @@ export function buildReport(
     (a, b) =>
       RECORD_KINDS.indexOf(a.kind) - RECORD_KINDS.indexOf(b.kind) || byText(a.pk, b.pk) || byText(a.sk, b.sk),
   );
-  const counts = countsOf(sortedObjects, sortedRecords);
+  const inProgress = items.filter(
+    (item) => item.entity === 'upload' && IN_PROGRESS.has(String(item.status)) && text(item, 'pk'),
+  ).length;
   return {
     version: 1,
     requestId,
     createdAt: now.toISOString(),
-    counts,
-    total: sortedObjects.length + sortedRecords.length,
+    counts: countsOf(sortedObjects, sortedRecords, inProgress),
+    total: totalOf(sortedObjects, sortedRecords),
     objects: sortedObjects,
     records: sortedRecords,
   };
 }
 
-function countsOf(objects: readonly ReportObject[], records: readonly ReportRecord[]): ReportCounts {
-  const count = (kind: string) => [...objects, ...records].filter((entry) => entry.kind === kind).length;
+/** Objects with at least one version and records that exist: what the approver is told exists. */
+function totalOf(objects: readonly ReportObject[], records: readonly ReportRecord[]): number {
+  return (
+    objects.filter((object) => object.versions > 0).length +
+    records.filter((record) => !record.pending).length
+  );
+}
+
+function countsOf(
+  objects: readonly ReportObject[],
+  records: readonly ReportRecord[],
+  uploadsInProgress: number,
+): ReportCounts {
+  const existing = [
+    ...objects.filter((object) => object.versions > 0),
+    ...records.filter((record) => !record.pending),
+  ];
+  const count = (kind: string) => existing.filter((entry) => entry.kind === kind).length;
   const counts: ReportCounts = {
     original: count('original'),
     tile: count('tile'),
     scaled: count('scaled'),
+    'object-version': objects.reduce((sum, object) => sum + object.versions, 0),
     'upload-record': count('upload-record'),
     'photo-record': count('photo-record'),
   };
   const others = count('other-record');
   if (others > 0) counts['other-record'] = others;
+  if (uploadsInProgress > 0) counts['upload-in-progress'] = uploadsInProgress;
   return counts;
 }
 
@@ -212,13 +316,24 @@ export function serializeReport(report: StoredReport): string {
     requestId: report.requestId,
     createdAt: report.createdAt,
     counts: Object.fromEntries(
-      [...OBJECT_KINDS, ...RECORD_KINDS]
-        .filter((kind) => report.counts[kind as keyof ReportCounts] !== undefined)
-        .map((kind) => [kind, report.counts[kind as keyof ReportCounts]]),
+      COUNT_KEYS.filter((kind) => report.counts[kind] !== undefined).map((kind) => [
+        kind,
+        report.counts[kind],
+      ]),
     ),
     total: report.total,
-    objects: report.objects.map((object) => ({ bucket: object.bucket, key: object.key, kind: object.kind })),
-    records: report.records.map((record) => ({ pk: record.pk, sk: record.sk, kind: record.kind })),
+    objects: report.objects.map((object) => ({
+      bucket: object.bucket,
+      key: object.key,
+      kind: object.kind,
+      versions: object.versions,
+    })),
+    records: report.records.map((record) => ({
+      pk: record.pk,
+      sk: record.sk,
+      kind: record.kind,
+      ...(record.pending ? { pending: true } : {}),
+    })),
   };
   return `${JSON.stringify(ordered, null, 2)}\n`;
 }
@@ -233,8 +348,22 @@ const storedReportSchema = z.object({
   createdAt: z.string(),
   counts: z.record(z.string(), z.number()),
   total: z.number(),
-  objects: z.array(z.object({ bucket: z.string(), key: z.string(), kind: z.enum(OBJECT_KINDS) })),
-  records: z.array(z.object({ pk: z.string(), sk: z.string(), kind: z.enum(RECORD_KINDS) })),
+  objects: z.array(
+    z.object({
+      bucket: z.string(),
+      key: z.string(),
+      kind: z.enum(OBJECT_KINDS),
+      versions: z.number().check(z.int(), z.gte(0)),
+    }),
+  ),
+  records: z.array(
+    z.object({
+      pk: z.string(),
+      sk: z.string(),
+      kind: z.enum(RECORD_KINDS),
+      pending: z.optional(z.literal(true)),
+    }),
+  ),
 });
 
 /** Parses report bytes; undefined when they are not a well-formed report whose counts add up. */
@@ -248,12 +377,9 @@ export function parseReport(bytes: string): StoredReport | undefined {
   const parsed = storedReportSchema.safeParse(json);
   if (!parsed.success) return undefined;
   const report = parsed.data as StoredReport;
-  const expected = countsOf(report.objects, report.records);
-  const countsMatch = [...OBJECT_KINDS, ...RECORD_KINDS].every(
-    (kind) =>
-      (report.counts[kind as keyof ReportCounts] ?? 0) === (expected[kind as keyof ReportCounts] ?? 0),
-  );
-  if (!countsMatch || report.total !== report.objects.length + report.records.length) return undefined;
+  const expected = countsOf(report.objects, report.records, report.counts['upload-in-progress'] ?? 0);
+  const countsMatch = COUNT_KEYS.every((kind) => (report.counts[kind] ?? 0) === (expected[kind] ?? 0));
+  if (!countsMatch || report.total !== totalOf(report.objects, report.records)) return undefined;
   return report;
 }
 
@@ -370,8 +496,12 @@ export const whileOpen = {
   values: terminalValues,
 };
 
+/** Concurrent ListObjectVersions calls while building a report. */
+const LIST_CONCURRENCY = 8;
+
 /**
- * "Build purge report": the request's user → their index entries → the report, written once →
+ * "Build purge report": the request's user → their index entries → a listing of every object
+ * they point to (what exists, every version) → the report, written once →
  * its key, hash and counts recorded on the request (only while it is open) → the summary.
  */
 export async function createPurgeReport(
@@ -381,7 +511,20 @@ export async function createPurgeReport(
 ): Promise<ReportSummary & { written: boolean }> {
   const userId = await requesterOf(settings.tableName, requestId);
   const items = await findUserItems(settings.tableName, userId);
-  const stored = await storeReport(settings.reportsBucket, buildReport(requestId, items, settings, now));
+  const candidates = candidateObjects(items, settings);
+  const listed = await mapLimit(candidates, LIST_CONCURRENCY, async (candidate) => ({
+    id: objectId(candidate),
+    versions: (await listObjectVersions(candidate.bucket, candidate.key)).length,
+  }));
+  const versions = new Map(listed.map((entry) => [entry.id, entry.versions]));
+  const report = buildReport(
+    requestId,
+    items,
+    settings,
+    (object) => versions.get(objectId(object)) ?? 0,
+    now,
+  );
+  const stored = await storeReport(settings.reportsBucket, report);
   try {
     await dynamo.send(
       new UpdateCommand({

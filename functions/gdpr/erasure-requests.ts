@@ -3,6 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#clients/dynamodb';
 import { ConflictError } from '#shared/errors';
+import { keys } from '#shared/model';
 import { type RetryOptions, sleep } from '#shared/retry';
 import {
   type AuditDecision,
@@ -39,7 +40,9 @@ const isTerminal = (status: ErasureStatus) => TERMINAL_STATUSES.includes(status)
 /**
  * Opens an erasure request for `userId`, or returns the user's active one. The lock item is taken
  * first with a conditional write; a lock left behind by a crash (its request missing or closed)
- * is taken over, so a user is never stuck.
+ * is taken over, so a user is never stuck. Then the user's upload hold is written (no upload
+ * ticket is issued while it exists) and only then the request, so the flow, which starts from the
+ * request, never reads the user's data before the hold is in place.
  */
 export async function openErasureRequest(
   tableName: string,
@@ -80,6 +83,12 @@ export async function openErasureRequest(
       return { request: await winnerOf(tableName, lockKey, options), created: false };
     }
   }
+  await dynamo.send(
+    new PutCommand({
+      TableName: tableName,
+      Item: { ...keys.uploadHold(user.userId), entity: 'upload-hold', requestId, createdAt: timestamp },
+    }),
+  );
   const request: ErasureRequestItem = {
     ...erasureKeys.request(requestId),
     entity: 'erasure-request',
@@ -159,7 +168,8 @@ export interface CloseDetails {
   reportSha256?: string;
   counts?: ResourceCounts;
   total?: number;
-  approver?: string;
+  /** Keyed hash of the signed-in approver's id. */
+  approverHash?: string;
   decidedAt?: string;
   /** Counts only: deleted, failed, remaining. */
   result: Record<string, unknown>;
@@ -167,8 +177,8 @@ export interface CloseDetails {
 }
 
 /**
- * Closes a request: records the outcome, forgets the raw user id, releases the user's lock and
- * appends the audit entry (keyed user hash, decision, approver, timestamps, report hash, counts,
+ * Closes a request: records the outcome, lifts the user's upload hold, forgets the raw user id,
+ * releases the user's lock and appends the audit entry (keyed user hash, decision, keyed approver hash, timestamps, report hash, counts,
  * outcome). Safe to run twice: a closed request is left as it is.
  */
 export async function closeErasureRequest(
@@ -206,7 +216,9 @@ export async function closeErasureRequest(
           decision: details.decision,
           requestedAt: request.createdAt,
           closedAt,
-          ...(details.approver ? { approver: details.approver, decidedAt: details.decidedAt } : {}),
+          ...(details.approverHash
+            ? { approverHash: details.approverHash, decidedAt: details.decidedAt }
+            : {}),
           ...(details.reportSha256 ? { reportSha256: details.reportSha256 } : {}),
           ...(details.counts ? { counts: details.counts } : {}),
           result: details.result,
@@ -219,6 +231,8 @@ export async function closeErasureRequest(
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     });
 
+  // The hold's key holds the raw user id: lifted while the request still knows it.
+  if (request.requesterId) await liftUploadHold(tableName, request.requesterId, requestId);
   try {
     await dynamo.send(
       new UpdateCommand({
@@ -226,7 +240,7 @@ export async function closeErasureRequest(
         Key: erasureKeys.request(requestId),
         UpdateExpression:
           'SET #status = :outcome, closedAt = :now, updatedAt = :now, #result = :result' +
-          (details.approver ? ', approver = :approver, decidedAt = :decidedAt' : '') +
+          (details.approverHash ? ', approverHash = :approverHash, decidedAt = :decidedAt' : '') +
           ' REMOVE requesterId',
         ConditionExpression: 'NOT #status IN (:c1, :c2, :c3, :c4, :c5, :c6)',
         ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
@@ -234,8 +248,8 @@ export async function closeErasureRequest(
           ':outcome': details.outcome,
           ':now': closedAt,
           ':result': details.result,
-          ...(details.approver
-            ? { ':approver': details.approver, ':decidedAt': details.decidedAt ?? closedAt }
+          ...(details.approverHash
+            ? { ':approverHash': details.approverHash, ':decidedAt': details.decidedAt ?? closedAt }
             : {}),
           ...Object.fromEntries(TERMINAL_STATUSES.map((status, index) => [`:c${index + 1}`, status])),
         },
@@ -250,6 +264,23 @@ export async function closeErasureRequest(
 
   await releaseLock(tableName, request.userHash, requestId);
   return { ...summary, status: details.outcome, closedNow: true };
+}
+
+/** Deletes the user's upload hold if this request wrote it (safe to repeat). */
+async function liftUploadHold(tableName: string, userId: string, requestId: string): Promise<void> {
+  try {
+    await dynamo.send(
+      new DeleteCommand({
+        TableName: tableName,
+        Key: keys.uploadHold(userId),
+        ConditionExpression: 'attribute_not_exists(pk) OR requestId = :requestId',
+        ExpressionAttributeValues: { ':requestId': requestId },
+      }),
+    );
+  } catch (error) {
+    // A newer request of the user holds it: not ours to lift.
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
 }
 
 /** Releases the user's lock if this request still holds it (safe to repeat). */
@@ -294,7 +325,7 @@ export function closeDetailsFromState(state: CloseRequestInput): CloseDetails {
   } catch {
     rejection = {};
   }
-  const decided = approval.approver ? approval : rejection;
+  const decided = approval.approverHash ? approval : rejection;
   const purge = asObject(state.purge);
   const remaining = asObject(asObject(state.verification).remaining);
   const result: Json = {};
@@ -314,7 +345,7 @@ export function closeDetailsFromState(state: CloseRequestInput): CloseDetails {
     ...(typeof report.reportSha256 === 'string' ? { reportSha256: report.reportSha256 } : {}),
     ...(report.counts ? { counts: report.counts as ResourceCounts } : {}),
     ...(typeof report.total === 'number' ? { total: report.total } : {}),
-    ...(typeof decided.approver === 'string' ? { approver: decided.approver } : {}),
+    ...(typeof decided.approverHash === 'string' ? { approverHash: decided.approverHash } : {}),
     ...(typeof decided.decidedAt === 'string' ? { decidedAt: decided.decidedAt } : {}),
     result,
     ...(state.error?.Error ? { error: state.error.Error } : {}),

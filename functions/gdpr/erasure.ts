@@ -56,7 +56,15 @@ export type AuditDecision = 'APPROVED' | 'REJECTED' | 'EXPIRED' | 'NONE';
 
 /** What the purge report lists, by kind. */
 /** `other-record`: any other item carrying the user's id (future per-user items). */
-export type ResourceKind = 'original' | 'tile' | 'scaled' | 'upload-record' | 'photo-record' | 'other-record';
+export type ResourceKind =
+  | 'original'
+  | 'tile'
+  | 'scaled'
+  | 'object-version'
+  | 'upload-record'
+  | 'photo-record'
+  | 'other-record'
+  | 'upload-in-progress';
 export type ResourceCounts = Partial<Record<ResourceKind, number>>;
 
 export interface ErasureRequestItem {
@@ -75,7 +83,8 @@ export interface ErasureRequestItem {
   reportSha256?: string;
   counts?: ResourceCounts;
   approvalId?: string;
-  approver?: string;
+  /** Keyed hash (as for users) of the signed-in approver's id, the JWT `sub`. */
+  approverHash?: string;
   decidedAt?: string;
   /** Purge and verification figures when it closed (counts only, no keys). */
   result?: Record<string, unknown>;
@@ -97,7 +106,8 @@ export interface ApprovalItem {
   status: 'PENDING' | 'APPROVED' | 'REJECTED';
   remindedAt?: string;
   decidedAt?: string;
-  approver?: string;
+  /** Keyed hash of the signed-in approver's id (JWT `sub`), never the raw id. */
+  approverHash?: string;
   /**
    * Set when Step Functions did not confirm it received the decision (timeout or server error):
    * the decision stands; if the task it was sent to timed out, the reminder asks again.
@@ -110,10 +120,19 @@ export interface PurgeReport {
   version: 1;
   requestId: string;
   createdAt: string;
-  /** Every object to delete with all its versions and delete markers. Data first: purged before `records`. */
-  objects: Array<{ bucket: string; key: string; kind: 'original' | 'tile' | 'scaled' }>;
+  /**
+   * Every object to delete with all its versions and delete markers, with how many the listing
+   * found (0: the key of an upload still in progress). Data first: purged before `records`.
+   */
+  objects: Array<{ bucket: string; key: string; kind: 'original' | 'tile' | 'scaled'; versions: number }>;
   /** Every table item holding the user's data (they are also the index entries: purged last). */
-  records: Array<{ pk: string; sk: string; kind: 'upload-record' | 'photo-record' | 'other-record' }>;
+  records: Array<{
+    pk: string;
+    sk: string;
+    kind: 'upload-record' | 'photo-record' | 'other-record';
+    /** A photo record an upload in progress may still write. */
+    pending?: true;
+  }>;
   counts: ResourceCounts;
   total: number;
 }
@@ -199,7 +218,8 @@ export const requestApprovalInputSchema = z.object({
 
 export interface ApprovalDecision {
   decision: 'APPROVED';
-  approver: string;
+  /** Keyed hash of the signed-in approver's id. */
+  approverHash: string;
   /** The hash of the report the approver saw; the purge refuses a report with another hash. */
   reportSha256: string;
   decidedAt: string;
@@ -227,7 +247,11 @@ export const purgeChunkInputSchema = z.object({
   approvedSha256: sha256Hex,
   chunk: z.object({ start: z.number().check(z.int(), z.gte(0)), end: z.number().check(z.int(), z.gte(0)) }),
 });
-/** out: counts only (no keys). Already-absent resources count as deleted. */
+/**
+ * out: counts only (no keys). `deleted`: objects that had versions and have none now (absent ones
+ * are not counted); records whose delete DynamoDB acknowledged. `versionsDeleted`: versions and
+ * delete markers S3 removed.
+ */
 export interface PurgeChunkResult {
   requested: number;
   deleted: number;
@@ -252,7 +276,7 @@ export const closeRequestInputSchema = z.object({
   verification: z.optional(z.unknown()),
   /** Catch output of a failed state (→ FAILED). */
   error: z.optional(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
-  /** Catch output of ErasureRejected: Cause is JSON `{ approver, decidedAt }`. */
+  /** Catch output of ErasureRejected: Cause is JSON `{ approverHash, decidedAt }`. */
   rejection: z.optional(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
 });
 

@@ -1,6 +1,6 @@
 import { CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteObjectsCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
 import { BatchWriteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { cloudFront } from '#clients/cloudfront';
 import { dynamo } from '#clients/dynamodb';
@@ -16,32 +16,15 @@ import {
   type StoredReport,
   whileOpen,
 } from './erasure-report';
+import { listObjectVersions, mapLimit } from './object-versions';
 
 /**
  * The purge and its verification: data before index entries (the ASL deletes every object chunk
  * before any record chunk, and verifies after both; an object chunk that cannot delete all its
  * objects fails with ObjectsNotDeletedError, so no record is deleted). Every step is safe to run twice: what is
- * already absent counts as deleted, CloudFront invalidations reuse their caller reference.
+ * already absent is not an error (and is not counted as deleted), CloudFront invalidations reuse their caller reference.
  * Nothing here logs or returns keys: results are counts.
  */
-
-/** Runs `task` over `items` with at most `limit` in flight; results in input order. */
-async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 const inBatches = <T>(items: readonly T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, index) =>
@@ -106,32 +89,6 @@ const DELETE_ATTEMPTS = 3;
 const INVALIDATION_BATCH = 1000;
 const INVALIDATION_ATTEMPTS = 4;
 
-/**
- * Every version and delete marker of exactly `key` (ListObjectVersions with the key as prefix,
- * other keys sharing the prefix ignored), all pages.
- */
-export async function listObjectVersions(bucket: string, key: string): Promise<string[]> {
-  const versionIds: string[] = [];
-  let keyMarker: string | undefined;
-  let versionIdMarker: string | undefined;
-  for (;;) {
-    const page = await s3.send(
-      new ListObjectVersionsCommand({
-        Bucket: bucket,
-        Prefix: key,
-        ...(keyMarker !== undefined ? { KeyMarker: keyMarker } : {}),
-        ...(versionIdMarker !== undefined ? { VersionIdMarker: versionIdMarker } : {}),
-      }),
-    );
-    for (const entry of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])])
-      if (entry.Key === key && entry.VersionId) versionIds.push(entry.VersionId);
-    // Keys come in order: once the listing has moved past `key`, no later page holds it.
-    if (!page.IsTruncated || page.NextKeyMarker !== key) return versionIds;
-    keyMarker = page.NextKeyMarker;
-    versionIdMarker = page.NextVersionIdMarker;
-  }
-}
-
 export interface ObjectPurgeSettings {
   /** Only objects in these buckets are touched; others in a report fail the chunk (ObjectsNotDeletedError). */
   allowedBuckets: readonly string[];
@@ -172,7 +129,7 @@ export class ObjectsNotDeletedError extends Error {
 /**
  * Deletes every version and delete marker of each object (DeleteObjects, ≤ 1000 per request,
  * Quiet), retrying the versions S3 reports in `Errors` up to 3 attempts per key with back-off.
- * An object with no versions is already absent and counts as deleted. Published copies are then
+ * An object with no versions is already absent: not counted as deleted, and not a failure. Published copies are then
  * invalidated in CloudFront. Request-level errors (throttling, 5xx) propagate for the ASL to retry.
  * Objects still there after the retries, or outside `allowedBuckets`, fail the chunk with
  * ObjectsNotDeletedError (after the invalidation of what was deleted): a returned result always
@@ -216,7 +173,12 @@ export async function purgeObjects(
 
   const outsideAllowedBuckets = objects.length - allowed.length;
   const failed = outsideAllowedBuckets + failedKeys.size;
-  const result = { requested: objects.length, deleted: objects.length - failed, versionsDeleted, failed };
+  // Only what was there and is gone now counts as deleted: absent objects are not.
+  const deleted = listed.filter(
+    (entry) =>
+      entry.versionIds.length > 0 && !failedKeys.has(`${entry.object.bucket}\u0000${entry.object.key}`),
+  ).length;
+  const result = { requested: objects.length, deleted, versionsDeleted, failed };
   if (failed > 0) throw new ObjectsNotDeletedError({ ...result, versionsLeft, outsideAllowedBuckets });
   return result;
 }

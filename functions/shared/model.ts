@@ -7,9 +7,13 @@
  * | place  | PLACE#<placeId>    | PLACE               | –                    | –                        |
  * | photo  | PLACE#<placeId>    | PHOTO#<uploadId>    | uploader             | publish time             |
  * | upload | UPLOAD#<uploadId>  | UPLOAD              | uploader             | ticket time              |
+ * | hold   | UPLOAD_HOLD#<user> | UPLOAD_HOLD         | –                    | –                        |
  *
  * Every item that holds a user's data carries `userId`, so the sparse `ByUser` index finds all
  * of a user's items without a scan. Upload ids are UUIDv7, so photos sort by upload time.
+ * An upload hold exists while the user has an open erasure request (the GDPR flow writes it when
+ * the request opens and deletes it, with the raw user id in its key, when the request closes):
+ * no upload ticket is issued meanwhile.
  */
 
 export const USER_INDEX = 'ByUser';
@@ -18,6 +22,7 @@ export const keys = {
   place: (placeId: string) => ({ pk: `PLACE#${placeId}`, sk: 'PLACE' as const }),
   photo: (placeId: string, uploadId: string) => ({ pk: `PLACE#${placeId}`, sk: `PHOTO#${uploadId}` }),
   upload: (uploadId: string) => ({ pk: `UPLOAD#${uploadId}`, sk: 'UPLOAD' as const }),
+  uploadHold: (userId: string) => ({ pk: `UPLOAD_HOLD#${userId}`, sk: 'UPLOAD_HOLD' as const }),
 } as const;
 
 export const PHOTO_SK_PREFIX = 'PHOTO#';
@@ -111,6 +116,7 @@ export const EventSource = {
 /** Detail types on the application bus. */
 export const DetailType = {
   uploadComplete: 'uploadComplete',
+  uploadUnknown: 'uploadUnknown',
   imageProcessed: 'imageProcessed',
   imageRejected: 'imageRejected',
   erasureRequested: 'erasureRequested',
@@ -126,6 +132,17 @@ export interface UploadCompleteDetail {
   etag: string;
   /** The object version (the upload bucket is versioned); every workflow read pins it. */
   versionId?: string;
+}
+
+/**
+ * Detail of `uploadUnknown` (source happy-path.uploads): an object landed at an upload key that
+ * has no upload record (its user was erased after the ticket was issued, or the key was never
+ * ticketed); the backend deletes it with every version.
+ */
+export interface UploadUnknownDetail {
+  bucket: string;
+  key: string;
+  uploadId: string;
 }
 
 /**

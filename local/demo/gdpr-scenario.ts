@@ -1,6 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { loadOrCreateDevKeys, signWithDevKeys } from '../api/dev-keys';
+import { APPROVER_SCOPE } from '../api/token-cli';
 import type { LocalApp } from '../runtime/app';
 import { readOutbox } from '../services';
 import { ApiError, HappyPathClient } from './client';
@@ -87,14 +89,32 @@ export async function waitForApprovalEmail(
   }
 }
 
-/** Submits the confirmation page's form, as the approver's browser does after the GET. */
-export async function submitDecision(link: string): Promise<{ status: number; text: string }> {
+/**
+ * A dev token for an approver (`npm run token -- <id> --approver` prints the same): the data
+ * directory's key, the local issuer and audience, the approver scope.
+ */
+export async function approverToken(dataDir: string, approverId = 'approver-dana'): Promise<string> {
+  const keys = await loadOrCreateDevKeys(dataDir);
+  return signWithDevKeys(keys, { subject: approverId, claims: { scope: APPROVER_SCOPE } });
+}
+
+/**
+ * Submits the confirmation page's form as the page's sign-in script does after the GET: the
+ * signed fields, and the approver's token as a bearer token (none: not signed in).
+ */
+export async function submitDecision(
+  link: string,
+  token?: string,
+): Promise<{ status: number; text: string }> {
   const url = new URL(link);
   const form = new URLSearchParams();
   for (const name of ['decision', 'expires', 'signature']) form.set(name, url.searchParams.get(name) ?? '');
   const response = await fetch(`${url.origin}${url.pathname}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: form.toString(),
   });
   return { status: response.status, text: await response.text() };
@@ -251,11 +271,20 @@ export async function runGdprDemo(
     page.status === 200 && page.text.includes('<form') && afterGet.status === 'AWAITING_APPROVAL',
     `page ${page.status}, request ${afterGet.status}`,
   );
-  const forged = await submitDecision(forge(email.reject));
+  const approver = await approverToken(dataDir);
+  const anonymous = await submitDecision(email.approve);
+  const notApprover = await submitDecision(email.approve, app.token('user-bob'));
+  const afterRefusals = await alice.erasureStatus(requestId);
+  check(
+    'a decision without an approver sign-in is refused (no token 401, no approver scope 403)',
+    anonymous.status === 401 && notApprover.status === 403 && afterRefusals.status === 'AWAITING_APPROVAL',
+    `HTTP ${anonymous.status} and ${notApprover.status}, request ${afterRefusals.status}`,
+  );
+  const forged = await submitDecision(forge(email.reject), approver);
   check('a forged link is refused', forged.status === 403, `HTTP ${forged.status}`);
-  const decided = await submitDecision(email.approve);
+  const decided = await submitDecision(email.approve, approver);
   check('the POST from the page approves', decided.status === 200, `HTTP ${decided.status}`);
-  const replay = await submitDecision(email.approve);
+  const replay = await submitDecision(email.approve, approver);
   check('a replayed approval is refused', replay.status === 409, `HTTP ${replay.status}`);
   const done = await alice.waitForErasure(requestId, ['COMPLETED', 'PARTIALLY_FAILED', 'FAILED']);
   check(
@@ -287,7 +316,7 @@ export async function runGdprDemo(
   const carolStarted = Date.now();
   const carolRequest = (await carol.requestErasure()).body.requestId;
   const carolEmail = await waitForApprovalEmail(dataDir, carolRequest, { after: carolStarted - 1000 });
-  const rejected = await submitDecision(carolEmail.reject);
+  const rejected = await submitDecision(carolEmail.reject, approver);
   const carolDone = await carol.waitForErasure(carolRequest, ['REJECTED', 'FAILED']);
   const carolAfter = await findLeftovers(app, 'user-carol', carolUploads);
   check(

@@ -6,6 +6,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESClient } from '@aws-sdk/client-ses';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -38,6 +39,7 @@ const clientMocks: ClientMock[] = [
   mockClient(RekognitionClient),
   mockClient(SESClient),
   mockClient(SFNClient),
+  mockClient(SNSClient),
   mockClient(CloudFrontClient),
 ];
 const secretsMock = mockClient(SecretsManagerClient);
@@ -52,6 +54,7 @@ export const MOCKED_SDK_PACKAGES = [
   '@aws-sdk/client-secrets-manager',
   '@aws-sdk/client-ses',
   '@aws-sdk/client-sfn',
+  '@aws-sdk/client-sns',
   '@aws-sdk/lib-dynamodb',
 ] as const;
 

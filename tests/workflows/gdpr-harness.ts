@@ -48,7 +48,8 @@ export const REQUESTER_ID = 'user-alice';
 export const USER_HASH = createHmac('sha256', 'workflow-test-user-hash-key')
   .update(REQUESTER_ID)
   .digest('hex');
-export const APPROVER = 'privacy-officer@example.com';
+/** The keyed hash the decision function records for the signed-in approver. */
+export const APPROVER = 'd'.repeat(64);
 /** Clock moves a run may make on its own (each retry back-off is one). */
 const MAX_CLOCK_ADVANCES = 200;
 /** Sleeps due within this are retry back-offs (MaxDelaySeconds ≤ 60); longer ones are approval windows. */
@@ -135,7 +136,7 @@ export interface ErasureExecution {
   /** SendTaskSuccess with the approver's decision on the latest token, then runs on. */
   approve(decision?: Partial<ApprovalDecision>): Promise<void>;
   /** SendTaskFailure ErasureRejected on the latest token, then runs on. */
-  reject(decision?: { approver?: string; decidedAt?: string }): Promise<void>;
+  reject(decision?: { approverHash?: string; decidedAt?: string }): Promise<void>;
   /** Moves the clock to the end of the current approval window, then runs on. */
   letApprovalWindowPass(): Promise<void>;
   /** The engine's SendTaskSuccess, as decide-approval calls it (throws TaskTimedOut, InvalidToken…). */
@@ -146,7 +147,7 @@ export interface ErasureExecution {
 
 export type Decision =
   | { action: 'approve'; decision?: Partial<ApprovalDecision> }
-  | { action: 'reject'; approver?: string; decidedAt?: string }
+  | { action: 'reject'; approverHash?: string; decidedAt?: string }
   | { action: 'wait' };
 
 export interface ErasureHarness {
@@ -441,7 +442,7 @@ export async function startErasureHarness(): Promise<ErasureHarness> {
           const latest = run.approvalRequests.at(-1) as ApprovalRequest;
           const approved: ApprovalDecision = {
             decision: 'APPROVED',
-            approver: APPROVER,
+            approverHash: APPROVER,
             reportSha256: latest.report.reportSha256,
             decidedAt: new Date(clock.now()).toISOString(),
             ...decision,
@@ -452,7 +453,7 @@ export async function startErasureHarness(): Promise<ErasureHarness> {
         async reject(decision = {}) {
           const token = latestToken();
           const cause = {
-            approver: decision.approver ?? APPROVER,
+            approverHash: decision.approverHash ?? APPROVER,
             decidedAt: decision.decidedAt ?? new Date(clock.now()).toISOString(),
           };
           engine.sendTaskFailure(token, ERASURE_REJECTED, JSON.stringify(cause));

@@ -66,7 +66,7 @@ function expectRequestClosed(run: ErasureRun, { status, result = {}, decided = f
     result,
     closedAt: expect.stringMatching(ISO_TIME),
     updatedAt: expect.stringMatching(ISO_TIME),
-    ...(decided && { approver: APPROVER, decidedAt: DECIDED_AT }),
+    ...(decided && { approverHash: APPROVER, decidedAt: DECIDED_AT }),
   });
   expect(run.request).not.toHaveProperty('requesterId');
 }
@@ -91,7 +91,7 @@ function expectAudited(run: ErasureRun, closing: Closing): void {
       requestedAt: createdAt,
       closedAt: auditClosedAt,
       result,
-      ...(decided && { approver: APPROVER, decidedAt: DECIDED_AT }),
+      ...(decided && { approverHash: APPROVER, decidedAt: DECIDED_AT }),
       ...(reported && { reportSha256: reportSummaryFor(run.requestId, counts).reportSha256, counts }),
       ...(error !== undefined && { error }),
     },
@@ -228,7 +228,7 @@ describe('GDPR erasure workflow (report -> approval -> purge -> verify -> close,
 
     it('ends REJECTED when the approver rejects, without invoking any purge task', async () => {
       const run = await erasure.run({
-        decisions: [{ action: 'reject', approver: APPROVER, decidedAt: DECIDED_AT }],
+        decisions: [{ action: 'reject', approverHash: APPROVER, decidedAt: DECIDED_AT }],
       });
 
       expect(run.path).toEqual([...REPORTED, 'Request approval', 'Rejected by approver', ...DONE]);
@@ -254,7 +254,7 @@ describe('GDPR erasure workflow (report -> approval -> purge -> verify -> close,
       });
       expect(reminder?.taskToken).not.toBe(first?.taskToken);
       expect(() =>
-        execution.sendTaskSuccess(String(first?.taskToken), { decision: 'APPROVED', approver: APPROVER }),
+        execution.sendTaskSuccess(String(first?.taskToken), { decision: 'APPROVED', approverHash: APPROVER }),
       ).toThrow(expect.objectContaining({ code: 'TaskTimedOut' }));
 
       await execution.approve({ decidedAt: DECIDED_AT });

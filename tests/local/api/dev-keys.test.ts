@@ -114,6 +114,7 @@ describe('token CLI', () => {
   it('parses the user id and flags, with the documented defaults', () => {
     expect(parseTokenCliArguments(['alice'])).toEqual({
       userId: 'alice',
+      approver: false,
       dataDir: '.local',
       issuer: 'https://happy-path.local/',
       audience: 'happy-path-api',
@@ -121,7 +122,15 @@ describe('token CLI', () => {
     });
     expect(
       parseTokenCliArguments(['--data-dir', '/tmp/x', 'bob', '--audience=a', '--issuer', 'https://i/']),
-    ).toEqual({ userId: 'bob', dataDir: '/tmp/x', issuer: 'https://i/', audience: 'a', expiresIn: '12h' });
+    ).toEqual({
+      userId: 'bob',
+      approver: false,
+      dataDir: '/tmp/x',
+      issuer: 'https://i/',
+      audience: 'a',
+      expiresIn: '12h',
+    });
+    expect(parseTokenCliArguments(['--approver', 'dana'])).toMatchObject({ userId: 'dana', approver: true });
   });
 
   it('refuses a missing user id, a second one or an unknown flag', () => {

@@ -1,4 +1,4 @@
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../../../functions/backend/create-upload-ticket';
 import { apiFixture, body } from '../../../helpers/fixtures';
@@ -6,6 +6,14 @@ import { apiFixture, body } from '../../../helpers/fixtures';
 const dynamo = mockClient(DynamoDBDocumentClient);
 
 const place = { pk: 'PLACE#ChIJ-central-park', sk: 'PLACE', placeId: 'ChIJ-central-park', type: 'park' };
+const holdKey = { pk: 'UPLOAD_HOLD#user-alice', sk: 'UPLOAD_HOLD' };
+
+/** The place exists; the caller has no open erasure request unless `hold` is given. */
+function givenPlace(hold?: Record<string, unknown>) {
+  dynamo.on(GetCommand).resolves({});
+  dynamo.on(GetCommand, { Key: { pk: place.pk, sk: place.sk } }).resolves({ Item: place });
+  if (hold) dynamo.on(GetCommand, { Key: holdKey }).resolves({ Item: { ...holdKey, ...hold } });
+}
 
 function decodePolicy(fields: Record<string, string>) {
   return JSON.parse(Buffer.from(fields.Policy ?? '', 'base64').toString('utf8')) as {
@@ -20,7 +28,7 @@ beforeEach(() => {
 
 describe('GET /uploads/url', () => {
   it('records a pending upload for the caller and returns a presigned POST for its exact key', async () => {
-    dynamo.on(GetCommand).resolves({ Item: place });
+    givenPlace();
     dynamo.on(PutCommand).resolves({});
 
     const result = await handler(apiFixture('backend/create-upload-ticket.json'));
@@ -56,7 +64,7 @@ describe('GET /uploads/url', () => {
   });
 
   it('signs a policy that limits size, type, key, uploader metadata and lifetime', async () => {
-    dynamo.on(GetCommand).resolves({ Item: place });
+    givenPlace();
     dynamo.on(PutCommand).resolves({});
     const before = Date.now();
 
@@ -80,7 +88,7 @@ describe('GET /uploads/url', () => {
   });
 
   it('lets the pending record expire 15 days after its ticket (DynamoDB TTL, epoch seconds)', async () => {
-    dynamo.on(GetCommand).resolves({ Item: place });
+    givenPlace();
     dynamo.on(PutCommand).resolves({});
 
     const ticket = body(await handler(apiFixture('backend/create-upload-ticket.json')));
@@ -91,7 +99,7 @@ describe('GET /uploads/url', () => {
   });
 
   it('reads the place consistently, so a ticket right after creating the place finds it', async () => {
-    dynamo.on(GetCommand).resolves({ Item: place });
+    givenPlace();
     dynamo.on(PutCommand).resolves({});
 
     await handler(apiFixture('backend/create-upload-ticket.json'));
@@ -120,7 +128,7 @@ describe('GET /uploads/url', () => {
   });
 
   it('gives every ticket a new upload id', async () => {
-    dynamo.on(GetCommand).resolves({ Item: place });
+    givenPlace();
     dynamo.on(PutCommand).resolves({});
 
     const first = body(await handler(apiFixture('backend/create-upload-ticket.json')));
@@ -162,11 +170,40 @@ describe('GET /uploads/url', () => {
   });
 
   it('answers 500 when the upload cannot be recorded', async () => {
-    dynamo.on(GetCommand).resolves({ Item: place });
+    givenPlace();
     dynamo.on(PutCommand).rejects(new Error('ProvisionedThroughputExceededException'));
 
     const result = await handler(apiFixture('backend/create-upload-ticket.json'));
 
     expect(result.statusCode).toBe(500);
+  });
+
+  it('answers 409 with a JSON reason while the caller has an open erasure request, and takes its record back', async () => {
+    givenPlace({ entity: 'upload-hold', requestId: '3f6c2a1e-8b4d-4c2a-9e1f-5a7b8c9d0e1f' });
+    dynamo.on(PutCommand).resolves({});
+    dynamo.on(DeleteCommand).resolves({});
+
+    const result = await handler(apiFixture('backend/create-upload-ticket.json'));
+
+    expect(result.statusCode).toBe(409);
+    expect(body(result)).toMatchObject({ code: 'ERASURE_IN_PROGRESS' });
+    expect(body(result)).not.toHaveProperty('fields');
+    const written = dynamo.commandCalls(PutCommand)[0]?.args[0].input.Item ?? {};
+    expect(dynamo).toHaveReceivedCommandWith(DeleteCommand, {
+      TableName: 'app-table',
+      Key: { pk: written.pk, sk: 'UPLOAD' },
+    });
+  });
+
+  it('reads the erasure hold consistently after recording the upload, so a request opened meanwhile is seen', async () => {
+    givenPlace();
+    dynamo.on(PutCommand).resolves({});
+
+    await handler(apiFixture('backend/create-upload-ticket.json'));
+
+    expect(dynamo).toHaveReceivedCommandWith(GetCommand, { Key: holdKey, ConsistentRead: true });
+    const calls = dynamo.calls().map((call) => call.args[0].constructor.name);
+    expect(calls.indexOf('PutCommand')).toBeLessThan(calls.lastIndexOf('GetCommand'));
+    expect(dynamo).not.toHaveReceivedCommand(DeleteCommand);
   });
 });

@@ -93,4 +93,18 @@ describe('GET /uploads/{id}', () => {
     expect(result.statusCode).toBe(400);
     expect(dynamo).not.toHaveReceivedCommand(GetCommand);
   });
+
+  it('answers 400 naming an unknown query parameter, and reads nothing', async () => {
+    const event = apiFixture('backend/get-upload.json');
+    event.queryStringParameters = { foo: '1' };
+
+    const result = await handler(event);
+
+    expect(result.statusCode).toBe(400);
+    expect(body(result)).toMatchObject({
+      code: 'INVALID_REQUEST',
+      details: [{ field: 'foo', message: 'is not a known query parameter' }],
+    });
+    expect(dynamo).not.toHaveReceivedCommand(GetCommand);
+  });
 });

@@ -113,14 +113,26 @@ describe('upload notification', () => {
     expect(JSON.stringify(warn.mock.calls)).not.toContain('user-alice');
   });
 
-  it('skips an object without an upload record (not uploaded through a ticket)', async () => {
+  it('announces an object without an upload record (its user erased since the ticket) as uploadUnknown, never as uploadComplete', async () => {
     dynamo.on(UpdateCommand).rejects(conditionFailed());
     dynamo.on(GetCommand).resolves({});
 
     const result = await handler(fixture('backend/notify-upload-complete.json'));
 
     expect(result).toEqual({ published: 0, skipped: 1 });
-    expect(eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
+    const entries = eventBridge
+      .commandCalls(PutEventsCommand)
+      .flatMap((call) => call.args[0].input.Entries ?? []);
+    expect(entries.map((entry) => [entry.Source, entry.DetailType])).toEqual([
+      ['happy-path.uploads', 'uploadUnknown'],
+    ]);
+    expect(detailsSent()).toEqual([
+      {
+        bucket: 'happy-path-backend-uploadbucket-example',
+        key: `ChIJ-central-park/${uploadId}.jpg`,
+        uploadId,
+      },
+    ]);
   });
 
   it('skips a second upload with the same ticket once the first has ended', async () => {

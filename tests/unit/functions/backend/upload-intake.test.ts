@@ -72,7 +72,11 @@ describe('upload claim', () => {
 
     const result = await claimUploads(tableName(), [landed(issued, { versionId: 'v1', size: 2048 })], now);
 
-    expect(result).toEqual({ claimed: [landed(issued, { versionId: 'v1', size: 2048 })], skipped: [] });
+    expect(result).toEqual({
+      claimed: [landed(issued, { versionId: 'v1', size: 2048 })],
+      skipped: [],
+      unknown: [],
+    });
     const item = await record(issued.uploadId);
     expect(item).toMatchObject({
       status: 'PROCESSING',
@@ -109,6 +113,7 @@ describe('upload claim', () => {
       skipped: [
         `upload ${issued.uploadId} is already claimed for another object (a second POST with its ticket)`,
       ],
+      unknown: [],
     });
     expect(second.skipped.join()).not.toContain('user-alice');
     expect(await record(issued.uploadId)).toMatchObject({
@@ -158,7 +163,7 @@ describe('upload claim', () => {
     expect(await record(issued.uploadId)).toMatchObject({ status: 'PENDING' });
   });
 
-  it('skips an upload that already ended, and one without a record', async () => {
+  it('skips an upload that already ended, and lists one without a record as unknown, to be deleted', async () => {
     const issued = await ticket();
     await claimUploads(tableName(), [landed(issued, { versionId: 'v1' })], now);
     await table.put({ ...(await record(issued.uploadId)), status: 'PROCESSED' });
@@ -175,6 +180,17 @@ describe('upload claim', () => {
       skipped: [
         `upload ${issued.uploadId} already ended PROCESSED`,
         `upload ${unknown.uploadId} has no upload record`,
+      ],
+      unknown: [
+        {
+          source: 'happy-path.uploads',
+          detailType: 'uploadUnknown',
+          detail: {
+            bucket: 'upload-bucket',
+            key: `ChIJ-central-park/${unknown.uploadId}.jpg`,
+            uploadId: unknown.uploadId,
+          },
+        },
       ],
     });
   });

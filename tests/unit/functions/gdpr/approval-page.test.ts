@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import {
   DeleteCommand,
@@ -9,6 +10,7 @@ import {
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { LinkDecision } from '../../../../functions/gdpr/approval-links';
+import { SIGN_IN_SCRIPT } from '../../../../functions/gdpr/approval-pages';
 import { fixture } from '../../../helpers/fixtures';
 import {
   APPROVAL_ID,
@@ -31,7 +33,10 @@ type GetEvent = {
   queryStringParameters?: Record<string, string>;
 };
 
-const handler = handlerOf(GDPR_SECRET_ENV, () => import('../../../../functions/gdpr/approval-page'));
+const handler = handlerOf(
+  { ...GDPR_SECRET_ENV, APPROVER_SCOPE: 'happy-path/erasure-approver' },
+  () => import('../../../../functions/gdpr/approval-page'),
+);
 
 beforeEach(() => {
   sfn.reset();
@@ -69,8 +74,7 @@ function expectPageHeaders(result: APIGatewayProxyStructuredResultV2) {
     'cache-control': 'no-store',
     'referrer-policy': 'no-referrer',
     'x-content-type-options': 'nosniff',
-    'content-security-policy':
-      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${createHash('sha256').update(SIGN_IN_SCRIPT).digest('base64')}'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'`,
   });
 }
 
@@ -109,6 +113,42 @@ describe('approval page (GET)', () => {
     expect(body).not.toContain('AQCEAAAA');
   });
 
+  it('asks for the approver sign-in: a token field the script sends as a bearer token, never as a form field', async () => {
+    const body = (await handler(await linkEvent())).body ?? '';
+
+    expect(body).toContain('<input type="password" name="token"');
+    expect(body).toContain('<code>happy-path/erasure-approver</code>');
+    expect(SIGN_IN_SCRIPT).toContain("fields.delete('token')");
+    expect(SIGN_IN_SCRIPT).toContain("authorization: 'Bearer ' + token");
+  });
+
+  it('shows object versions and uploads in progress apart, outside the total of what exists', async () => {
+    givenApproval({
+      counts: {
+        original: 2,
+        tile: 1,
+        scaled: 1,
+        'object-version': 5,
+        'upload-record': 3,
+        'upload-in-progress': 1,
+      },
+    });
+
+    const body = (await handler(await linkEvent())).body ?? '';
+
+    expect(body).toMatch(/Object versions[^<]*<\/th><td><code>5<\/code>/);
+    expect(body).toMatch(/Uploads in progress[^<]*<\/th><td><code>1<\/code>/);
+    expect(body).toMatch(/Total<\/th><td><code>7<\/code>/);
+  });
+
+  it('answers 400 naming a query parameter a link does not carry, and reads nothing', async () => {
+    const result = await handler(await linkEvent({ query: { foo: '1' } }));
+
+    expect(result.statusCode).toBe(400);
+    expect(result.body).toContain('Unknown query parameter: foo');
+    expect(dynamo).not.toHaveReceivedCommand(GetCommand);
+  });
+
   it('shows a "Reject erasure" form for a reject link', async () => {
     const result = await handler(await linkEvent({ decision: 'reject' }));
 
@@ -144,7 +184,9 @@ describe('approval page (GET)', () => {
 
     const result = await handler(await linkEvent());
 
-    expect(result.body).not.toContain('<script>');
+    // The only script is the page's own sign-in script, the one the CSP hash allows.
+    expect(result.body?.split('<script>')).toHaveLength(2);
+    expect(result.body).toContain(`<script>${SIGN_IN_SCRIPT}</script>`);
     expect(result.body).not.toContain('<b>');
     expect(result.body).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
   });

@@ -1,4 +1,10 @@
-import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  ListObjectVersionsCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { logger } from '#shared/logger';
@@ -31,6 +37,15 @@ const handler = handlerOf(REPORT_ENV, () => import('../../../../functions/gdpr/b
 beforeEach(() => {
   s3.reset();
   s3.on(PutObjectCommand).resolves({});
+  s3.on(ListObjectVersionsCommand).resolves({ Versions: [], IsTruncated: false });
+  // The rejected upload's original is there twice (a second POST with its ticket); no copy was ever written.
+  s3.on(ListObjectVersionsCommand, { Bucket: 'upload-bucket', Prefix: uploadItem.objectKey }).resolves({
+    Versions: [
+      { Key: uploadItem.objectKey, VersionId: 'v2' },
+      { Key: uploadItem.objectKey, VersionId: 'v1' },
+    ],
+    IsTruncated: false,
+  });
   dynamo.reset();
   dynamo.on(GetCommand).resolves({ Item: requestItem });
   dynamo.on(QueryCommand).resolves({ Items: [uploadItem] });
@@ -40,7 +55,7 @@ beforeEach(() => {
 const writtenReport = () => String(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Body ?? '');
 
 describe('Build purge report task', () => {
-  it("writes the requester's report once and returns its key, hash and counts", async () => {
+  it("writes the requester's report once and returns its key, hash and the counts its listings found", async () => {
     const result = await handler(fixture('gdpr/build-purge-report.json'));
 
     expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
@@ -57,9 +72,16 @@ describe('Build purge report task', () => {
     expect(result).toEqual({
       reportKey: REPORT_KEY,
       reportSha256: sha256Hex(writtenReport()),
-      counts: { original: 1, tile: 1, scaled: 1, 'upload-record': 1, 'photo-record': 0 },
-      total: 4,
+      counts: { original: 1, tile: 0, scaled: 0, 'object-version': 2, 'upload-record': 1, 'photo-record': 0 },
+      total: 2,
     });
+    expect(s3).toHaveReceivedCommandWith(ListObjectVersionsCommand, {
+      Bucket: 'distribution-bucket',
+      Prefix: `tiles/ChIJ-central-park/${UPLOAD_ID}.jpg`,
+    });
+    expect(JSON.parse(writtenReport()).objects).toEqual([
+      { bucket: 'upload-bucket', key: uploadItem.objectKey, kind: 'original', versions: 2 },
+    ]);
   });
 
   it('uses the stored report when a retried invocation finds one (412)', async () => {

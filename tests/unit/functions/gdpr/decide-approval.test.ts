@@ -11,6 +11,7 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-
 import { mockClient } from 'aws-sdk-client-mock';
 import { logger } from '#shared/logger';
 import type { LinkDecision } from '../../../../functions/gdpr/approval-links';
+import { hashUserId } from '../../../../functions/gdpr/gdpr-keys';
 import { fixture } from '../../../helpers/fixtures';
 import {
   APPROVAL_ID,
@@ -18,6 +19,7 @@ import {
   approvalKey,
   EXPIRES,
   GDPR_SECRET_ENV,
+  gdprKeys,
   handlerOf,
   NOW,
   REPORT_SHA,
@@ -30,14 +32,19 @@ const dynamo = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
 useFrozenDateAndGdprSecret();
 
-const APPROVER = 'dpo@happy-path.example.com';
+const APPROVER_SCOPE = 'happy-path/erasure-approver';
+/** The keyed hash of the fixture's signed-in approver (sub approver-dana), set before each test. */
+let APPROVER = '';
+beforeEach(async () => {
+  APPROVER = hashUserId(await gdprKeys(), 'approver-dana');
+});
 const conditionFailed = () =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
 type PostEvent = { body?: string; isBase64Encoded: boolean; pathParameters: Record<string, string> };
 
 const handler = handlerOf(
-  { ...GDPR_SECRET_ENV, APPROVER_EMAIL: APPROVER },
+  { ...GDPR_SECRET_ENV, APPROVER_SCOPE },
   () => import('../../../../functions/gdpr/decide-approval'),
 );
 
@@ -88,6 +95,50 @@ function expectNoDecisionSent() {
   expect(sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
 }
 
+describe('approver sign-in', () => {
+  type JwtEvent = {
+    requestContext: { authorizer?: { jwt: { claims: Record<string, string>; scopes: string[] | null } } };
+  };
+
+  it('answers 401 without a signed-in approver, before reading or writing anything', async () => {
+    const event = (await formEvent()) as unknown as JwtEvent;
+    delete event.requestContext.authorizer;
+
+    const result = await handler(event);
+
+    expect(result.statusCode).toBe(401);
+    expect(result.body).toContain('Approver sign-in required');
+    expect(dynamo).not.toHaveReceivedCommand(GetCommand);
+    expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
+    expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+  });
+
+  it('answers 403 to a signed-in user without the approver scope, even with a valid signed link', async () => {
+    const event = (await formEvent()) as unknown as JwtEvent;
+    event.requestContext.authorizer = {
+      jwt: { claims: { sub: 'user-mallory', scope: 'photos/write' }, scopes: null },
+    };
+
+    const result = await handler(event);
+
+    expect(result.statusCode).toBe(403);
+    expect(result.body).toContain('Not an approver');
+    expect(dynamo).not.toHaveReceivedCommand(UpdateCommand);
+    expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
+  });
+
+  it("records the approver's keyed hash, never the raw id, on the approval and in the decision", async () => {
+    await handler(await formEvent());
+
+    expect(APPROVER).toMatch(/^[0-9a-f]{64}$/);
+    expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
+      ExpressionAttributeValues: expect.objectContaining({ ':approverHash': APPROVER }),
+    });
+    const written = JSON.stringify([...dynamo.calls(), ...sfn.calls()].map((call) => call.args[0].input));
+    expect(written).not.toContain('approver-dana');
+  });
+});
+
 describe('decide approval (POST)', () => {
   it('approves: records APPROVED conditionally, then resumes the execution with the approver and report hash', async () => {
     const result = await handler(await formEvent());
@@ -99,13 +150,13 @@ describe('decide approval (POST)', () => {
       TableName: 'app-table',
       Key: approvalKey,
       UpdateExpression:
-        'SET #status = :decision, decidedAt = :decidedAt, approver = :approver, deliveryUnconfirmedAt = :decidedAt',
+        'SET #status = :decision, decidedAt = :decidedAt, approverHash = :approverHash, deliveryUnconfirmedAt = :decidedAt',
       ConditionExpression: 'attribute_exists(pk) AND #status = :pending AND expiresAt > :now',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
         ':decision': 'APPROVED',
         ':decidedAt': NOW.toISOString(),
-        ':approver': APPROVER,
+        ':approverHash': APPROVER,
         ':pending': 'PENDING',
         ':now': NOW.toISOString(),
       },
@@ -115,7 +166,7 @@ describe('decide approval (POST)', () => {
     const output = sfn.commandCalls(SendTaskSuccessCommand)[0]?.args[0].input.output ?? '';
     expect(JSON.parse(output)).toEqual({
       decision: 'APPROVED',
-      approver: APPROVER,
+      approverHash: APPROVER,
       reportSha256: REPORT_SHA,
       decidedAt: NOW.toISOString(),
     });
@@ -143,7 +194,7 @@ describe('decide approval (POST)', () => {
     expect(sfn).toHaveReceivedCommandWith(SendTaskFailureCommand, {
       taskToken: TOKEN,
       error: 'ErasureRejected',
-      cause: JSON.stringify({ approver: APPROVER, decidedAt: NOW.toISOString() }),
+      cause: JSON.stringify({ approverHash: APPROVER, decidedAt: NOW.toISOString() }),
     });
     expect(sfn).not.toHaveReceivedCommand(SendTaskSuccessCommand);
   });
@@ -156,7 +207,7 @@ describe('decide approval (POST)', () => {
   });
 
   it('answers 409 to a replayed form without writing or calling Step Functions', async () => {
-    givenApproval({ status: 'APPROVED', decidedAt: '2026-11-26T11:59:00.000Z', approver: APPROVER });
+    givenApproval({ status: 'APPROVED', decidedAt: '2026-11-26T11:59:00.000Z', approverHash: APPROVER });
 
     const result = await handler(await formEvent());
 
@@ -274,7 +325,7 @@ describe('decide approval (POST)', () => {
       expect(result.body).toContain('The approval window has closed');
       expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
         Key: approvalKey,
-        UpdateExpression: 'SET #status = :pending REMOVE decidedAt, approver, deliveryUnconfirmedAt',
+        UpdateExpression: 'SET #status = :pending REMOVE decidedAt, approverHash, deliveryUnconfirmedAt',
         ConditionExpression: '#status = :decision AND decidedAt = :decidedAt',
         ExpressionAttributeValues: {
           ':pending': 'PENDING',
@@ -326,7 +377,7 @@ describe('decide approval (POST)', () => {
       Object.assign(new Error('Internal failure'), { name: 'InternalServerError', $fault: 'server' });
     const invalidToken = () => new InvalidToken({ message: 'Invalid Token', $metadata: {} });
     const takeBack = {
-      UpdateExpression: 'SET #status = :pending REMOVE decidedAt, approver, deliveryUnconfirmedAt',
+      UpdateExpression: 'SET #status = :pending REMOVE decidedAt, approverHash, deliveryUnconfirmedAt',
     };
     /** The decision was written marked unconfirmed, and nothing cleared the mark. */
     const expectKeptUnconfirmed = (decision: 'APPROVED' | 'REJECTED') => {

@@ -2,6 +2,8 @@ import { Readable } from 'node:stream';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   GetObjectCommand,
+  ListObjectVersionsCommand,
+  type ListObjectVersionsCommandInput,
   NoSuchKey,
   PutObjectCommand,
   type PutObjectCommandInput,
@@ -72,6 +74,8 @@ const photo = (n: number, userId: string, placeId = PARK): Item => ({
 // ------------------------------------------------------------------ in-memory table and reports bucket
 
 let table: Item[];
+/** Object versions in the upload and distribution buckets, as ListObjectVersions lists them. */
+let stored: Array<{ bucket: string; key: string; versionId: string }>;
 let requestItem: Item | undefined;
 let reports: Map<string, Buffer>;
 const PAGE_SIZE = 2;
@@ -90,6 +94,20 @@ function queryIndex(input: QueryCommandInput) {
     ...(more && last ? { LastEvaluatedKey: { pk: last.pk, sk: last.sk, userId } } : {}),
   };
 }
+
+function listVersions(input: ListObjectVersionsCommandInput) {
+  const versions = stored
+    .filter((object) => object.bucket === input.Bucket && object.key.startsWith(String(input.Prefix)))
+    .map((object) => ({ Key: object.key, VersionId: object.versionId }));
+  return { Versions: versions, IsTruncated: false };
+}
+
+/** `count` versions of `key` in `bucket`. */
+function store(bucket: string, key: string, count = 1) {
+  for (let n = 1; n <= count; n++) stored.push({ bucket, key, versionId: `v${n}` });
+}
+
+const present = () => 1;
 
 const preconditionFailed = () =>
   new S3ServiceException({
@@ -114,6 +132,7 @@ function getReport(input: { Key?: string }) {
 
 beforeEach(() => {
   table = [];
+  stored = [];
   reports = new Map();
   requestItem = {
     pk: `ERASURE#${REQUEST_ID}`,
@@ -125,6 +144,7 @@ beforeEach(() => {
   s3.reset();
   s3.on(PutObjectCommand).callsFake(putReport);
   s3.on(GetObjectCommand).callsFake(getReport);
+  s3.on(ListObjectVersionsCommand).callsFake(listVersions);
   dynamo.reset();
   dynamo.on(QueryCommand).callsFake(queryIndex);
   dynamo.on(GetCommand).callsFake(() => ({ Item: requestItem }));
@@ -134,27 +154,31 @@ beforeEach(() => {
 const storedReport = () => parseReport(reports.get(REPORT_KEY)?.toString('utf8') ?? '');
 
 describe('purge report contents', () => {
-  it('lists originals, tiles and scaled copies of processed, rejected and failed uploads, then their records', async () => {
+  it('lists and counts only the objects the listings find, every version included, then the records', async () => {
     table = [
       upload(1, 'user-alice', 'PROCESSED'),
       photo(1, 'user-alice'),
       upload(2, 'user-alice', 'REJECTED'),
       upload(3, 'user-alice', 'FAILED', CAFE),
     ];
+    store('upload-bucket', `${PARK}/${id(1)}.jpg`, 2);
+    store('distribution-bucket', `tiles/${PARK}/${id(1)}.jpg`);
+    store('distribution-bucket', `photos/${PARK}/${id(1)}.jpg`);
+    store('upload-bucket', `${PARK}/${id(2)}.jpg`);
+    store('upload-bucket', `${CAFE}/${id(3)}.jpg`);
+    // The failed execution wrote the tile before it failed; the rejected upload has no copies.
+    store('distribution-bucket', `tiles/${CAFE}/${id(3)}.jpg`, 3);
 
     const summary = await createPurgeReport(settings, REQUEST_ID, NOW);
 
     const report = storedReport();
     expect(report?.objects).toEqual([
-      { bucket: 'upload-bucket', key: `${CAFE}/${id(3)}.jpg`, kind: 'original' },
-      { bucket: 'upload-bucket', key: `${PARK}/${id(1)}.jpg`, kind: 'original' },
-      { bucket: 'upload-bucket', key: `${PARK}/${id(2)}.jpg`, kind: 'original' },
-      { bucket: 'distribution-bucket', key: `tiles/${CAFE}/${id(3)}.jpg`, kind: 'tile' },
-      { bucket: 'distribution-bucket', key: `tiles/${PARK}/${id(1)}.jpg`, kind: 'tile' },
-      { bucket: 'distribution-bucket', key: `tiles/${PARK}/${id(2)}.jpg`, kind: 'tile' },
-      { bucket: 'distribution-bucket', key: `photos/${CAFE}/${id(3)}.jpg`, kind: 'scaled' },
-      { bucket: 'distribution-bucket', key: `photos/${PARK}/${id(1)}.jpg`, kind: 'scaled' },
-      { bucket: 'distribution-bucket', key: `photos/${PARK}/${id(2)}.jpg`, kind: 'scaled' },
+      { bucket: 'upload-bucket', key: `${CAFE}/${id(3)}.jpg`, kind: 'original', versions: 1 },
+      { bucket: 'upload-bucket', key: `${PARK}/${id(1)}.jpg`, kind: 'original', versions: 2 },
+      { bucket: 'upload-bucket', key: `${PARK}/${id(2)}.jpg`, kind: 'original', versions: 1 },
+      { bucket: 'distribution-bucket', key: `tiles/${CAFE}/${id(3)}.jpg`, kind: 'tile', versions: 3 },
+      { bucket: 'distribution-bucket', key: `tiles/${PARK}/${id(1)}.jpg`, kind: 'tile', versions: 1 },
+      { bucket: 'distribution-bucket', key: `photos/${PARK}/${id(1)}.jpg`, kind: 'scaled', versions: 1 },
     ]);
     expect(report?.records).toEqual([
       { pk: `UPLOAD#${id(1)}`, sk: 'UPLOAD', kind: 'upload-record' },
@@ -165,10 +189,58 @@ describe('purge report contents', () => {
     expect(summary).toEqual({
       reportKey: REPORT_KEY,
       reportSha256: sha256Hex(reports.get(REPORT_KEY) ?? ''),
-      counts: { original: 3, tile: 3, scaled: 3, 'upload-record': 3, 'photo-record': 1 },
-      total: 13,
+      counts: {
+        original: 3,
+        tile: 2,
+        scaled: 1,
+        'object-version': 9,
+        'upload-record': 3,
+        'photo-record': 1,
+      },
+      total: 10,
       written: true,
     });
+    expect(s3).toHaveReceivedCommandWith(ListObjectVersionsCommand, {
+      Bucket: 'distribution-bucket',
+      Prefix: `photos/${CAFE}/${id(3)}.jpg`,
+    });
+  });
+
+  it('counts nothing of a candidate key the listing finds empty', async () => {
+    table = [upload(1, 'user-alice', 'PROCESSED'), photo(1, 'user-alice')];
+
+    const summary = await createPurgeReport(settings, REQUEST_ID, NOW);
+
+    expect(storedReport()?.objects).toEqual([]);
+    expect(summary.counts).toMatchObject({ original: 0, tile: 0, scaled: 0, 'object-version': 0 });
+    expect(summary.total).toBe(2);
+  });
+
+  it('keeps the keys of an upload in progress, absent or not, and the photo record it may still write, counted apart', async () => {
+    table = [upload(5, 'user-alice', 'PENDING')];
+
+    const summary = await createPurgeReport(settings, REQUEST_ID, NOW);
+
+    const report = storedReport();
+    expect(report?.objects.map((object) => [object.kind, object.versions])).toEqual([
+      ['original', 0],
+      ['tile', 0],
+      ['scaled', 0],
+    ]);
+    expect(report?.records).toEqual([
+      { pk: `UPLOAD#${id(5)}`, sk: 'UPLOAD', kind: 'upload-record' },
+      { pk: `PLACE#${PARK}`, sk: `PHOTO#${id(5)}`, kind: 'photo-record', pending: true },
+    ]);
+    expect(summary.counts).toEqual({
+      original: 0,
+      tile: 0,
+      scaled: 0,
+      'object-version': 0,
+      'upload-record': 1,
+      'photo-record': 0,
+      'upload-in-progress': 1,
+    });
+    expect(summary.total).toBe(1);
   });
 
   it('finds the user through every page of the ByUser index and never lists another user', async () => {
@@ -208,6 +280,7 @@ describe('purge report contents', () => {
         { pk: 'REVIEW#r-1', sk: 'REVIEW', entity: 'review', userId: 'x' },
       ],
       buckets,
+      present,
       NOW,
     );
 
@@ -217,11 +290,12 @@ describe('purge report contents', () => {
   });
 
   it('lists a photo without its upload record with its original and copies, and each object once', () => {
-    const photoOnly = buildReport(REQUEST_ID, [photo(1, 'user-alice')], buckets);
+    const photoOnly = buildReport(REQUEST_ID, [photo(1, 'user-alice')], buckets, present);
     const both = buildReport(
       REQUEST_ID,
       [photo(1, 'user-alice'), upload(1, 'user-alice', 'PROCESSED')],
       buckets,
+      present,
     );
 
     expect(photoOnly.objects.map((object) => object.kind)).toEqual(['original', 'tile', 'scaled']);
@@ -251,6 +325,7 @@ describe('objects written by the image workflows', () => {
     s3.on(PutObjectCommand).callsFake((input: PutObjectCommandInput) => {
       if (input.Bucket === 'reports-bucket') return putReport(input);
       written.push({ bucket: String(input.Bucket), key: String(input.Key) });
+      store(String(input.Bucket), String(input.Key));
       return {};
     });
     s3.on(GetObjectCommand).callsFake((input: { Bucket?: string; Key?: string }) =>
@@ -261,7 +336,9 @@ describe('objects written by the image workflows', () => {
       .callsFake((input: { Key?: Item }) =>
         input.Key?.pk === `ERASURE#${REQUEST_ID}`
           ? { Item: requestItem }
-          : { Item: { placeId: PARK, type: 'park' } },
+          : String(input.Key?.pk).startsWith('UPLOAD_HOLD#')
+            ? {}
+            : { Item: { placeId: PARK, type: 'park' } },
       );
     dynamo.on(PutCommand).callsFake((input: { Item: Item }) => {
       table.push(input.Item);
@@ -280,6 +357,7 @@ describe('objects written by the image workflows', () => {
       const response = await issueTicket(apiFixture('backend/create-upload-ticket.json'));
       const ticket = JSON.parse(String(response.body)) as { uploadId: string; key: string };
       written.push({ bucket: 'upload-bucket', key: ticket.key });
+      store('upload-bucket', ticket.key);
       tickets.push(ticket);
     }
     // … both resized by the workflow; only the first one is published (the second execution failed after Resize).
@@ -302,13 +380,18 @@ describe('objects written by the image workflows', () => {
       expect(report?.objects).toContainEqual(
         expect.objectContaining({ bucket: object.bucket, key: object.key }),
       );
-    expect(report?.records.map((record) => `${record.pk} ${record.sk}`).sort()).toEqual(
+    const existing = report?.records.filter((record) => !record.pending) ?? [];
+    expect(existing.map((record) => `${record.pk} ${record.sk}`).sort()).toEqual(
       table.map((item) => `${item.pk} ${item.sk}`).sort(),
     );
-    expect(report?.records.map((record) => record.kind).sort()).toEqual([
+    expect(existing.map((record) => record.kind).sort()).toEqual([
       'photo-record',
       'upload-record',
       'upload-record',
+    ]);
+    // The upload its workflow never finished is still PENDING: the photo record it may write is purged too.
+    expect(report?.records.filter((record) => record.pending)).toEqual([
+      { pk: `PLACE#${PARK}`, sk: `PHOTO#${tickets[1]?.uploadId}`, kind: 'photo-record', pending: true },
     ]);
   });
 });
@@ -317,8 +400,8 @@ describe('report bytes and storage', () => {
   it('serialises the same data to the same bytes whatever order the index returns it in', () => {
     const items = [upload(1, 'u', 'PROCESSED'), photo(1, 'u'), upload(2, 'u', 'FAILED', CAFE)];
 
-    const first = serializeReport(buildReport(REQUEST_ID, items, buckets, NOW));
-    const second = serializeReport(buildReport(REQUEST_ID, [...items].reverse(), buckets, NOW));
+    const first = serializeReport(buildReport(REQUEST_ID, items, buckets, present, NOW));
+    const second = serializeReport(buildReport(REQUEST_ID, [...items].reverse(), buckets, present, NOW));
 
     expect(second).toBe(first);
     expect(sha256Hex(second)).toBe(sha256Hex(first));
@@ -334,7 +417,7 @@ describe('report bytes and storage', () => {
   });
 
   it('writes the report only if none exists, as JSON, at the request key', async () => {
-    await storeReport('reports-bucket', buildReport(REQUEST_ID, [], buckets, NOW));
+    await storeReport('reports-bucket', buildReport(REQUEST_ID, [], buckets, present, NOW));
 
     expect(s3).toHaveReceivedCommandWith(PutObjectCommand, {
       Bucket: 'reports-bucket',
@@ -424,6 +507,9 @@ describe('the request record', () => {
 describe('reading the approved report', () => {
   async function stored() {
     table = [upload(1, 'user-alice', 'PROCESSED')];
+    store('upload-bucket', `${PARK}/${id(1)}.jpg`);
+    store('distribution-bucket', `tiles/${PARK}/${id(1)}.jpg`);
+    store('distribution-bucket', `photos/${PARK}/${id(1)}.jpg`);
     return createPurgeReport(settings, REQUEST_ID, NOW);
   }
 
@@ -455,7 +541,7 @@ describe('reading the approved report', () => {
 
   it("refuses another request's report, even with a matching hash", async () => {
     const other = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
-    const bytes = serializeReport(buildReport(other, [], buckets, NOW));
+    const bytes = serializeReport(buildReport(other, [], buckets, present, NOW));
     reports.set(REPORT_KEY, Buffer.from(bytes));
 
     await expect(

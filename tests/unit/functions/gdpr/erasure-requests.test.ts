@@ -61,7 +61,7 @@ beforeEach(() => {
 });
 
 describe('opening an erasure request', () => {
-  it('takes the lock, then stores the request with the raw user id while it is open', async () => {
+  it("takes the lock, then holds the user's uploads, then stores the request with the raw user id while it is open", async () => {
     const { request, created } = await openErasureRequest(TABLE, USER, NOW);
 
     expect(created).toBe(true);
@@ -71,6 +71,15 @@ describe('opening an erasure request', () => {
       ConditionExpression: 'attribute_not_exists(pk)',
     });
     expect(dynamo).toHaveReceivedNthSpecificCommandWith(2, PutCommand, {
+      Item: {
+        pk: `UPLOAD_HOLD#${USER.userId}`,
+        sk: 'UPLOAD_HOLD',
+        entity: 'upload-hold',
+        requestId: request.requestId,
+        createdAt: NOW.toISOString(),
+      },
+    });
+    expect(dynamo).toHaveReceivedNthSpecificCommandWith(3, PutCommand, {
       Item: request,
       ConditionExpression: 'attribute_not_exists(pk)',
     });

@@ -18,11 +18,11 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ReportObject, ReportRecord, StoredReport } from '../../../../functions/gdpr/erasure-report';
+import { listObjectVersions } from '../../../../functions/gdpr/object-versions';
 import {
   cdnPath,
   chunkRanges,
   entriesOf,
-  listObjectVersions,
   markPurging,
   ObjectsNotDeletedError,
   planPurge,
@@ -41,16 +41,19 @@ const original = (n: number): ReportObject => ({
   bucket: 'upload-bucket',
   key: `ChIJ-central-park/${id(n)}.jpg`,
   kind: 'original',
+  versions: 1,
 });
 const tile = (n: number): ReportObject => ({
   bucket: 'distribution-bucket',
   key: `tiles/ChIJ-central-park/${id(n)}.jpg`,
   kind: 'tile',
+  versions: 1,
 });
 const scaled = (n: number): ReportObject => ({
   bucket: 'distribution-bucket',
   key: `photos/ChIJ-central-park/${id(n)}.jpg`,
   kind: 'scaled',
+  versions: 1,
 });
 const uploadRecord = (n: number): ReportRecord => ({
   pk: `UPLOAD#${id(n)}`,
@@ -316,19 +319,24 @@ describe('purging objects', () => {
     expect(cloudFront).toHaveReceivedCommandTimes(CreateInvalidationCommand, 1);
   });
 
-  it('counts objects that are already absent as deleted', async () => {
+  it('counts only objects that were there as deleted: already absent ones are neither deleted nor failed', async () => {
     const result = await purgeObjects([original(1), tile(1)], settings, { wait });
 
-    expect(result).toEqual({ requested: 2, deleted: 2, versionsDeleted: 0, failed: 0 });
+    expect(result).toEqual({ requested: 2, deleted: 0, versionsDeleted: 0, failed: 0 });
     expect(s3).not.toHaveReceivedCommand(DeleteObjectsCommand);
   });
 
   it('never touches a bucket it was not given, and fails the chunk for such an object', async () => {
-    const foreign: ReportObject = { bucket: 'someone-elses-bucket', key: 'a.jpg', kind: 'original' };
+    const foreign: ReportObject = {
+      bucket: 'someone-elses-bucket',
+      key: 'a.jpg',
+      kind: 'original',
+      versions: 1,
+    };
 
     await expect(purgeObjects([foreign, original(1)], settings, { wait })).rejects.toMatchObject({
       name: 'ObjectsNotDeletedError',
-      counts: { requested: 2, deleted: 1, failed: 1, versionsLeft: 0, outsideAllowedBuckets: 1 },
+      counts: { requested: 2, deleted: 0, failed: 1, versionsLeft: 0, outsideAllowedBuckets: 1 },
     });
     expect(s3).not.toHaveReceivedCommandWith(ListObjectVersionsCommand, { Bucket: 'someone-elses-bucket' });
   });
@@ -392,7 +400,7 @@ describe('purging objects', () => {
     const second = await purgeObjects([original(1), tile(1)], settings, { wait });
 
     expect(first).toEqual({ requested: 2, deleted: 2, versionsDeleted: 3, failed: 0 });
-    expect(second).toEqual({ requested: 2, deleted: 2, versionsDeleted: 0, failed: 0 });
+    expect(second).toEqual({ requested: 2, deleted: 0, versionsDeleted: 0, failed: 0 });
     const references = cloudFront
       .commandCalls(CreateInvalidationCommand)
       .map((call) => call.args[0].input.InvalidationBatch);

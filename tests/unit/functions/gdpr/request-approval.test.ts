@@ -148,8 +148,10 @@ describe('request approval (first email)', () => {
       'Uploaded originals: 3',
       'Tiles: 2',
       'Scaled copies: 2',
+      'Object versions (of the objects above, all deleted): 9',
       'Upload records: 3',
       'Photo records: 2',
+      'Uploads in progress (their photos are deleted too if they arrive): 1',
       'Total: 12',
       `Report SHA-256: ${input.report.reportSha256}`,
       `reports/${REQUEST_ID}/report.json`,
@@ -280,7 +282,7 @@ describe('request approval (reminder)', () => {
     expect(dynamo).toHaveReceivedCommandWith(UpdateCommand, {
       Key: approvalKey(APPROVAL_ID),
       UpdateExpression:
-        'SET taskToken = :token, expiresAt = :expiresAt, reportSha256 = :sha, #counts = :counts, #status = :pending, remindedAt = :remindedAt REMOVE deliveryUnconfirmedAt, decidedAt, approver',
+        'SET taskToken = :token, expiresAt = :expiresAt, reportSha256 = :sha, #counts = :counts, #status = :pending, remindedAt = :remindedAt REMOVE deliveryUnconfirmedAt, decidedAt, approverHash',
       ConditionExpression: RENEWABLE,
     });
     expect(ses).toHaveReceivedCommand(SendEmailCommand);

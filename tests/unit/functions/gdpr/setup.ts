@@ -63,9 +63,9 @@ export interface ApprovedReport {
   object(): { Body: Readable };
 }
 
-/** The report Build purge report stores for these items of REQUEST_ID, approved as it is. */
+/** The report Build purge report stores for these items of REQUEST_ID (every object listed with one version), approved as it is. */
 export function approvedReport(items: ReadonlyArray<Record<string, unknown>>): ApprovedReport {
-  const bytes = serializeReport(buildReport(REQUEST_ID, items, REPORT_BUCKETS));
+  const bytes = serializeReport(buildReport(REQUEST_ID, items, REPORT_BUCKETS, () => 1));
   return {
     inputFrom: <T>(fixturePath: string) => ({ ...fixture<T>(fixturePath), approvedSha256: sha256Hex(bytes) }),
     object: () => objectBody(bytes),
