@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { decodeS3EventKey } from '../../functions/backend/upload-notifications';
+import { createDynalite } from '../dynamodb/dynalite';
 import { handleEventBridgeRequest, LocalEventBus } from '../eventbridge';
 import { type LocalS3, startLocalS3 } from '../s3';
 import {
@@ -164,7 +165,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   try {
     // DynamoDB ---------------------------------------------------------------
-    const dynalite = (require('dynalite') as (options: object) => Server)({
+    const dynalite = createDynalite({
       path: join(dataDir, 'dynamodb'),
       createTableMs: 0,
       deleteTableMs: 0,

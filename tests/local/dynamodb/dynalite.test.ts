@@ -1,0 +1,114 @@
+/**
+ * The dynalite iterator fix: every Query and Scan opens a LevelDB iterator, which must be closed
+ * (detached from the database's resources) once the request is answered, however many requests
+ * run. Open iterators are counted through abstract-level's attach/detach of resources.
+ */
+import type { AddressInfo } from 'node:net';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
+import { createDynalite } from '../../../local/dynamodb/dynalite';
+
+type Resource = object;
+interface AbstractLevelPrototype {
+  attachResource(resource: Resource): void;
+  detachResource(resource: Resource): void;
+}
+
+const { AbstractLevel, AbstractIterator } = require('abstract-level') as {
+  AbstractLevel: { prototype: AbstractLevelPrototype };
+  AbstractIterator: { prototype: object };
+};
+const iteratorBase = Object.getPrototypeOf(AbstractIterator.prototype) as object;
+const openIterators = new Set<Resource>();
+const { attachResource, detachResource } = AbstractLevel.prototype;
+
+const server = createDynalite({ createTableMs: 0 });
+let client: DynamoDBClient;
+
+beforeAll(async () => {
+  AbstractLevel.prototype.attachResource = function (resource) {
+    if (Object.prototype.isPrototypeOf.call(iteratorBase, resource)) openIterators.add(resource);
+    attachResource.call(this, resource);
+  };
+  AbstractLevel.prototype.detachResource = function (resource) {
+    openIterators.delete(resource);
+    detachResource.call(this, resource);
+  };
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  await client.send(
+    new CreateTableCommand({
+      TableName: 'places',
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  for (let index = 0; index < 20; index++) {
+    await client.send(
+      new PutItemCommand({
+        TableName: 'places',
+        Item: { pk: { S: 'PLACE' }, sk: { S: `place-${String(index).padStart(2, '0')}` } },
+      }),
+    );
+  }
+});
+
+afterAll(async () => {
+  AbstractLevel.prototype.attachResource = attachResource;
+  AbstractLevel.prototype.detachResource = detachResource;
+  client.destroy();
+  server.closeAllConnections();
+  await new Promise((closed) => server.close(closed));
+});
+
+async function openIteratorsOnceSettled(): Promise<number> {
+  const deadline = Date.now() + 5000;
+  while (openIterators.size > 0 && Date.now() < deadline) {
+    await new Promise((tick) => setTimeout(tick, 20));
+  }
+  return openIterators.size;
+}
+
+describe('dynalite with the iterator fix', () => {
+  it('leaves no LevelDB iterator open after 60 Queries and Scans, whole or limited', async () => {
+    for (let round = 0; round < 20; round++) {
+      const all = await client.send(
+        new QueryCommand({
+          TableName: 'places',
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: 'PLACE' } },
+        }),
+      );
+      expect(all.Count).toBe(20);
+      const firstPage = await client.send(
+        new QueryCommand({
+          TableName: 'places',
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: 'PLACE' } },
+          Limit: 5,
+        }),
+      );
+      expect(firstPage.Count).toBe(5);
+      const scan = await client.send(new ScanCommand({ TableName: 'places' }));
+      expect(scan.Count).toBe(20);
+    }
+
+    expect(await openIteratorsOnceSettled()).toBe(0);
+  });
+});
