@@ -7,7 +7,7 @@ import type { ExecutionRecord, ExecutionStatus, StateMachineType } from './execu
 import { type HistoryEvent, type StoredHistoryEvent, toHistoryEvent, withoutExecutionData } from './history';
 import { type Integrations, noIntegrations } from './integrations';
 import { parseResource, unsupportedReason } from './resources';
-import { ExecutionStore } from './store';
+import { ExecutionStore, type ExecutionSummary, isWholeRecord, summaryOf } from './store';
 import { TaskTokenRegistry } from './task-tokens';
 import { parseDefinition } from './validate';
 
@@ -169,7 +169,8 @@ export class StepFunctionsEngine {
   private readonly store: ExecutionStore;
   private readonly tokens = new TaskTokenRegistry();
   private readonly stateMachines = new Map<string, RegisteredStateMachine>();
-  private readonly executions = new Map<string, ExecutionRecord>();
+  /** Running executions whole; finished ones as summaries once on disk (whole without a dataDir). */
+  private readonly executions = new Map<string, ExecutionRecord | ExecutionSummary>();
   private readonly runs = new Map<string, ExecutionRun>();
   private readonly finishWaiters = new Map<string, Array<() => void>>();
   private readonly pendingSaves = new Set<ExecutionRecord>();
@@ -179,11 +180,10 @@ export class StepFunctionsEngine {
   constructor(private readonly options: StepFunctionsEngineOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.integrations = options.integrations ?? noIntegrations;
-    this.store = new ExecutionStore(options.dataDir);
-    for (const record of this.store.loadAll()) {
-      this.executions.set(record.executionArn, record);
-      this.tokens.markClosed(record.closedTokens);
-    }
+    this.store = new ExecutionStore(options.dataDir, options.logger);
+    const recovered = this.store.recover();
+    for (const execution of recovered.executions) this.executions.set(execution.executionArn, execution);
+    this.tokens.markClosed(recovered.closedTokens);
   }
 
   registerStateMachine(input: RegisterStateMachineInput): StateMachineDescription {
@@ -247,7 +247,7 @@ export class StepFunctionsEngine {
         : `arn:aws:states:${region}:${account}:execution:${machine.name}:${name}`;
     const existing = this.executions.get(executionArn);
     if (existing) {
-      if (existing.status === 'RUNNING' && existing.input === inputText) {
+      if (isWholeRecord(existing) && existing.status === 'RUNNING' && existing.input === inputText) {
         return { executionArn, startDate: new Date(existing.startDate) };
       }
       throw new StepFunctionsApiError(
@@ -283,7 +283,9 @@ export class StepFunctionsEngine {
     this.assertOpen();
     let resumed = 0;
     for (const record of this.executions.values()) {
-      if (record.status !== 'RUNNING' || this.runs.has(record.executionArn)) continue;
+      if (!isWholeRecord(record) || record.status !== 'RUNNING' || this.runs.has(record.executionArn)) {
+        continue;
+      }
       this.launch(record);
       resumed++;
     }
@@ -337,7 +339,7 @@ export class StepFunctionsEngine {
   }
 
   stopExecution(input: { executionArn: string; error?: string; cause?: string }): { stopDate: Date } {
-    const record = this.requireExecution(input.executionArn);
+    const record = this.requireSummary(input.executionArn);
     if (record.status === 'RUNNING') {
       const run = this.runs.get(record.executionArn);
       if (run) run.stop(input.error, input.cause);
@@ -362,7 +364,7 @@ export class StepFunctionsEngine {
     executionArn: string,
     options: { timeoutMs?: number } = {},
   ): Promise<ExecutionDescription> {
-    const record = this.requireExecution(executionArn);
+    const record = this.requireSummary(executionArn);
     if (record.status !== 'RUNNING') return Promise.resolve(this.describeExecution(executionArn));
     const timeoutMs = options.timeoutMs ?? 5000;
     return new Promise<ExecutionDescription>((resolve, reject) => {
@@ -466,6 +468,10 @@ export class StepFunctionsEngine {
     this.pendingSaves.delete(record);
     try {
       this.store.save(record);
+      // Finished and on disk: memory keeps what listing needs; the record is read when asked for.
+      if (record.status !== 'RUNNING' && this.store.persistent) {
+        this.executions.set(record.executionArn, summaryOf(record));
+      }
     } catch (error) {
       this.options.logger?.(`Could not persist ${record.executionArn}: ${(error as Error).message}`);
     }
@@ -494,13 +500,18 @@ export class StepFunctionsEngine {
     return machine;
   }
 
-  private requireExecution(arn: string): ExecutionRecord {
+  private requireSummary(arn: string): ExecutionRecord | ExecutionSummary {
     if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:(execution|express):/.test(arn)) {
       throw new StepFunctionsApiError('InvalidArn', `Invalid Arn: '${arn}'`);
     }
-    const record = this.executions.get(arn);
-    if (!record)
+    const execution = this.executions.get(arn);
+    if (!execution)
       throw new StepFunctionsApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
-    return record;
+    return execution;
+  }
+
+  private requireExecution(arn: string): ExecutionRecord {
+    const execution = this.requireSummary(arn);
+    return isWholeRecord(execution) ? execution : this.store.readFinished(arn);
   }
 }
