@@ -24,6 +24,8 @@ export interface SoakOptions {
   concurrency: number;
   batch: number;
   maxMinutes: number;
+  /** API requests before the first measurement (the photos' warm-up is one batch). */
+  warmUpRequests?: number;
   log?: (line: string) => void;
 }
 
@@ -35,6 +37,8 @@ export interface MemorySample {
 
 export interface SoakReport {
   before: MemorySample;
+  /** Between the requests and the photos. */
+  afterRequests: MemorySample;
   after: MemorySample;
   requests: { sent: number; byStatus: Record<string, number>; seconds: number };
   photos: { sent: number; byStatus: Record<string, number>; seconds: number };
@@ -169,7 +173,13 @@ export async function soak(root: string, options: SoakOptions): Promise<SoakRepo
     const warmUp: Record<string, number> = {};
     // Warm-up: first calls load every function and fill caches; memory is measured after it.
     await sendPhotos(client, bytes, Math.min(options.batch, 10), options.batch, deadline, warmUp, uploadIds);
-    await sendRequests(app, uploadIds, { ...options, requests: 500 }, deadline, warmUp);
+    await sendRequests(
+      app,
+      uploadIds,
+      { ...options, requests: options.warmUpRequests ?? 500 },
+      deadline,
+      warmUp,
+    );
     log(`warm-up: ${JSON.stringify(warmUp)}`);
 
     const before = await sampleMemory();
@@ -179,6 +189,8 @@ export async function soak(root: string, options: SoakOptions): Promise<SoakRepo
     const requests = await sendRequests(app, uploadIds, options, deadline, requestStatus);
     const requestSeconds = (Date.now() - started) / 1000;
     log(`requests: ${requests} in ${requestSeconds.toFixed(1)} s ${JSON.stringify(requestStatus)}`);
+    const afterRequests = await sampleMemory();
+    log(`after the requests: ${JSON.stringify(afterRequests)}`);
     const photoStatus: Record<string, number> = {};
     started = Date.now();
     const photos = await sendPhotos(
@@ -196,6 +208,7 @@ export async function soak(root: string, options: SoakOptions): Promise<SoakRepo
     log(`after: ${JSON.stringify(after)}`);
     return {
       before,
+      afterRequests,
       after,
       requests: { sent: requests, byStatus: requestStatus, seconds: requestSeconds },
       photos: { sent: photos, byStatus: photoStatus, seconds: photoSeconds },
@@ -236,9 +249,15 @@ function parseOptions(argv: string[]): SoakOptions {
   return options;
 }
 
-function row(name: string, before: number, after: number): string {
-  const delta = after - before;
-  return `${name.padEnd(22)}${before.toFixed(1).padStart(9)}${after.toFixed(1).padStart(9)}${`${delta >= 0 ? '+' : ''}${delta.toFixed(1)}`.padStart(9)}`;
+/** One line of the memory table: before, after the requests, after the photos, and the change. */
+function row(pick: (sample: MemorySample) => number, report: SoakReport): string {
+  const [before, middle, after] = [report.before, report.afterRequests, report.after].map(pick) as [
+    number,
+    number,
+    number,
+  ];
+  const change = `${after >= before ? '+' : ''}${(after - before).toFixed(1)}`;
+  return [before, middle, after].map((value) => value.toFixed(1).padStart(14)).join('') + change.padStart(10);
 }
 
 async function main(): Promise<void> {
@@ -250,12 +269,11 @@ async function main(): Promise<void> {
     ...options,
     log: (line) => console.log(`  ${line}`),
   });
-  console.log(
-    `\n${'memory (MB)'.padEnd(22)}${'before'.padStart(9)}${'after'.padStart(9)}${'change'.padStart(9)}`,
-  );
-  console.log(row('RSS', report.before.rssMb, report.after.rssMb));
-  console.log(row('heap after GC', report.before.heapUsedMb, report.after.heapUsedMb));
-  console.log(row('external after GC', report.before.externalMb, report.after.externalMb));
+  const columns = ['before', 'requests done', 'photos done'].map((title) => title.padStart(14)).join('');
+  console.log(`\n${'memory (MB)'.padEnd(20)}${columns}${'change'.padStart(10)}`);
+  console.log(`${'RSS'.padEnd(20)}${row((sample) => sample.rssMb, report)}`);
+  console.log(`${'heap after GC'.padEnd(20)}${row((sample) => sample.heapUsedMb, report)}`);
+  console.log(`${'external after GC'.padEnd(20)}${row((sample) => sample.externalMb, report)}`);
   const errors = Object.entries(report.requests.byStatus).filter(([status]) => !/^[23]\d\d$/.test(status));
   console.log(
     `\nrequests: ${report.requests.sent} in ${report.requests.seconds.toFixed(1)} s; photos: ${report.photos.sent} in ${report.photos.seconds.toFixed(1)} s (${(report.photos.sent / Math.max(report.photos.seconds, 0.001)).toFixed(2)}/s)`,
