@@ -24,6 +24,8 @@ export interface SoakOptions {
   concurrency: number;
   batch: number;
   maxMinutes: number;
+  /** Share of the requests that get the place page (a DynamoDB Query); the rest get an upload (GetItem). Default 0.5. */
+  placePageShare?: number;
   /** API requests before the first measurement (the photos' warm-up is one batch). */
   warmUpRequests?: number;
   log?: (line: string) => void;
@@ -110,9 +112,11 @@ async function sendRequests(
   byStatus: Record<string, number>,
 ): Promise<number> {
   const authorization = `Bearer ${app.token('user-soak')}`;
+  const share = options.placePageShare ?? 0.5;
   return runBounded(options.requests, options.concurrency, deadline, async (index) => {
+    const placePages = Math.floor((index + 1) * share) - Math.floor(index * share);
     const path =
-      index % 2 === 0
+      placePages > 0
         ? `/locations?placeId=${PARK.id}`
         : `/uploads/${uploadIds[index % uploadIds.length] ?? 'missing'}`;
     try {
