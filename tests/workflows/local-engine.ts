@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { createDynalite } from '../../local/dynamodb/dynalite';
 import {
   type ExecutionDescription,
   type ExecutionStatus,
@@ -163,7 +164,7 @@ function listen(server: Server): Promise<string> {
  * and creates the backend's application table.
  */
 export async function startLocalTable(): Promise<LocalTable> {
-  const dynalite = (require('dynalite') as (options: object) => Server)({ createTableMs: 0 });
+  const dynalite = createDynalite({ createTableMs: 0 });
   const endpoint = await listen(dynalite);
   Object.assign(process.env, {
     AWS_REGION: REGION,
