@@ -140,3 +140,66 @@ describe('the call lists the IAM tests check', () => {
     expect(Object.keys(CALLS).filter((name) => !declared.has(name) && !v1.has(name))).toEqual([]);
   });
 });
+
+/**
+ * Statements no API call of the code needs, and why they are there: removing one of them is
+ * seen by AWS, not by a refused call.
+ */
+const NOT_FOR_CALLS: ReadonlyArray<{ action: RegExp; why: string }> = [
+  { action: /^s3:ListBucket$/, why: 'S3 answers NoSuchKey instead of AccessDenied for a missing report' },
+  { action: /^(logs|xray):/, why: 'Step Functions delivers logs and traces with the role' },
+];
+
+function withoutStatement(principal: Principal, policyIndex: number, statementIndex: number): Principal {
+  return {
+    ...principal,
+    policies: principal.policies.map((policy, index) => {
+      if (index !== policyIndex) return policy;
+      const statements = [policy.document.Statement].flat();
+      return {
+        ...policy,
+        document: { ...policy.document, Statement: statements.filter((_, i) => i !== statementIndex) },
+      };
+    }),
+  };
+}
+
+describe('each statement of the real templates', () => {
+  const stacks = loadRealProject('workflow-v4');
+  const model = buildIamModel(stacks);
+
+  it('is needed: removing any one from a function or state machine refuses one of its calls, naming the action', () => {
+    const unneeded: string[] = [];
+    let removed = 0;
+    for (const principal of model.principals.filter((p) => p.kind !== 'eventRuleTarget')) {
+      const stack = stacks.find((s) => s.stackName === principal.stackName) as ResolvedStack;
+      const resource = stack.resources[principal.logicalId];
+      if (!resource) continue;
+      const requests =
+        principal.kind === 'function'
+          ? callsOf(resource, stacks).map((call) => ({ ...call, ...ACCOUNT, partition: stack.partition }))
+          : stateMachineCalls(stack, resource).map(({ request }) => request);
+      principal.policies.forEach((policy, policyIndex) => {
+        if (!/Policy\d+$/.test(policy.name)) return; // SAM's own managed policies and destinations
+        [policy.document.Statement].flat().forEach((statement, statementIndex) => {
+          const actions = [statement.Action ?? []].flat();
+          if (actions.every((action) => NOT_FOR_CALLS.some((entry) => entry.action.test(action)))) return;
+          removed += 1;
+          const reduced = withoutStatement(principal, policyIndex, statementIndex);
+          const refusal = requests
+            .map((request) => authorize(model, reduced, request, HTTPS))
+            .find((outcome) => !outcome.allowed);
+          if (
+            !refusal ||
+            refusal.allowed ||
+            !actions.some((action) => refusal.error.message.includes(action.replace('*', '')))
+          )
+            unneeded.push(
+              `${principal.logicalId} ${policy.name} statement ${statementIndex} (${actions.join(', ')})`,
+            );
+        });
+      });
+    }
+    expect({ unneeded, removed: removed > 40 }).toEqual({ unneeded: [], removed: true });
+  });
+});

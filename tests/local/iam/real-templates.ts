@@ -9,12 +9,12 @@ export const ACCOUNT = { region: 'eu-west-1', accountId: '123456789012' };
 export const WORKFLOW_VERSIONS = ['workflow-v1', 'workflow-v2', 'workflow-v3', 'workflow-v4'] as const;
 
 /** The stacks `npm start` runs with one workflow version (all versions share one stack name). */
-export function loadRealProject(workflow: string, templatesDir = join(ROOT, 'templates')): ResolvedStack[] {
+export function loadRealProject(workflow: string, root = ROOT): ResolvedStack[] {
   return [
     ...loadProject({
       ...ACCOUNT,
-      templatesDir,
-      samConfigPath: join(ROOT, 'samconfig.toml'),
+      templatesDir: join(root, 'templates'),
+      samConfigPath: join(root, 'samconfig.toml'),
       stacks: ['layers', 'backend', workflow, 'gdpr'].map((configEnv) => ({ configEnv })),
     }).stacks,
   ];
