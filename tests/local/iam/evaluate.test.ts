@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: IAM policy variables are ${key} placeholders in plain strings
 import {
   type Caller,
   evaluate,
