@@ -291,7 +291,20 @@ const SERVICES: Readonly<Record<string, (request: ServiceRequest) => Authorizati
   ses: (r) => {
     if (r.operation !== 'SendEmail' && r.operation !== 'SendRawEmail')
       throw new IamPolicyError(`ses:${r.operation} has no authorization mapping in local/iam`);
-    return [{ action: `ses:${r.operation}`, resource: sesIdentity(r) }];
+    const destination = (r.params.Destination ?? {}) as Record<string, string[] | undefined>;
+    const recipients = [
+      ...(destination.ToAddresses ?? []),
+      ...(destination.CcAddresses ?? []),
+      ...(destination.BccAddresses ?? []),
+    ];
+    const from = optional(r, 'Source');
+    return [
+      {
+        action: `ses:${r.operation}`,
+        resource: sesIdentity(r),
+        context: { ...(from ? { 'ses:FromAddress': from } : {}), 'ses:Recipients': recipients },
+      },
+    ];
   },
   sns: (r) => {
     if (r.operation !== 'Publish')

@@ -186,6 +186,22 @@ describe('authorizationsFor: the other services the functions call', () => {
     ]);
   });
 
+  it('gives SendEmail its ses:FromAddress and ses:Recipients condition keys', () => {
+    const [authorization] = authorizationsFor({
+      service: 'ses',
+      operation: 'SendEmail',
+      params: {
+        Source: 'a@example.com',
+        Destination: { ToAddresses: ['b@example.com'], CcAddresses: ['c@example.com'] },
+      },
+      ...WHERE,
+    });
+    expect(authorization?.context).toEqual({
+      'ses:FromAddress': 'a@example.com',
+      'ses:Recipients': ['b@example.com', 'c@example.com'],
+    });
+  });
+
   it('refuses to guess a secret ARN from a name, and an operation it has no mapping for', () => {
     expect(() => request('secretsmanager', 'GetSecretValue', { SecretId: 'name' })).toThrow(
       "secretsmanager:GetSecretValue on 'name' needs the secret's full ARN (facts.secretArn)",
