@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { integrationRequest, type ServiceRequest } from '../../../local/iam';
 import type { ResolvedResource, ResolvedStack } from '../../../local/template';
 import { loadProject } from '../../../local/template';
@@ -177,7 +177,9 @@ export const CALLS: Readonly<
 export function entryPointOf(fn: ResolvedResource): string {
   const entry = (fn.metadata?.BuildProperties as { EntryPoints?: string[] } | undefined)?.EntryPoints?.[0];
   if (!entry) throw new Error(`${fn.logicalId} has no esbuild entry point`);
-  return entry;
+  // EntryPoints are relative to CodeUri, which is relative to the template's folder.
+  const codeUri = typeof fn.properties.CodeUri === 'string' ? fn.properties.CodeUri : '.';
+  return relative(ROOT, resolve(ROOT, 'templates', codeUri, entry));
 }
 
 export function environmentOf(fn: ResolvedResource): Env {
