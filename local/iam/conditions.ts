@@ -17,13 +17,22 @@ export class IamPolicyError extends Error {
   }
 }
 
+/** Compiled wildcard patterns (policies are few and fixed, requests many). */
+const compiled = new Map<string, RegExp>();
+
 /** `*` and `?` wildcards (case-sensitive unless `ignoreCase`). */
 export function globMatches(pattern: string, value: string, ignoreCase = false): boolean {
-  const source = pattern
-    .split('')
-    .map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[.+^${}()|[\]\\/-]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${source}$`, ignoreCase ? 'is' : 's').test(value);
+  const cacheKey = `${ignoreCase ? 'i' : 's'}${pattern}`;
+  let regex = compiled.get(cacheKey);
+  if (!regex) {
+    const source = pattern
+      .split('')
+      .map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[.+^${}()|[\]\\/-]/g, '\\$&')))
+      .join('');
+    regex = new RegExp(`^${source}$`, ignoreCase ? 'is' : 's');
+    if (compiled.size < 10_000) compiled.set(cacheKey, regex);
+  }
+  return regex.test(value);
 }
 
 /** ARN matching of ArnLike/ArnEquals: each of the six colon-delimited parts matched on its own. */
