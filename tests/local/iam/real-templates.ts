@@ -79,9 +79,22 @@ export const CALLS: Readonly<
   'get-location.ts': (env) => table(env, 'GetItem', 'Query'),
   'get-upload.ts': (env) => table(env, 'GetItem'),
   'create-upload-ticket.ts': (env) => [
-    ...table(env, 'GetItem', 'PutItem'),
+    ...table(env, 'GetItem', 'PutItem', 'DeleteItem'),
     // The presigned POST is signed by the function: S3 authorizes the upload as its PutObject.
     { service: 's3', operation: 'PostObject', params: { Bucket: env.UPLOAD_BUCKET, Key: UPLOAD_KEY } },
+  ],
+  'delete-unknown-upload.ts': (env) => [
+    ...table(env, 'GetItem'),
+    {
+      service: 's3',
+      operation: 'ListObjectVersions',
+      params: { Bucket: env.UPLOAD_BUCKET, Prefix: UPLOAD_KEY },
+    },
+    {
+      service: 's3',
+      operation: 'DeleteObjects',
+      params: { Bucket: env.UPLOAD_BUCKET, Delete: { Objects: [{ Key: UPLOAD_KEY, VersionId: VERSION }] } },
+    },
   ],
   'notify-upload-complete.ts': (env) => [
     ...table(env, 'UpdateItem', 'GetItem'),
@@ -107,6 +120,7 @@ export const CALLS: Readonly<
   'build-purge-report.ts': (env) => [
     ...table(env, 'GetItem', 'UpdateItem'),
     userIndexQuery(env),
+    ...listVersions(env),
     { service: 's3', operation: 'PutObject', params: { Bucket: env.REPORTS_BUCKET, Key: REPORT_KEY } },
     readReport(env),
   ],
@@ -158,6 +172,10 @@ export const CALLS: Readonly<
     readReport(env),
     ...table(env, 'GetItem'),
     userIndexQuery(env),
+  ],
+  'close-abandoned-execution.ts': (env) => [
+    ...table(env, 'GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'),
+    { service: 'sns', operation: 'Publish', params: { TopicArn: env.OUTCOME_TOPIC_ARN } },
   ],
   'close-request.ts': (env) => table(env, 'GetItem', 'UpdateItem', 'PutItem', 'DeleteItem'),
   'check-dimensions.ts': (env) => readOriginal(env),
