@@ -1,3 +1,4 @@
+import { regionsOf } from '../../../local/vision/inference';
 import {
   type Detection,
   detectionConfidence,
@@ -8,7 +9,6 @@ import {
   PERSON_SCORE_AT_80,
   rekognitionLabelName,
 } from '../../../local/vision/labels';
-import { regionsOf } from '../../../local/vision/model-engine';
 
 const scores = (overrides: Partial<NsfwScores>): NsfwScores => ({
   Drawing: 0,
