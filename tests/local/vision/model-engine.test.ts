@@ -44,6 +44,10 @@ maybe(`model vision engine${installed ? '' : ' (SKIPPED: run npm run local:visio
     engine = await ModelVisionEngine.load();
   }, SLOW);
 
+  afterAll(async () => {
+    await engine?.close();
+  });
+
   describe('calibration photos', () => {
     it.each(withPeople.map((entry) => [entry.id, entry] as const))(
       'finds at least one person, at the workflow threshold, in %s',
