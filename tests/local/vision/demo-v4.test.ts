@@ -23,21 +23,24 @@ maybe(`demo v4 with the model vision engine${installed ? '' : ' (SKIPPED: engine
   jest.setTimeout(120_000);
   const dataDir = mkdtempSync(join(tmpdir(), 'e2e-vision-v4-'));
   let app: LocalApp;
+  let vision: ModelVisionEngine;
   let photos: DemoPhoto[];
 
   beforeAll(async () => {
     photos = await modelDemoPhotos();
+    vision = await ModelVisionEngine.load();
     app = await startLocalApp({
       root: join(__dirname, '..', '..', '..'),
       workflow: 'v4',
       dataDir,
-      vision: await ModelVisionEngine.load(),
+      vision,
       functionEnvironment: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
     });
   });
 
   afterAll(async () => {
     await app?.close();
+    await vision?.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
