@@ -81,6 +81,7 @@ describe('DetectLabels filters (GeneralLabels settings)', () => {
         minConfidence: 30,
         filters: { labelExclusion: ['Person'] },
       });
+      await engine.close();
 
       expect(all.Labels.map((found) => found.Name)).toContain('Person');
       expect(onlyPeople.Labels.map((found) => found.Name)).toEqual(['Person']);
