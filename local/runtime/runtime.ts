@@ -24,7 +24,12 @@ import {
 } from '../stepfunctions';
 import { loadProject, type ResolvedStack, TemplateError } from '../template';
 import { type LocalCdn, localizeUrls, type ObjectReader, startLocalCdns } from './cdn';
-import { FunctionHost, FunctionNotFoundError, FunctionTimeoutError } from './function-host';
+import {
+  FunctionHost,
+  FunctionNotFoundError,
+  FunctionTimeoutError,
+  TooManyRequestsError,
+} from './function-host';
 import { collectRules } from './rules';
 import { callService, unsupportedServiceReason } from './service-calls';
 
@@ -65,6 +70,8 @@ export interface RuntimeOptions {
   region?: string;
   accountId?: string;
   vision?: VisionEngine;
+  /** Function invocations running at once, account-wide (default: two per CPU core). */
+  concurrency?: number;
   /** Variables that win over every function's template environment, e.g. a quieter POWERTOOLS_LOG_LEVEL. */
   functionEnvironment?: Record<string, string>;
   log?: (line: string) => void;
@@ -200,14 +207,18 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     for (const cdn of cdns) closers.push(() => cdn.close());
 
     // Functions --------------------------------------------------------------
-    const functions = new FunctionHost({ sharedEnvironment: environment, log });
+    const functions = new FunctionHost({
+      sharedEnvironment: environment,
+      cacheDir: join(dataDir, 'lambda'),
+      packageRoot: options.root,
+      ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+      log,
+    });
+    closers.push(() => functions.close());
     /** Function name or ARN → its async retry count, where its template sets one. */
     const asyncRetries = new Map<string, number>();
+    const templateDir = options.templatesDir ?? join(options.root, 'templates');
     for (const fn of resourcesOfType(stacks, 'AWS::Serverless::Function')) {
-      const build = (fn.metadata.BuildProperties ?? {}) as { EntryPoints?: string[] };
-      const entryPoint = build.EntryPoints?.[0];
-      if (!entryPoint) throw new Error(`${fn.stack.fileName}: ${fn.logicalId} has no esbuild EntryPoints`);
-      const templateDir = options.templatesDir ?? join(options.root, 'templates');
       const variables = ((fn.properties.Environment as Properties | undefined)?.Variables ??
         {}) as Properties;
       const invokeConfig = fn.properties.EventInvokeConfig as Properties | undefined;
@@ -216,25 +227,41 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         asyncRetries.set(fn.physicalId, retries);
         asyncRetries.set(String(fn.stack.getAtt(fn.logicalId, 'Arn')), retries);
       }
-      functions.register({
-        logicalId: fn.logicalId,
-        functionName: fn.physicalId,
-        arn: String(fn.stack.getAtt(fn.logicalId, 'Arn')),
-        entry: resolve(templateDir, String(fn.properties.CodeUri ?? '.'), entryPoint),
-        handlerExport:
-          String(fn.properties.Handler ?? 'index.handler')
-            .split('.')
-            .pop() ?? 'handler',
-        environment: Object.fromEntries(
-          Object.entries({ ...variables, ...options.functionEnvironment })
-            // The templates declare empty AWS_ENDPOINT_URL_* for `sam local invoke`; here the shared
-            // environment points the SDK at the local services instead.
-            .filter(([key]) => !key.startsWith('AWS_ENDPOINT_URL'))
-            .map(([key, value]) => [key, localizeUrls(String(value), cdns)]),
-        ),
-        timeoutSeconds: Number(fn.properties.Timeout ?? 3),
-        memoryMb: Number(fn.properties.MemorySize ?? 128),
-      });
+      const where = { fileName: fn.stack.fileName, path: `Resources.${fn.logicalId}` };
+      if (fn.metadata.BuildMethod !== 'esbuild')
+        throw new TemplateError(
+          where,
+          'the local runtime runs functions built with Metadata.BuildMethod: esbuild',
+        );
+      const logGroup = (fn.properties.LoggingConfig as Properties | undefined)?.LogGroup;
+      const reserved = fn.properties.ReservedConcurrentExecutions;
+      try {
+        functions.register({
+          logicalId: fn.logicalId,
+          functionName: fn.physicalId,
+          arn: String(fn.stack.getAtt(fn.logicalId, 'Arn')),
+          codeUri: resolve(templateDir, String(fn.properties.CodeUri ?? '.')),
+          build: (fn.metadata.BuildProperties ?? {}) as Properties,
+          handler: String(fn.properties.Handler ?? 'index.handler'),
+          environment: Object.fromEntries(
+            Object.entries({ ...variables, ...options.functionEnvironment })
+              // The templates declare empty AWS_ENDPOINT_URL_* for `sam local invoke`; here the shared
+              // environment points the SDK at the local services instead.
+              .filter(([key]) => !key.startsWith('AWS_ENDPOINT_URL'))
+              .map(([key, value]) => [key, localizeUrls(String(value), cdns)]),
+          ),
+          timeoutSeconds: Number(fn.properties.Timeout ?? 3),
+          memoryMb: Number(fn.properties.MemorySize ?? 128),
+          ...(reserved === undefined ? {} : { reservedConcurrency: Number(reserved) }),
+          ...(typeof fn.properties.Runtime === 'string' ? { runtime: fn.properties.Runtime } : {}),
+          ...(typeof logGroup === 'string' ? { logGroup } : {}),
+        });
+      } catch (error) {
+        throw new TemplateError(
+          { ...where, path: `${where.path}.Metadata.BuildProperties` },
+          (error as Error).message,
+        );
+      }
     }
     const invocationsInFlight = new Set<Promise<unknown>>();
     /**
@@ -247,7 +274,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       const attempt = async (): Promise<void> => {
         for (let retry = 0; ; retry++) {
           try {
-            await functions.invoke(target, payload);
+            await functions.invoke(target, payload, 'async');
             return;
           } catch (error) {
             const { name, message } = error as Error;
@@ -281,6 +308,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             if (error instanceof FunctionTimeoutError) throw new EngineTimeoutError(error.message);
             if (error instanceof FunctionNotFoundError)
               throw new LambdaServiceError('ResourceNotFoundException', error.message);
+            if (error instanceof TooManyRequestsError)
+              throw new LambdaServiceError('TooManyRequestsException', error.message);
             throw error;
           }
         },
