@@ -443,7 +443,7 @@ export class FunctionHost {
       warm.busy = true;
       return warm;
     }
-    const started = Date.now();
+    const bundling = Date.now();
     const [bootstrap, taskRoot] = await Promise.all([
       this.bootstrapFile(),
       this.bundles.bundle({ codeUri: definition.codeUri, properties: definition.build }),
@@ -454,6 +454,7 @@ export class FunctionHost {
       this.environmentVariables(definition, taskRoot, dirname(bootstrap)),
       this.options.log ?? (() => undefined),
     );
+    const starting = Date.now();
     environment.busy = true;
     pool.push(environment);
     try {
@@ -463,7 +464,7 @@ export class FunctionHost {
       throw error;
     }
     this.options.log?.(
-      `function ${definition.logicalId}: new environment (cold start, ${Date.now() - started} ms, ${pool.length} running)`,
+      `function ${definition.logicalId}: cold start in a new environment (code ready in ${starting - bundling} ms, init ${Date.now() - starting} ms; ${pool.length} environments)`,
     );
     return environment;
   }

@@ -144,6 +144,15 @@ async function main(): Promise<void> {
   send({ type: 'ready' });
 }
 
+// The environment runs the template's Runtime (nodejs24.x), not this machine's Node.js: a library's
+// warning that the local Node.js is too old is not one Lambda would print.
+const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  const text = warning instanceof Error ? `${warning.name}: ${warning.message}` : String(warning);
+  if (text.startsWith('NodeVersionSupportWarning')) return;
+  emitWarning(warning, ...rest);
+}) as typeof process.emitWarning;
+
 // Like Lambda's runtime: an error nobody handles ends the environment (reported as Runtime.ExitError).
 process.on('uncaughtException', (error) => {
   process.stderr.write(`Uncaught exception: ${error.stack ?? String(error)}\n`);

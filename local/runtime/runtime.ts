@@ -1,7 +1,7 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { decodeS3EventKey } from '../../functions/backend/upload-notifications';
@@ -210,7 +210,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const functions = new FunctionHost({
       sharedEnvironment: environment,
       cacheDir: join(dataDir, 'lambda'),
-      packageRoot: options.root,
+      packageRoot: packageRootOf(options.root),
       ...(options.concurrency ? { concurrency: options.concurrency } : {}),
       log,
     });
@@ -523,6 +523,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     await engineForCleanup?.close().catch(() => undefined);
     for (const close of closers.reverse()) await close().catch(() => undefined);
     throw error;
+  }
+}
+
+/** The nearest folder at or above `directory` with a package.json: its dependencies are what the layers ship. */
+function packageRootOf(directory: string): string {
+  for (let current = resolve(directory); ; current = dirname(current)) {
+    if (existsSync(join(current, 'package.json'))) return current;
+    if (dirname(current) === current) throw new Error(`no package.json at or above ${directory}`);
   }
 }
 

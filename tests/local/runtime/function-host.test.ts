@@ -124,7 +124,9 @@ describe('FunctionHost', () => {
   });
 
   it('stops a looping handler at its Timeout and answers the next call from a new environment', async () => {
-    const before = lines.filter((line) => line.includes('loopsFunction: new environment')).length;
+    const before = lines.filter((line) =>
+      line.includes('loopsFunction: cold start in a new environment'),
+    ).length;
 
     await expect(host.invoke('stack-loops', { loop: true })).rejects.toMatchObject({
       name: 'Sandbox.Timedout',
@@ -132,7 +134,9 @@ describe('FunctionHost', () => {
     });
     await expect(host.invoke('stack-loops', {})).resolves.toMatchObject({ answered: true });
 
-    expect(lines.filter((line) => line.includes('loopsFunction: new environment'))).toHaveLength(before + 2);
+    expect(
+      lines.filter((line) => line.includes('loopsFunction: cold start in a new environment')),
+    ).toHaveLength(before + 2);
   });
 
   it('fails an invocation that outgrows MemorySize with Runtime.OutOfMemory and discards the environment', async () => {

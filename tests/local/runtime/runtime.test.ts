@@ -53,6 +53,8 @@ async function post(url: string, fields: Record<string, string>, body: Buffer, t
   return { status: response.status, text: await response.text() };
 }
 
+jest.setTimeout(60_000);
+
 describe('local runtime', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'runtime-test-'));
   let runtime: Runtime;
