@@ -145,7 +145,8 @@ function upToDate(directory: string): boolean {
 /**
  * Builds function bundles on demand and keeps them on disk under `directory`: one folder per
  * distinct build (keyed by a hash of the esbuild options), rebuilt when any input file of the last
- * build changed (size or modification time). Concurrent requests for one build share it.
+ * build changed (size or modification time). Concurrent requests for one build share it; several
+ * runtimes may share the folder (a build is written aside and renamed into place).
  */
 export class BundleCache {
   private readonly building = new Map<string, Promise<string>>();
@@ -192,8 +193,18 @@ export class BundleCache {
       }),
     );
     writeFileSync(join(scratch, 'manifest.json'), JSON.stringify({ inputs } satisfies Manifest));
+    // Another runtime sharing the cache may have built the same inputs meanwhile: keep its copy.
+    if (upToDate(target)) {
+      rmSync(scratch, { recursive: true, force: true });
+      return target;
+    }
     rmSync(target, { recursive: true, force: true });
-    renameSync(scratch, target);
+    try {
+      renameSync(scratch, target);
+    } catch (error) {
+      rmSync(scratch, { recursive: true, force: true });
+      if (!upToDate(target)) throw error;
+    }
     return target;
   }
 }

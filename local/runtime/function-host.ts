@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, symlinkSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -96,6 +96,8 @@ export interface FunctionHostOptions {
   /** An environment idle this long is shut down (default 60 s). */
   idleMs?: number;
   log?: (line: string) => void;
+  /** Where functions' output lines go, prefixed with their logical id (default: this process's stdout). */
+  output?: (line: string) => void;
 }
 
 type Outcome = { ok: true; result: unknown } | { ok: false; error: FunctionError };
@@ -114,7 +116,7 @@ class Environment {
     readonly definition: FunctionDefinition,
     bootstrap: string,
     environment: Record<string, string>,
-    log: (line: string) => void,
+    output: (line: string) => void,
   ) {
     this.child = fork(bootstrap, [], {
       env: environment,
@@ -128,7 +130,7 @@ class Environment {
       if (!stream) continue;
       createInterface({ input: stream }).on('line', (line) => {
         if (/JavaScript heap out of memory/.test(line)) this.outOfMemory = true;
-        log(`${prefix} ${line}`);
+        output(`${prefix} ${line}`);
       });
     }
     this.ready = new Promise<void>((resolvePromise, reject) => {
@@ -169,7 +171,7 @@ class Environment {
       this.dead = true;
       this.pending?.settle({ ok: false, error: this.exitError(this.pending.requestId, code, signal) });
     });
-    this.child.on('error', (error) => log(`${prefix} environment error: ${error.message}`));
+    this.child.on('error', (error) => output(`${prefix} environment error: ${error.message}`));
   }
 
   /** Lambda's report of a runtime that exited during an invocation. */
@@ -452,7 +454,7 @@ export class FunctionHost {
       definition,
       bootstrap,
       this.environmentVariables(definition, taskRoot, dirname(bootstrap)),
-      this.options.log ?? (() => undefined),
+      this.options.output ?? ((line) => process.stdout.write(`${line}\n`)),
     );
     const starting = Date.now();
     environment.busy = true;
@@ -573,9 +575,10 @@ export class FunctionHost {
           platform: 'node',
           format: 'cjs',
           target: 'node20',
-          outfile,
+          outfile: `${outfile}.${process.pid}`,
           logLevel: 'silent',
         });
+        renameSync(`${outfile}.${process.pid}`, outfile);
       }
       return outfile;
     })();

@@ -24,6 +24,7 @@ import {
 } from '../stepfunctions';
 import { loadProject, type ResolvedStack, TemplateError } from '../template';
 import { type LocalCdn, localizeUrls, type ObjectReader, startLocalCdns } from './cdn';
+import { lockDataDir } from './data-dir-lock';
 import {
   FunctionHost,
   FunctionNotFoundError,
@@ -170,6 +171,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     logger: (message) => log(`template: ${message}`),
   });
 
+  const unlock = lockDataDir(dataDir, log);
+  closers.push(async () => unlock());
   try {
     // DynamoDB ---------------------------------------------------------------
     const dynalite = createDynalite({
@@ -207,12 +210,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     for (const cdn of cdns) closers.push(() => cdn.close());
 
     // Functions --------------------------------------------------------------
+    const packageRoot = packageRootOf(options.root);
     const functions = new FunctionHost({
       sharedEnvironment: environment,
-      cacheDir: join(dataDir, 'lambda'),
-      packageRoot: packageRootOf(options.root),
+      // Bundles depend only on the code, not on the data: every data directory shares them.
+      cacheDir: join(packageRoot, '.local', 'lambda'),
+      packageRoot,
       ...(options.concurrency ? { concurrency: options.concurrency } : {}),
       log,
+      ...(options.log ? { output: options.log } : {}),
     });
     closers.push(() => functions.close());
     /** Function name or ARN → its async retry count, where its template sets one. */

@@ -44,6 +44,7 @@ describe('FunctionHost', () => {
   const host = newHost({
     sharedEnvironment: { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569' },
     log: (line) => lines.push(line),
+    output: (line) => lines.push(line),
   });
   host.register(definition('echo', { environment: { GREETING: 'hello' } }));
   host.register(definition('fails'));
