@@ -23,6 +23,8 @@ export interface LocalAppOptions {
   vision?: VisionEngine;
   /** Variables that win over every function's template environment. */
   functionEnvironment?: Record<string, string>;
+  /** Function invocations running at once, account-wide (default: two per CPU core). */
+  concurrency?: number;
   /**
    * Template parameters (`npm start -- --parameter-overrides`), over samconfig.toml and the local
    * JwtIssuer/JwtAudience defaults.
@@ -67,6 +69,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     parameterOverrides: parameterOverridesFor(options, stacks),
     ...(options.vision ? { vision: options.vision } : {}),
     ...(options.functionEnvironment ? { functionEnvironment: options.functionEnvironment } : {}),
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     log,
   });
   try {
