@@ -89,6 +89,7 @@ async function main(): Promise<number> {
   const deadline = began + timeoutMs;
   const serverErrors: string[] = [];
   const statuses = new Map<string, UploadStatus['status']>();
+  const reasons = new Map<string, number>();
   let lastFinal = began;
   try {
     const token = app.token('load-user');
@@ -118,6 +119,10 @@ async function main(): Promise<number> {
             const upload = await api.getUpload(uploadId);
             statuses.set(uploadId, upload.status);
             if (FINAL.has(upload.status)) lastFinal = Date.now();
+            if (upload.status === 'FAILED' || upload.status === 'REJECTED') {
+              const why = `${upload.status} ${upload.reason ?? ''} ${upload.detail ?? ''}`.trim();
+              reasons.set(why, (reasons.get(why) ?? 0) + 1);
+            }
           } catch (error) {
             if (error instanceof ApiError && error.status >= 500) serverErrors.push(error.message);
             else throw error;
@@ -142,7 +147,7 @@ uploads accepted   ${statuses.size} of ${photoCount}
 PROCESSED          ${processed}
 REJECTED           ${count('REJECTED')}
 FAILED             ${count('FAILED')}
-not final          ${statuses.size - finals}${Date.now() > deadline ? ` (gave up after ${timeoutMs / 1000} s)` : ''}
+${[...reasons].map(([why, n]) => `  ${n} × ${why}\n`).join('')}not final          ${statuses.size - finals}${Date.now() > deadline ? ` (gave up after ${timeoutMs / 1000} s)` : ''}
 5xx answers        ${serverErrors.length}${serverErrors.length > 0 ? `\n  ${[...new Set(serverErrors)].slice(0, 5).join('\n  ')}` : ''}
 throughput         ${(finals / seconds).toFixed(2)} photos/s (${finals} final in ${seconds.toFixed(1)} s)
 CPU per photo      ${(cpu / Math.max(1, finals)).toFixed(2)} CPU-s (runtime, function environments and clients: ${cpu.toFixed(1)} CPU-s)

@@ -23,7 +23,7 @@ export interface LocalAppOptions {
   vision?: VisionEngine;
   /** Variables that win over every function's template environment. */
   functionEnvironment?: Record<string, string>;
-  /** Function invocations running at once, account-wide (default: two per CPU core). */
+  /** Function invocations running at once, account-wide (default: four per CPU core). */
   concurrency?: number;
   /**
    * Template parameters (`npm start -- --parameter-overrides`), over samconfig.toml and the local

@@ -66,14 +66,18 @@ export class TooManyRequestsError extends Error {
  * Sync invocations wait for a free slot at most this long, then are throttled; asynchronous ones
  * (S3 notifications, rule targets) wait in Lambda's queue until a slot frees.
  */
-const DEFAULT_SYNC_QUEUE_MS = 5_000;
+const DEFAULT_SYNC_QUEUE_MS = 10_000;
 /** Lambda's limit on a function's init phase. */
 const INIT_LIMIT_MS = 10_000;
 const DEFAULT_IDLE_MS = 60_000;
 
-/** Account-wide invocations at once by default: what two environments per core can run without starving. */
+/**
+ * Account-wide invocations at once by default: four per core. The functions mostly wait on the
+ * local services (S3, DynamoDB, Rekognition), so a core serves several without any of them
+ * starving into its Timeout.
+ */
 export function defaultConcurrency(): number {
-  return Math.max(2, cpus().length * 2);
+  return Math.max(4, cpus().length * 4);
 }
 
 export interface FunctionHostOptions {
@@ -89,9 +93,9 @@ export interface FunctionHostOptions {
    * `External` names); they resolve from its node_modules.
    */
   packageRoot: string;
-  /** Invocations running at once, account-wide (default: two per CPU core). */
+  /** Invocations running at once, account-wide (default: four per CPU core). */
   concurrency?: number;
-  /** How long a sync invocation waits for a slot before TooManyRequestsException (default 5 s). */
+  /** How long a sync invocation waits for a slot before TooManyRequestsException (default 10 s). */
   syncQueueMs?: number;
   /** An environment idle this long is shut down (default 60 s). */
   idleMs?: number;
@@ -312,6 +316,11 @@ export class FunctionHost {
   /** Invocations running now (for tests and the load report). */
   get busy(): number {
     return this.busyTotal;
+  }
+
+  /** Invocations running or waiting for a slot. */
+  get pending(): number {
+    return this.busyTotal + this.syncWaiters.length + this.asyncWaiters.length;
   }
 
   /** Live environments of a function (idle or busy). */

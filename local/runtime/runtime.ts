@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -46,6 +46,44 @@ export const SERVICES_ON_ONE_PORT = [
   'CLOUDFRONT',
 ] as const;
 
+/** How long a stop lets work in flight finish before it stops the engine (executions resume at the next start). */
+const DRAIN_MS = 30_000;
+const QUIET_POLL_MS = 200;
+
+const sleep = (ms: number) => new Promise<void>((resolvePromise) => setTimeout(resolvePromise, ms));
+
+/** A close function that runs once, however often it is called. */
+function once(close: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => {
+    closing ??= close();
+    return closing;
+  };
+}
+
+/** Starts the executions that events asked for while the previous runtime was stopping. */
+function startPendingExecutions(
+  engine: StepFunctionsEngine,
+  file: string,
+  log: (line: string) => void,
+): void {
+  if (!existsSync(file)) return;
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '');
+  for (const line of lines) {
+    try {
+      const { stateMachineArn, input } = JSON.parse(line) as { stateMachineArn: string; input: string };
+      engine.startExecution({ stateMachineArn, input });
+    } catch (error) {
+      log(`stepfunctions: could not start a kept execution (${(error as Error).message}): ${line}`);
+    }
+  }
+  unlinkSync(file);
+  if (lines.length > 0)
+    log(`stepfunctions: started ${lines.length} execution(s) requested while the runtime stopped`);
+}
+
 /** Lambda retries a failed asynchronous invocation twice; locally the back-off is short. */
 const LAMBDA_ASYNC_RETRIES = 2;
 const LAMBDA_ASYNC_RETRY_DELAY_MS = 100;
@@ -71,8 +109,10 @@ export interface RuntimeOptions {
   region?: string;
   accountId?: string;
   vision?: VisionEngine;
-  /** Function invocations running at once, account-wide (default: two per CPU core). */
+  /** Function invocations running at once, account-wide (default: four per CPU core). */
   concurrency?: number;
+  /** How long a stop waits for work in flight before it stops the engine (default 30 s). */
+  drainMs?: number;
   /** Variables that win over every function's template environment, e.g. a quieter POWERTOOLS_LOG_LEVEL. */
   functionEnvironment?: Record<string, string>;
   log?: (line: string) => void;
@@ -220,7 +260,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       log,
       ...(options.log ? { output: options.log } : {}),
     });
-    closers.push(() => functions.close());
+    const closeFunctions = once(() => functions.close());
+    closers.push(closeFunctions);
     /** Function name or ARN → its async retry count, where its template sets one. */
     const asyncRetries = new Map<string, number>();
     const templateDir = options.templatesDir ?? join(options.root, 'templates');
@@ -330,9 +371,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
     // EventBridge ----------------------------------------------------------------
     const buses = new Map<string, LocalEventBus>();
+    const pendingStarts = join(dataDir, 'pending-executions.jsonl');
+    let engineStopped = false;
     const deliver = async (targetArn: string, input: string) => {
       if (targetArn.includes(':states:')) {
-        engine.startExecution({ stateMachineArn: targetArn, input });
+        // While the runtime stops, an event for a state machine is kept on disk and started at the next start.
+        if (engineStopped)
+          appendFileSync(pendingStarts, `${JSON.stringify({ stateMachineArn: targetArn, input })}\n`);
+        else engine.startExecution({ stateMachineArn: targetArn, input });
         return;
       }
       // EventBridge invokes a function asynchronously: the delivery succeeds once Lambda has the
@@ -407,7 +453,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       },
       log: (line) => log(`s3: ${line}`),
     });
-    closers.push(() => s3.close());
+    const closeS3 = once(() => s3.close());
+    closers.push(closeS3);
     environment.AWS_ENDPOINT_URL_S3 = s3.endpoint;
     process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
 
@@ -502,7 +549,31 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
     Object.assign(process.env, environment);
 
+    /** Deliveries start invocations and invocations put events: settles both until neither has work. */
+    const settle = async () => {
+      for (;;) {
+        await Promise.all([...buses.values()].map((bus) => bus.drain()));
+        if (invocationsInFlight.size === 0) return;
+        await Promise.allSettled([...invocationsInFlight]);
+      }
+    };
+    /** True once nothing runs (no invocation, queued or running, no delivery) twice in a row, false at the deadline. */
+    const quiet = async (deadline: number): Promise<boolean> => {
+      let calm = 0;
+      while (Date.now() < deadline) {
+        const delivered = await Promise.race([
+          Promise.all([...buses.values()].map((bus) => bus.drain())).then(() => true),
+          sleep(QUIET_POLL_MS).then(() => false),
+        ]);
+        calm = delivered && functions.pending === 0 && invocationsInFlight.size === 0 ? calm + 1 : 0;
+        if (calm >= 2) return true;
+        await sleep(QUIET_POLL_MS);
+      }
+      return false;
+    };
+
     engine.resume();
+    startPendingExecutions(engine, pendingStarts, log);
     return {
       stacks,
       endpoints: { s3: s3.endpoint, dynamodb: dynamodbEndpoint, services: servicesEndpoint },
@@ -511,17 +582,25 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       functions,
       engine,
       buses,
-      // Work in flight finishes first (S3 notifications, event deliveries; a delivery waiting to retry
-      // gives up), then the engine stops
-      // (a running execution stays RUNNING on disk and resumes on the next start), then the ports close.
       close: async () => {
-        // Deliveries start invocations and invocations put events: settle both until neither has work.
-        for (;;) {
-          await Promise.all([...buses.values()].map((bus) => bus.close()));
-          if (invocationsInFlight.size === 0) break;
-          await Promise.allSettled([...invocationsInFlight]);
+        // 1. Drain: work in flight (function invocations, S3 notifications, event deliveries, the
+        //    executions they drive) finishes, up to drainMs.
+        const drainMs = options.drainMs ?? DRAIN_MS;
+        if (!(await quiet(Date.now() + drainMs))) {
+          log(
+            `stopping: work still in flight after ${drainMs / 1000} s; running executions resume at the next start`,
+          );
         }
+        // 2. The engine stops: an execution still running stays RUNNING on disk and resumes at the next start.
+        engineStopped = true;
         await engine.close();
+        // 3. The S3 front closes; notifications of uploads that landed meanwhile are delivered
+        //    (their executions are kept on disk for the next start).
+        await closeS3();
+        await settle();
+        // 4. Then the functions, and the ports the functions used.
+        await Promise.all([...buses.values()].map((bus) => bus.close()));
+        await closeFunctions();
         for (const close of closers.reverse()) await close();
       },
     };
