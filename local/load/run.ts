@@ -16,6 +16,7 @@ import { smartphonePhoto } from '../../tests/bench/photo';
 import { ApiError, HappyPathClient, type UploadStatus } from '../demo/client';
 import { startLocalApp } from '../runtime/app';
 import { DeclaredLabelsVisionEngine } from '../services/declared-labels';
+import type { StepFunctionsEngine } from '../stepfunctions';
 
 const FINAL = new Set(['PROCESSED', 'REJECTED', 'FAILED']);
 const POLL_INTERVAL_MS = 500;
@@ -31,6 +32,35 @@ function cpuSeconds(): number {
     const usage = process.cpuUsage();
     return (usage.user + usage.system) / 1e6;
   }
+}
+
+/** Every failed task attempt of every execution (retried or not), by state, error and cause. */
+function countTaskFailures(engine: StepFunctionsEngine): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const machine of engine.listStateMachines()) {
+    for (const execution of engine.listExecutions({
+      stateMachineArn: machine.stateMachineArn,
+      maxResults: 1000,
+    }).executions) {
+      let state = '';
+      for (const event of engine.getExecutionHistory({
+        executionArn: execution.executionArn,
+        maxResults: 1000,
+      }).events as unknown as Array<
+        Record<string, { name?: string; error?: string; cause?: string } | string>
+      >) {
+        const entered = event.stateEnteredEventDetails;
+        if (typeof entered === 'object' && entered.name) state = entered.name;
+        for (const [key, details] of Object.entries(event)) {
+          if (!key.endsWith('FailedEventDetails') && !key.endsWith('TimedOutEventDetails')) continue;
+          if (typeof details !== 'object' || !details.error) continue;
+          const what = `${state}: ${details.error}: ${String(details.cause ?? '').slice(0, 160)}`;
+          counts.set(what, (counts.get(what) ?? 0) + 1);
+        }
+      }
+    }
+  }
+  return counts;
 }
 
 function positive(name: string, value: string): number {
@@ -91,6 +121,7 @@ async function main(): Promise<number> {
   const statuses = new Map<string, UploadStatus['status']>();
   const reasons = new Map<string, number>();
   let lastFinal = began;
+  let taskFailures = new Map<string, number>();
   try {
     const token = app.token('load-user');
     const setup = new HappyPathClient(app.api.url, token);
@@ -132,6 +163,7 @@ async function main(): Promise<number> {
       }
     };
     await Promise.all(Array.from({ length: clientCount }, (_, index) => client(index)));
+    taskFailures = countTaskFailures(app.runtime.engine);
   } finally {
     await app.close();
   }
@@ -151,6 +183,11 @@ ${[...reasons].map(([why, n]) => `  ${n} × ${why}\n`).join('')}not final       
 5xx answers        ${serverErrors.length}${serverErrors.length > 0 ? `\n  ${[...new Set(serverErrors)].slice(0, 5).join('\n  ')}` : ''}
 throughput         ${(finals / seconds).toFixed(2)} photos/s (${finals} final in ${seconds.toFixed(1)} s)
 CPU per photo      ${(cpu / Math.max(1, finals)).toFixed(2)} CPU-s (runtime, function environments and clients: ${cpu.toFixed(1)} CPU-s)
+task failures      ${taskFailures.size === 0 ? 'none' : ''}${[...taskFailures]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8)
+    .map(([what, n]) => `\n  ${n} × ${what}`)
+    .join('')}
 function errors    ${watched.map((word) => `${word} ${logCounts.get(word) ?? 0}`).join(', ')}`);
   return processed === photoCount && serverErrors.length === 0 ? 0 : 1;
 }
