@@ -93,6 +93,11 @@ export interface FunctionHostOptions {
    * `External` names); they resolve from its node_modules.
    */
   packageRoot: string;
+  /**
+   * The packages the layers ship (their package.json dependencies); without it, the packageRoot
+   * dependencies that the functions' `External` names.
+   */
+  layerPackages?: string[];
   /** Invocations running at once, account-wide (default: four per CPU core). */
   concurrency?: number;
   /** How long a sync invocation waits for a slot before TooManyRequestsException (default 10 s). */
@@ -550,8 +555,12 @@ export class FunctionHost {
         this.list().flatMap((definition) => (definition.build.External as string[] | undefined) ?? []),
       ),
     ].map((glob) => new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`));
-    for (const name of Object.keys(manifest.dependencies ?? {})) {
-      if (!patterns.some((pattern) => pattern.test(name))) continue;
+    const names =
+      this.options.layerPackages ??
+      Object.keys(manifest.dependencies ?? {}).filter((name) =>
+        patterns.some((pattern) => pattern.test(name)),
+      );
+    for (const name of names) {
       const source = join(this.options.packageRoot, 'node_modules', name);
       const link = join(directory, name);
       if (!existsSync(source)) continue;

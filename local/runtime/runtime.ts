@@ -250,12 +250,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     for (const cdn of cdns) closers.push(() => cdn.close());
 
     // Functions --------------------------------------------------------------
+    const templateDir = options.templatesDir ?? join(options.root, 'templates');
     const packageRoot = packageRootOf(options.root);
     const functions = new FunctionHost({
       sharedEnvironment: environment,
       // Bundles depend only on the code, not on the data: every data directory shares them.
       cacheDir: join(packageRoot, '.local', 'lambda'),
       packageRoot,
+      ...layerPackagesOf(stacks, templateDir),
       ...(options.concurrency ? { concurrency: options.concurrency } : {}),
       log,
       ...(options.log ? { output: options.log } : {}),
@@ -264,7 +266,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     closers.push(closeFunctions);
     /** Function name or ARN → its async retry count, where its template sets one. */
     const asyncRetries = new Map<string, number>();
-    const templateDir = options.templatesDir ?? join(options.root, 'templates');
     for (const fn of resourcesOfType(stacks, 'AWS::Serverless::Function')) {
       const variables = ((fn.properties.Environment as Properties | undefined)?.Variables ??
         {}) as Properties;
@@ -609,6 +610,27 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     for (const close of closers.reverse()) await close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * The packages the templates' layers ship: the dependencies of the package.json in each
+ * AWS::Serverless::LayerVersion's ContentUri (what its Makefile installs into /opt/nodejs), when
+ * the layers declare them that way.
+ */
+function layerPackagesOf(
+  stacks: readonly ResolvedStack[],
+  templateDir: string,
+): { layerPackages?: string[] } {
+  const names = new Set<string>();
+  for (const layer of resourcesOfType(stacks, 'AWS::Serverless::LayerVersion')) {
+    const manifest = resolve(templateDir, String(layer.properties.ContentUri ?? '.'), 'package.json');
+    if (!existsSync(manifest)) continue;
+    const { dependencies } = JSON.parse(readFileSync(manifest, 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
+    for (const name of Object.keys(dependencies ?? {})) names.add(name);
+  }
+  return names.size > 0 ? { layerPackages: [...names] } : {};
 }
 
 /** The nearest folder at or above `directory` with a package.json: its dependencies are what the layers ship. */
