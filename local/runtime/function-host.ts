@@ -256,6 +256,9 @@ const SIGNAL_WORDS: Record<string, string> = {
   SIGBUS: 'bus error',
 };
 
+/** Who waits for an invocation: a request (sync), a running workflow's task (sync), an event (async). */
+export type InvocationKind = 'sync' | 'workflow' | 'async';
+
 interface Waiter {
   definition: FunctionDefinition;
   start: () => void;
@@ -277,8 +280,8 @@ export class FunctionHost {
   private readonly rewrites: Array<(value: string) => string> = [];
   private readonly bundles: BundleCache;
   private readonly running = new Map<string, number>();
-  private readonly syncWaiters: Waiter[] = [];
-  private readonly asyncWaiters: Waiter[] = [];
+  /** Waiters by kind, served in this order: requests, then running workflows' tasks, then events. */
+  private readonly waiters: Record<InvocationKind, Waiter[]> = { sync: [], workflow: [], async: [] };
   private readonly concurrency: number;
   private readonly sweeper: NodeJS.Timeout;
   private bootstrap?: Promise<string>;
@@ -325,7 +328,7 @@ export class FunctionHost {
 
   /** Invocations running or waiting for a slot. */
   get pending(): number {
-    return this.busyTotal + this.syncWaiters.length + this.asyncWaiters.length;
+    return this.busyTotal + Object.values(this.waiters).reduce((sum, queue) => sum + queue.length, 0);
   }
 
   /** Live environments of a function (idle or busy). */
@@ -335,16 +338,19 @@ export class FunctionHost {
   }
 
   /**
-   * Invokes a function with `payload` (crossing a JSON boundary, as in Lambda). `async` is how
-   * Lambda's event invocations (S3 notifications, rule targets) wait for capacity: queued, never
-   * throttled.
+   * Invokes a function with `payload` (crossing a JSON boundary, as in Lambda). `kind` decides how
+   * the invocation waits for a slot when all are taken: `sync` (a request: first served, throttled
+   * after syncQueueMs), `workflow` (a state machine's task: served after requests, throttled after
+   * syncQueueMs, which the workflows' Retry handles), `async` (Lambda's event invocations, S3
+   * notifications and rule targets: queued, never throttled, and started only while half the slots
+   * are free, so new work does not crowd out the tasks of executions already running).
    */
-  async invoke(nameOrArn: string, payload: unknown, mode: 'sync' | 'async' = 'sync'): Promise<unknown> {
+  async invoke(nameOrArn: string, payload: unknown, kind: InvocationKind = 'sync'): Promise<unknown> {
     const definition = this.find(nameOrArn);
     if (!definition) throw new FunctionNotFoundError(`Function not found: ${nameOrArn}`);
     if (this.closed) throw new TooManyRequestsError('The local Lambda service is stopping');
     const event = JSON.stringify(payload ?? null);
-    await this.acquire(definition, mode);
+    await this.acquire(definition, kind);
     try {
       const environment = await this.environmentFor(definition);
       environment.busy = true;
@@ -364,7 +370,7 @@ export class FunctionHost {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.sweeper);
-    for (const waiter of [...this.syncWaiters.splice(0), ...this.asyncWaiters.splice(0)])
+    for (const waiter of Object.values(this.waiters).flatMap((queue) => queue.splice(0)))
       waiter.refuse(new TooManyRequestsError('The local Lambda service is stopping'));
     const all = [...this.environments.values()].flat();
     await Promise.all(
@@ -383,10 +389,11 @@ export class FunctionHost {
     this.environments.clear();
   }
 
-  private canRun(definition: FunctionDefinition): boolean {
+  private canRun(definition: FunctionDefinition, kind: InvocationKind): boolean {
     const mine = this.running.get(definition.functionName) ?? 0;
+    const slots = kind === 'async' ? Math.ceil(this.concurrency / 2) : this.concurrency;
     return (
-      this.busyTotal < this.concurrency &&
+      this.busyTotal < slots &&
       (definition.reservedConcurrency === undefined || mine < definition.reservedConcurrency)
     );
   }
@@ -396,15 +403,16 @@ export class FunctionHost {
     this.running.set(definition.functionName, (this.running.get(definition.functionName) ?? 0) + 1);
   }
 
-  private acquire(definition: FunctionDefinition, mode: 'sync' | 'async'): Promise<void> {
+  private acquire(definition: FunctionDefinition, kind: InvocationKind): Promise<void> {
     if (definition.reservedConcurrency === 0) {
       return Promise.reject(
         new TooManyRequestsError(`Rate Exceeded. ${definition.functionName} has no reserved concurrency`),
       );
     }
-    const queue = mode === 'sync' ? this.syncWaiters : this.asyncWaiters;
-    const ahead = mode === 'sync' ? this.syncWaiters : [...this.syncWaiters, ...this.asyncWaiters];
-    if (this.canRun(definition) && !ahead.some((waiter) => waiter.definition === definition)) {
+    const queue = this.waiters[kind];
+    const order: InvocationKind[] = ['sync', 'workflow', 'async'];
+    const ahead = order.slice(0, order.indexOf(kind) + 1).flatMap((earlier) => this.waiters[earlier]);
+    if (this.canRun(definition, kind) && !ahead.some((waiter) => waiter.definition === definition)) {
       this.take(definition);
       return Promise.resolve();
     }
@@ -422,7 +430,7 @@ export class FunctionHost {
           reject(error);
         },
       };
-      if (mode === 'sync') {
+      if (kind !== 'async') {
         timer = setTimeout(() => {
           queue.splice(queue.indexOf(waiter), 1);
           reject(
@@ -436,12 +444,13 @@ export class FunctionHost {
     });
   }
 
-  /** Frees a slot and hands it to the first waiter that may run: synchronous callers first. */
+  /** Frees a slot and hands it to the first waiter that may run: requests, then tasks, then events. */
   private release(definition: FunctionDefinition): void {
     this.busyTotal -= 1;
     this.running.set(definition.functionName, (this.running.get(definition.functionName) ?? 1) - 1);
-    for (const queue of [this.syncWaiters, this.asyncWaiters]) {
-      const index = queue.findIndex((waiter) => this.canRun(waiter.definition));
+    for (const kind of ['sync', 'workflow', 'async'] as const) {
+      const queue = this.waiters[kind];
+      const index = queue.findIndex((waiter) => this.canRun(waiter.definition, kind));
       if (index >= 0) {
         const [waiter] = queue.splice(index, 1);
         waiter?.start();

@@ -351,7 +351,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       integrations: {
         invokeFunction: async (target, payload) => {
           try {
-            return await functions.invoke(target, payload);
+            return await functions.invoke(target, payload, 'workflow');
           } catch (error) {
             if (error instanceof FunctionTimeoutError) throw new EngineTimeoutError(error.message);
             if (error instanceof FunctionNotFoundError)
