@@ -181,9 +181,14 @@ describe('FunctionHost', () => {
     await host.invoke('stack-logs', {});
     await host.invoke('stack-logs', {});
 
-    const logged = lines
-      .filter((line) => line.startsWith('logsFunction | {'))
-      .map((line) => JSON.parse(line.slice('logsFunction | '.length)) as Record<string, unknown>);
+    // Output travels on the environment's stdout, the result over IPC: the lines may come a little later.
+    const jsonLines = () => lines.filter((line) => line.startsWith('logsFunction | {'));
+    for (const deadline = Date.now() + 5_000; jsonLines().length < 2 && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const logged = jsonLines().map(
+      (line) => JSON.parse(line.slice('logsFunction | '.length)) as Record<string, unknown>,
+    );
     expect(logged).toHaveLength(2);
     expect(logged.map((line) => line.cold_start)).toEqual([true, false]);
     expect(logged[0]).toMatchObject({ function_name: 'stack-logs', message: 'Handled' });
