@@ -366,6 +366,21 @@ export class FunctionHost {
     }
   }
 
+  /**
+   * Builds every function's bundle (and the bootstrap) one after another, in the background after
+   * start, so a first invocation rarely waits for a build (which would eat into its caller's
+   * timeout). Failures are left for the invocation to report.
+   */
+  async prebuild(): Promise<void> {
+    await this.bootstrapFile().catch(() => undefined);
+    for (const definition of this.list()) {
+      if (this.closed) return;
+      await this.bundles
+        .bundle({ codeUri: definition.codeUri, properties: definition.build })
+        .catch(() => undefined);
+    }
+  }
+
   /** Stops every environment (running invocations fail as if the runtime exited). */
   async close(): Promise<void> {
     this.closed = true;
