@@ -70,7 +70,8 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     ...(options.vision ? { vision: options.vision } : {}),
     ...(options.functionEnvironment ? { functionEnvironment: options.functionEnvironment } : {}),
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
-    log,
+    // Without a log, the runtime writes the functions' output to stdout, as Lambda writes it to its logs.
+    ...(options.log ? { log: options.log } : {}),
   });
   try {
     const devKeys = await loadOrCreateDevKeys(options.dataDir);
