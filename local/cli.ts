@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { portOption, visionOption } from './cli-args';
 import { startLocalApp, type WorkflowVersion } from './runtime/app';
+import { defaultConcurrency } from './runtime/function-host';
 import { parameterOverrideArguments, parseCliParameterOverrides } from './runtime/parameter-overrides';
 import { chooseVisionEngine } from './vision/choose';
 
@@ -20,6 +21,9 @@ const USAGE = `Usage: npm start -- [options]
   --services-port N        EventBridge, Step Functions, SES, SNS, Rekognition, … port (default 4566)
   --cdn-port N             published photos, as CloudFront would serve them (default 4570)
   --host HOST              interface to listen on (default 127.0.0.1)
+  --concurrency N          function invocations running at once, all functions together (default four per
+                           CPU core: ${defaultConcurrency()}); beyond it, invocations wait for a slot (synchronous
+                           ones up to 10 s, then TooManyRequestsException, as Lambda throttles)
   --vision model|declared  how the Rekognition stand-in judges photos: with the local models
                            (default once \`npm run local:vision:install\` has run) or from the
                            labels an image declares in its EXIF description
@@ -44,6 +48,7 @@ async function main(): Promise<void> {
       'services-port': { type: 'string', default: '4566' },
       'cdn-port': { type: 'string', default: '4570' },
       host: { type: 'string', default: '127.0.0.1' },
+      concurrency: { type: 'string' },
       vision: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -62,6 +67,9 @@ async function main(): Promise<void> {
     services: portOption('services-port', values['services-port']),
     cdn: portOption('cdn-port', values['cdn-port']),
   };
+  const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0))
+    throw new Error(`--concurrency must be a positive integer, not ${values.concurrency}`);
   const parameterOverrides = parseCliParameterOverrides(parameterOverrideArguments(tokens ?? []));
   const root = resolve(__dirname, '..');
   const dataDir = resolve(values['data-dir']);
@@ -77,6 +85,7 @@ async function main(): Promise<void> {
     host: values.host,
     ports,
     vision: vision.engine,
+    ...(concurrency ? { concurrency } : {}),
     parameterOverrides,
     log,
   });
@@ -92,17 +101,25 @@ Happy Path is running offline (stacks: ${app.stacks.join(', ')}; data in ${dataD
   token        npm run token -- <userId>
 Ready in ${Date.now() - started} ms. Ctrl-C stops.`);
 
+  // A stop drains: the API stops taking requests, work in flight finishes (up to 30 s), the
+  // engine stops (running executions resume at the next start), then S3, the functions and the
+  // other services close. A repeated signal (npm and the terminal both send one) changes nothing.
   let stopping = false;
-  const stop = async () => {
+  const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log('stopping…');
-    await app.close();
-    log(`stopped; data kept in ${dataDir}`);
-    process.exit(0);
+    log(`stopping (${signal}): letting work in flight finish…`);
+    try {
+      await app.close();
+      log(`stopped; data kept in ${dataDir}`);
+      process.exit(0);
+    } catch (error) {
+      console.error(`stopping failed: ${(error as Error).stack ?? String(error)}`);
+      process.exit(1);
+    }
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
 main().catch((error: Error) => {

@@ -23,6 +23,8 @@ export interface LocalAppOptions {
   vision?: VisionEngine;
   /** Variables that win over every function's template environment. */
   functionEnvironment?: Record<string, string>;
+  /** Function invocations running at once, account-wide (default: four per CPU core). */
+  concurrency?: number;
   /**
    * Template parameters (`npm start -- --parameter-overrides`), over samconfig.toml and the local
    * JwtIssuer/JwtAudience defaults.
@@ -67,7 +69,9 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     parameterOverrides: parameterOverridesFor(options, stacks),
     ...(options.vision ? { vision: options.vision } : {}),
     ...(options.functionEnvironment ? { functionEnvironment: options.functionEnvironment } : {}),
-    log,
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    // Without a log, the runtime writes the functions' output to stdout, as Lambda writes it to its logs.
+    ...(options.log ? { log: options.log } : {}),
   });
   try {
     const devKeys = await loadOrCreateDevKeys(options.dataDir);

@@ -1,7 +1,7 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { decodeS3EventKey } from '../../functions/backend/upload-notifications';
@@ -24,7 +24,13 @@ import {
 } from '../stepfunctions';
 import { loadProject, type ResolvedStack, TemplateError } from '../template';
 import { type LocalCdn, localizeUrls, type ObjectReader, startLocalCdns } from './cdn';
-import { FunctionHost, FunctionNotFoundError, FunctionTimeoutError } from './function-host';
+import { lockDataDir } from './data-dir-lock';
+import {
+  FunctionHost,
+  FunctionNotFoundError,
+  FunctionTimeoutError,
+  TooManyRequestsError,
+} from './function-host';
 import { collectRules } from './rules';
 import { callService, unsupportedServiceReason } from './service-calls';
 
@@ -39,6 +45,44 @@ export const SERVICES_ON_ONE_PORT = [
   'SSM',
   'CLOUDFRONT',
 ] as const;
+
+/** How long a stop lets work in flight finish before it stops the engine (executions resume at the next start). */
+const DRAIN_MS = 30_000;
+const QUIET_POLL_MS = 200;
+
+const sleep = (ms: number) => new Promise<void>((resolvePromise) => setTimeout(resolvePromise, ms));
+
+/** A close function that runs once, however often it is called. */
+function once(close: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => {
+    closing ??= close();
+    return closing;
+  };
+}
+
+/** Starts the executions that events asked for while the previous runtime was stopping. */
+function startPendingExecutions(
+  engine: StepFunctionsEngine,
+  file: string,
+  log: (line: string) => void,
+): void {
+  if (!existsSync(file)) return;
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '');
+  for (const line of lines) {
+    try {
+      const { stateMachineArn, input } = JSON.parse(line) as { stateMachineArn: string; input: string };
+      engine.startExecution({ stateMachineArn, input });
+    } catch (error) {
+      log(`stepfunctions: could not start a kept execution (${(error as Error).message}): ${line}`);
+    }
+  }
+  unlinkSync(file);
+  if (lines.length > 0)
+    log(`stepfunctions: started ${lines.length} execution(s) requested while the runtime stopped`);
+}
 
 /** Lambda retries a failed asynchronous invocation twice; locally the back-off is short. */
 const LAMBDA_ASYNC_RETRIES = 2;
@@ -65,6 +109,10 @@ export interface RuntimeOptions {
   region?: string;
   accountId?: string;
   vision?: VisionEngine;
+  /** Function invocations running at once, account-wide (default: four per CPU core). */
+  concurrency?: number;
+  /** How long a stop waits for work in flight before it stops the engine (default 30 s). */
+  drainMs?: number;
   /** Variables that win over every function's template environment, e.g. a quieter POWERTOOLS_LOG_LEVEL. */
   functionEnvironment?: Record<string, string>;
   log?: (line: string) => void;
@@ -163,6 +211,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     logger: (message) => log(`template: ${message}`),
   });
 
+  const unlock = lockDataDir(dataDir, log);
+  closers.push(async () => unlock());
   try {
     // DynamoDB ---------------------------------------------------------------
     const dynalite = createDynalite({
@@ -200,14 +250,23 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     for (const cdn of cdns) closers.push(() => cdn.close());
 
     // Functions --------------------------------------------------------------
-    const functions = new FunctionHost({ sharedEnvironment: environment, log });
+    const templateDir = options.templatesDir ?? join(options.root, 'templates');
+    const packageRoot = packageRootOf(options.root);
+    const functions = new FunctionHost({
+      sharedEnvironment: environment,
+      // Bundles depend only on the code, not on the data: every data directory shares them.
+      cacheDir: join(packageRoot, '.local', 'lambda'),
+      packageRoot,
+      ...layerPackagesOf(stacks, templateDir),
+      ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+      log,
+      ...(options.log ? { output: options.log } : {}),
+    });
+    const closeFunctions = once(() => functions.close());
+    closers.push(closeFunctions);
     /** Function name or ARN → its async retry count, where its template sets one. */
     const asyncRetries = new Map<string, number>();
     for (const fn of resourcesOfType(stacks, 'AWS::Serverless::Function')) {
-      const build = (fn.metadata.BuildProperties ?? {}) as { EntryPoints?: string[] };
-      const entryPoint = build.EntryPoints?.[0];
-      if (!entryPoint) throw new Error(`${fn.stack.fileName}: ${fn.logicalId} has no esbuild EntryPoints`);
-      const templateDir = options.templatesDir ?? join(options.root, 'templates');
       const variables = ((fn.properties.Environment as Properties | undefined)?.Variables ??
         {}) as Properties;
       const invokeConfig = fn.properties.EventInvokeConfig as Properties | undefined;
@@ -216,25 +275,41 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         asyncRetries.set(fn.physicalId, retries);
         asyncRetries.set(String(fn.stack.getAtt(fn.logicalId, 'Arn')), retries);
       }
-      functions.register({
-        logicalId: fn.logicalId,
-        functionName: fn.physicalId,
-        arn: String(fn.stack.getAtt(fn.logicalId, 'Arn')),
-        entry: resolve(templateDir, String(fn.properties.CodeUri ?? '.'), entryPoint),
-        handlerExport:
-          String(fn.properties.Handler ?? 'index.handler')
-            .split('.')
-            .pop() ?? 'handler',
-        environment: Object.fromEntries(
-          Object.entries({ ...variables, ...options.functionEnvironment })
-            // The templates declare empty AWS_ENDPOINT_URL_* for `sam local invoke`; here the shared
-            // environment points the SDK at the local services instead.
-            .filter(([key]) => !key.startsWith('AWS_ENDPOINT_URL'))
-            .map(([key, value]) => [key, localizeUrls(String(value), cdns)]),
-        ),
-        timeoutSeconds: Number(fn.properties.Timeout ?? 3),
-        memoryMb: Number(fn.properties.MemorySize ?? 128),
-      });
+      const where = { fileName: fn.stack.fileName, path: `Resources.${fn.logicalId}` };
+      if (fn.metadata.BuildMethod !== 'esbuild')
+        throw new TemplateError(
+          where,
+          'the local runtime runs functions built with Metadata.BuildMethod: esbuild',
+        );
+      const logGroup = (fn.properties.LoggingConfig as Properties | undefined)?.LogGroup;
+      const reserved = fn.properties.ReservedConcurrentExecutions;
+      try {
+        functions.register({
+          logicalId: fn.logicalId,
+          functionName: fn.physicalId,
+          arn: String(fn.stack.getAtt(fn.logicalId, 'Arn')),
+          codeUri: resolve(templateDir, String(fn.properties.CodeUri ?? '.')),
+          build: (fn.metadata.BuildProperties ?? {}) as Properties,
+          handler: String(fn.properties.Handler ?? 'index.handler'),
+          environment: Object.fromEntries(
+            Object.entries({ ...variables, ...options.functionEnvironment })
+              // The templates declare empty AWS_ENDPOINT_URL_* for `sam local invoke`; here the shared
+              // environment points the SDK at the local services instead.
+              .filter(([key]) => !key.startsWith('AWS_ENDPOINT_URL'))
+              .map(([key, value]) => [key, localizeUrls(String(value), cdns)]),
+          ),
+          timeoutSeconds: Number(fn.properties.Timeout ?? 3),
+          memoryMb: Number(fn.properties.MemorySize ?? 128),
+          ...(reserved === undefined ? {} : { reservedConcurrency: Number(reserved) }),
+          ...(typeof fn.properties.Runtime === 'string' ? { runtime: fn.properties.Runtime } : {}),
+          ...(typeof logGroup === 'string' ? { logGroup } : {}),
+        });
+      } catch (error) {
+        throw new TemplateError(
+          { ...where, path: `${where.path}.Metadata.BuildProperties` },
+          (error as Error).message,
+        );
+      }
     }
     const invocationsInFlight = new Set<Promise<unknown>>();
     /**
@@ -247,7 +322,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       const attempt = async (): Promise<void> => {
         for (let retry = 0; ; retry++) {
           try {
-            await functions.invoke(target, payload);
+            await functions.invoke(target, payload, 'async');
             return;
           } catch (error) {
             const { name, message } = error as Error;
@@ -276,11 +351,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       integrations: {
         invokeFunction: async (target, payload) => {
           try {
-            return await functions.invoke(target, payload);
+            return await functions.invoke(target, payload, 'workflow');
           } catch (error) {
             if (error instanceof FunctionTimeoutError) throw new EngineTimeoutError(error.message);
             if (error instanceof FunctionNotFoundError)
               throw new LambdaServiceError('ResourceNotFoundException', error.message);
+            if (error instanceof TooManyRequestsError)
+              throw new LambdaServiceError('TooManyRequestsException', error.message);
             throw error;
           }
         },
@@ -295,9 +372,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
     // EventBridge ----------------------------------------------------------------
     const buses = new Map<string, LocalEventBus>();
+    const pendingStarts = join(dataDir, 'pending-executions.jsonl');
+    let engineStopped = false;
     const deliver = async (targetArn: string, input: string) => {
       if (targetArn.includes(':states:')) {
-        engine.startExecution({ stateMachineArn: targetArn, input });
+        // While the runtime stops, an event for a state machine is kept on disk and started at the next start.
+        if (engineStopped)
+          appendFileSync(pendingStarts, `${JSON.stringify({ stateMachineArn: targetArn, input })}\n`);
+        else engine.startExecution({ stateMachineArn: targetArn, input });
         return;
       }
       // EventBridge invokes a function asynchronously: the delivery succeeds once Lambda has the
@@ -372,7 +454,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       },
       log: (line) => log(`s3: ${line}`),
     });
-    closers.push(() => s3.close());
+    const closeS3 = once(() => s3.close());
+    closers.push(closeS3);
     environment.AWS_ENDPOINT_URL_S3 = s3.endpoint;
     process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
 
@@ -467,7 +550,35 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
     Object.assign(process.env, environment);
 
+    /** Deliveries start invocations and invocations put events: settles both until neither has work. */
+    const settle = async () => {
+      for (;;) {
+        await Promise.all([...buses.values()].map((bus) => bus.drain()));
+        if (invocationsInFlight.size === 0) return;
+        await Promise.allSettled([...invocationsInFlight]);
+      }
+    };
+    /** True once nothing runs (no invocation, queued or running, no delivery) twice in a row, false at the deadline. */
+    const quiet = async (deadline: number): Promise<boolean> => {
+      let calm = 0;
+      while (Date.now() < deadline) {
+        const delivered = await Promise.race([
+          Promise.all([...buses.values()].map((bus) => bus.drain())).then(() => true),
+          sleep(QUIET_POLL_MS).then(() => false),
+        ]);
+        calm = delivered && functions.pending === 0 && invocationsInFlight.size === 0 ? calm + 1 : 0;
+        if (calm >= 2) return true;
+        await sleep(QUIET_POLL_MS);
+      }
+      return false;
+    };
+
     engine.resume();
+    startPendingExecutions(engine, pendingStarts, log);
+    const prebuilt = Date.now();
+    void functions
+      .prebuild()
+      .then(() => log(`functions: every bundle is ready (${Date.now() - prebuilt} ms after start)`));
     return {
       stacks,
       endpoints: { s3: s3.endpoint, dynamodb: dynamodbEndpoint, services: servicesEndpoint },
@@ -476,17 +587,25 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       functions,
       engine,
       buses,
-      // Work in flight finishes first (S3 notifications, event deliveries; a delivery waiting to retry
-      // gives up), then the engine stops
-      // (a running execution stays RUNNING on disk and resumes on the next start), then the ports close.
       close: async () => {
-        // Deliveries start invocations and invocations put events: settle both until neither has work.
-        for (;;) {
-          await Promise.all([...buses.values()].map((bus) => bus.close()));
-          if (invocationsInFlight.size === 0) break;
-          await Promise.allSettled([...invocationsInFlight]);
+        // 1. Drain: work in flight (function invocations, S3 notifications, event deliveries, the
+        //    executions they drive) finishes, up to drainMs.
+        const drainMs = options.drainMs ?? DRAIN_MS;
+        if (!(await quiet(Date.now() + drainMs))) {
+          log(
+            `stopping: work still in flight after ${drainMs / 1000} s; running executions resume at the next start`,
+          );
         }
+        // 2. The engine stops: an execution still running stays RUNNING on disk and resumes at the next start.
+        engineStopped = true;
         await engine.close();
+        // 3. The S3 front closes; notifications of uploads that landed meanwhile are delivered
+        //    (their executions are kept on disk for the next start).
+        await closeS3();
+        await settle();
+        // 4. Then the functions, and the ports the functions used.
+        await Promise.all([...buses.values()].map((bus) => bus.close()));
+        await closeFunctions();
         for (const close of closers.reverse()) await close();
       },
     };
@@ -494,6 +613,35 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     await engineForCleanup?.close().catch(() => undefined);
     for (const close of closers.reverse()) await close().catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * The packages the templates' layers ship: the dependencies of the package.json in each
+ * AWS::Serverless::LayerVersion's ContentUri (what its Makefile installs into /opt/nodejs), when
+ * the layers declare them that way.
+ */
+function layerPackagesOf(
+  stacks: readonly ResolvedStack[],
+  templateDir: string,
+): { layerPackages?: string[] } {
+  const names = new Set<string>();
+  for (const layer of resourcesOfType(stacks, 'AWS::Serverless::LayerVersion')) {
+    const manifest = resolve(templateDir, String(layer.properties.ContentUri ?? '.'), 'package.json');
+    if (!existsSync(manifest)) continue;
+    const { dependencies } = JSON.parse(readFileSync(manifest, 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
+    for (const name of Object.keys(dependencies ?? {})) names.add(name);
+  }
+  return names.size > 0 ? { layerPackages: [...names] } : {};
+}
+
+/** The nearest folder at or above `directory` with a package.json: its dependencies are what the layers ship. */
+function packageRootOf(directory: string): string {
+  for (let current = resolve(directory); ; current = dirname(current)) {
+    if (existsSync(join(current, 'package.json'))) return current;
+    if (dirname(current) === current) throw new Error(`no package.json at or above ${directory}`);
   }
 }
 

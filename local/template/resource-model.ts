@@ -148,12 +148,12 @@ const layerArn =
     return arn(r, 'lambda', `layer:${name}:1`);
   };
 
-const stateMachineName = nameOf('StateMachineName', 80, { withoutStackName: true });
-const stateMachineArn: ResourceValue = (r) => arn(r, 'states', `stateMachine:${stateMachineName(r)}`);
-const stateMachine: ResourceTypeModel = {
-  ref: stateMachineArn,
-  attributes: { Arn: stateMachineArn, Name: stateMachineName },
-};
+/** A state machine named by `property` (StateMachineName; SAM's AWS::Serverless::StateMachine calls it Name). */
+function stateMachineModel(property: 'StateMachineName' | 'Name'): ResourceTypeModel {
+  const name = nameOf(property, 80, { withoutStackName: true });
+  const stateMachineArn: ResourceValue = (r) => arn(r, 'states', `stateMachine:${name(r)}`);
+  return { ref: stateMachineArn, attributes: { Arn: stateMachineArn, Name: name } };
+}
 
 const busName: ResourceValue = (r) => text(r, 'Name') ?? r.fail(`event bus ${r.logicalId} needs a Name`);
 const eventBus: ResourceTypeModel = {
@@ -315,8 +315,8 @@ export const defaultResourceModel: ResourceModel = {
   },
   'AWS::Serverless::LayerVersion': { ref: layerArn('logicalId'), attributes: {} },
   'AWS::Lambda::LayerVersion': { ref: layerArn('generated'), attributes: {} },
-  'AWS::Serverless::StateMachine': stateMachine,
-  'AWS::StepFunctions::StateMachine': stateMachine,
+  'AWS::Serverless::StateMachine': stateMachineModel('Name'),
+  'AWS::StepFunctions::StateMachine': stateMachineModel('StateMachineName'),
   'AWS::Serverless::HttpApi': httpApi,
   'AWS::ApiGatewayV2::Api': httpApi,
   'AWS::Serverless::Api': restApi,

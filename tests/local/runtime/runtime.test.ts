@@ -53,6 +53,8 @@ async function post(url: string, fields: Record<string, string>, body: Buffer, t
   return { status: response.status, text: await response.text() };
 }
 
+jest.setTimeout(60_000);
+
 describe('local runtime', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'runtime-test-'));
   let runtime: Runtime;
@@ -195,6 +197,27 @@ describe('local runtime', () => {
     const notifierCalls = invoke.mock.calls.filter(([target]) => notifier(target)).length;
     invoke.mockRestore();
     expect(notifierCalls).toBe(2);
+  });
+
+  it('refuses a second runtime on a data directory in use, naming the process that holds it', async () => {
+    await expect(start(dataDir)).rejects.toThrow(
+      new RegExp(`data directory .* is in use by another local runtime: pid ${process.pid}`),
+    );
+  });
+
+  it('lets an upload that landed just before a stop finish its notification, event and execution first', async () => {
+    const stoppedId = '0192f3a0-7b1c-7d2e-8f3a-4b5c6d7e8f55';
+    const ticket = await ticketFor(stoppedId);
+    const upload = await post(ticket.url, ticket.fields, Buffer.from('fake jpeg bytes'));
+
+    await runtime.close();
+    runtime = await start(dataDir, runtime);
+
+    expect(upload.status).toBe(204);
+    expect(await item(`UPLOAD#${stoppedId}`, 'RECORDED')).toMatchObject({
+      key: `ChIJ-park/${stoppedId}.jpg`,
+    });
+    expect(await item(`UPLOAD#${stoppedId}`, 'PROCESSED')).toBeDefined();
   });
 
   it('resumes an execution waiting on a task token after a restart', async () => {

@@ -118,7 +118,7 @@ Outputs:
     });
     expect(values.TableStream).toMatch(/^arn:aws:dynamodb:eu-west-1:123456789012:table\/app\/stream\//);
     expect(values.FnRoleArn).toMatch(/^arn:aws:iam::123456789012:role\/happy-FnRole-[A-Z0-9]{12}$/);
-    expect(values.FlowRef).toMatch(/^arn:aws:states:eu-west-1:123456789012:stateMachine:Flow-[A-Z0-9]{12}$/);
+    expect(values.FlowRef).toBe('arn:aws:states:eu-west-1:123456789012:stateMachine:v1');
     expect(values.FlowName).toBe(values.FlowRef?.split(':').pop());
     expect(values.ApiEndpoint).toMatch(/^https:\/\/[a-z0-9]{10}\.execute-api\.eu-west-1\.amazonaws\.com$/);
     expect(values.CdnDomain).toMatch(/^d[a-z0-9]{13}\.cloudfront\.net$/);
