@@ -61,12 +61,18 @@ export async function startHttpApis(options: {
       for (const event of Object.values(events)) {
         if (event.Type !== 'HttpApi') continue;
         const properties = event.Properties ?? {};
-        const authorizer = (properties.Auth as { Authorizer?: string } | undefined)?.Authorizer;
+        const routeAuth = properties.Auth as
+          | { Authorizer?: string; AuthorizationScopes?: string[] }
+          | undefined;
+        const authorizer = routeAuth?.Authorizer;
         const functionName = String(resource.physicalId);
         routes.push({
           method: String(properties.Method ?? 'ANY').toUpperCase(),
           path: String(properties.Path ?? '$default'),
           authorization: authorizer === 'NONE' || !jwtConfig ? 'NONE' : 'JWT',
+          ...(routeAuth?.AuthorizationScopes && {
+            authorizationScopes: routeAuth.AuthorizationScopes.map(String),
+          }),
           invoke: (request) => options.functions.invoke(functionName, request),
         });
         options.log(

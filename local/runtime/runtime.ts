@@ -25,6 +25,7 @@ import {
 import { loadProject, type ResolvedStack, TemplateError } from '../template';
 import { type LocalCdn, localizeUrls, type ObjectReader, startLocalCdns } from './cdn';
 import { lockDataDir } from './data-dir-lock';
+import { executionStatusChangeEvent } from './execution-status-events';
 import {
   FunctionHost,
   FunctionNotFoundError,
@@ -339,14 +340,19 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     };
 
     // Step Functions -----------------------------------------------------------
+    let defaultBus: LocalEventBus | undefined;
     const engine: StepFunctionsEngine = new StepFunctionsEngine({
       dataDir: join(dataDir, 'stepfunctions'),
       logger: (message) => log(`stepfunctions: ${message}`),
-      onEvent: ({ executionName, stateMachineName, event }) => {
+      onEvent: (notice) => {
+        const { executionName, stateMachineName, event } = notice;
         const detail = event as { type: string; stateEnteredEventDetails?: { name?: string } };
         const state = detail.stateEnteredEventDetails?.name;
         if (state || /^Execution/.test(detail.type))
           log(`execution ${stateMachineName}/${executionName}: ${detail.type}${state ? ` ${state}` : ''}`);
+        // As Step Functions does for Standard workflows: every status change goes to the default bus.
+        const statusChange = executionStatusChangeEvent(notice, (arn) => engine.describeExecution(arn));
+        if (statusChange && defaultBus) void defaultBus.putEvents([statusChange]);
       },
       integrations: {
         invokeFunction: async (target, payload) => {
@@ -415,7 +421,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       }
       return bus;
     };
-    busFor('default');
+    defaultBus = busFor('default');
     for (const bus of resourcesOfType(stacks, 'AWS::Events::EventBus')) busFor(bus.physicalId);
     registerRules(stacks, busFor);
 

@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   DescribeExecutionCommand,
   ListExecutionsCommand,
@@ -135,32 +134,20 @@ describe('GDPR erasure against late uploads and stopped executions, offline', ()
     await sfn.send(new StopExecutionCommand({ executionArn: execution?.executionArn }));
     const stopped = await sfn.send(new DescribeExecutionCommand({ executionArn: execution?.executionArn }));
     expect(stopped.status).toBe('ABORTED');
-    // What Step Functions puts on the default bus when an execution is stopped (the local Step
-    // Functions does not emit it yet, so the test delivers it as AWS would).
-    const events = new EventBridgeClient({});
-    await events.send(
-      new PutEventsCommand({
-        Entries: [
-          {
-            Source: 'aws.states',
-            DetailType: 'Step Functions Execution Status Change',
-            Resources: [String(execution?.executionArn)],
-            Detail: JSON.stringify({
-              executionArn: execution?.executionArn,
-              stateMachineArn,
-              name: requestId,
-              status: 'ABORTED',
-              startDate: stopped.startDate?.getTime(),
-              stopDate: stopped.stopDate?.getTime(),
-              input: null,
-              output: null,
-              error: null,
-              cause: null,
-            }),
-          },
-        ],
-      }),
+    // The local Step Functions puts the status change on the default bus, as AWS does; the
+    // erasure stack's rule hands it to the close function.
+    const statusChanges = await eventually(
+      async () =>
+        app.runtime.buses
+          .get('default')
+          ?.listArchivedEvents()
+          .some(
+            (record) =>
+              record.event['detail-type'] === 'Step Functions Execution Status Change' &&
+              JSON.stringify(record.event.detail).includes('ABORTED'),
+          ) ?? false,
     );
+    expect(statusChanges).toBe(true);
 
     const closed = await finn.waitForErasure(requestId, ['FAILED'], 30_000);
     expect(closed.status).toBe('FAILED');
@@ -181,6 +168,5 @@ describe('GDPR erasure against late uploads and stopped executions, offline', ()
     // The new request's flow has written its report and waits for a decision: nothing is in flight at teardown.
     await waitForApprovalEmail(dataDir, again.body.requestId, { after: askedAgain - 1000 });
     sfn.destroy();
-    events.destroy();
   });
 });
