@@ -4,10 +4,12 @@ module.exports = {
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.ts$': [
+    // .js only for the ESM-only packages let through below (transformIgnorePatterns).
+    '^.+\\.[tj]s$': [
       'ts-jest',
       {
         tsconfig: {
+          allowJs: true,
           module: 'commonjs',
           moduleResolution: 'node10',
           isolatedModules: true,
@@ -17,6 +19,8 @@ module.exports = {
       },
     ],
   },
+  // @middy/core ships ESM only; jest (on Node < 24.9) loads CommonJS, so it is compiled like the tests.
+  transformIgnorePatterns: ['/node_modules/(?!@middy/core/)'],
   moduleNameMapper: {
     '^#shared/(.*)$': '<rootDir>/functions/shared/$1',
     '^#clients/(.*)$': '<rootDir>/functions/shared/clients/$1',
