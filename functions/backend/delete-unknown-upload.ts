@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { nonEmpty, readConfig } from '#shared/config';
+import { correlate, lambdaHandler } from '#shared/handler';
 import { logger } from '#shared/logger';
 import { parseTaskInput } from '#shared/task-input';
 import { uploadIdSchema } from '#shared/validation';
@@ -20,8 +21,9 @@ const eventSchema = z.object({
  * record (e.g. with the still-valid ticket of a user erased since), deleted with every version.
  * Only objects of the upload bucket are touched.
  */
-export const handler = async (event: unknown) => {
+export const handler = lambdaHandler(async (event: unknown) => {
   const { detail } = parseTaskInput(eventSchema, event);
+  correlate({ uploadId: detail.uploadId });
   if (detail.bucket !== config.UPLOAD_BUCKET) {
     logger.warn('Ignored an unknown upload outside the upload bucket', { uploadId: detail.uploadId });
     return { versionsDeleted: 0 };
@@ -32,4 +34,4 @@ export const handler = async (event: unknown) => {
     ...outcome,
   });
   return outcome;
-};
+});

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { BadRequestError, HttpError } from '#shared/errors';
+import { lambdaHandler } from '#shared/handler';
 import { logger } from '#shared/logger';
+import { tracer } from '#shared/tracer';
 import type { LinkDecision, LinkParameters } from './approval-links';
 
 /**
@@ -307,11 +309,12 @@ const ERROR_TITLES: Record<number, string> = {
 };
 
 /**
- * Wraps an approval route: answers refusals (HttpError) with an HTML page saying why, anything
- * unexpected with a 500 page that reveals nothing; the API request id on every log line.
+ * Wraps an approval route in the one handler convention (lambdaHandler): answers refusals
+ * (HttpError) with an HTML page saying why, anything unexpected with a 500 page that reveals
+ * nothing (its error recorded on the trace); the API request id on every log line.
  */
 export function htmlRoute(route: (event: unknown) => Promise<APIGatewayProxyStructuredResultV2>) {
-  return async (event: unknown): Promise<APIGatewayProxyStructuredResultV2> => {
+  return lambdaHandler(async (event: unknown): Promise<APIGatewayProxyStructuredResultV2> => {
     const parsed = approvalEventSchema.safeParse(event);
     logger.appendKeys({ requestId: parsed.success ? parsed.data.requestContext?.requestId : undefined });
     try {
@@ -323,12 +326,11 @@ export function htmlRoute(route: (event: unknown) => Promise<APIGatewayProxyStru
         return htmlResponse(error.statusCode, messagePage(title ?? 'Request refused', error.message));
       }
       logger.error('Approval request failed', error as Error);
+      tracer.addErrorAsMetadata(error as Error);
       return htmlResponse(
         500,
         messagePage('Something went wrong', 'The request could not be completed. Please try again later.'),
       );
-    } finally {
-      logger.removeKeys(['requestId', 'approvalId', 'erasureRequestId']);
     }
-  };
+  });
 }

@@ -7,6 +7,7 @@ import { dynamo } from '#clients/dynamodb';
 import { ses } from '#clients/ses';
 import { sfnSingleAttempt } from '#clients/sfn';
 import { HttpError, NotFoundError } from '#shared/errors';
+import { correlate } from '#shared/handler';
 import { logger } from '#shared/logger';
 import { fullJitterBackoffMs, type RetryOptions, sleep } from '#shared/retry';
 import {
@@ -322,7 +323,7 @@ export async function openApproval(
 ): Promise<OpenedApproval> {
   const keys = await loadGdprKeys(settings.secretId);
   const check = verifyApprovalLink(keys.linkSigning, parameters, now);
-  if (isApprovalId(parameters.approvalId)) logger.appendKeys({ approvalId: parameters.approvalId });
+  if (isApprovalId(parameters.approvalId)) correlate({ approvalId: parameters.approvalId });
   if (!check.valid) {
     logger.info('Approval link refused', { reason: check.reason });
     if (check.reason === 'expired') throw new ApprovalExpiredError();
@@ -330,7 +331,7 @@ export async function openApproval(
   }
   const approval = await getApproval(settings.tableName, check.link.approvalId);
   if (!approval) throw new NotFoundError('This approval does not exist.');
-  logger.appendKeys({ erasureRequestId: approval.requestId });
+  correlate({ erasureRequestId: approval.requestId });
   const refusal = refusalFor(approval, now);
   if (refusal) throw refusal;
   return { approval, link: check.link, signature: String(parameters.signature) };

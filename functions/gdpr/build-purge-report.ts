@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { nonEmpty, readConfig } from '#shared/config';
+import { correlate, lambdaHandler } from '#shared/handler';
 import { logger } from '#shared/logger';
 import { parseTaskInput } from '#shared/task-input';
 import { buildReportInputSchema, type ReportSummary } from './erasure';
@@ -19,8 +20,9 @@ const config = readConfig(
  * the per-user index, written once to the reports bucket; its key, SHA-256 and counts are
  * recorded on the request and returned (→ `$.report`). A retried invocation reuses the stored report.
  */
-export const handler = async (event: unknown): Promise<ReportSummary> => {
+export const handler = lambdaHandler(async (event: unknown): Promise<ReportSummary> => {
   const { requestId } = parseTaskInput(buildReportInputSchema, event);
+  correlate({ erasureRequestId: requestId });
   const { written, ...summary } = await createPurgeReport(
     {
       tableName: config.TABLE_NAME,
@@ -36,4 +38,4 @@ export const handler = async (event: unknown): Promise<ReportSummary> => {
     total: summary.total,
   });
   return summary;
-};
+});

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { nonEmpty, readConfig } from '#shared/config';
+import { correlate, lambdaHandler } from '#shared/handler';
 import { logger } from '#shared/logger';
 import { parseTaskInput } from '#shared/task-input';
 import { closeAbandonedRequest, executionStatusChangeSchema } from './abandoned-executions';
@@ -12,8 +13,9 @@ const config = readConfig(z.object({ TABLE_NAME: nonEmpty, OUTCOME_TOPIC_ARN: no
  * raw user id released as the flow's own close does, and the outcome topic told. Requests the
  * flow closed itself (its own failure paths end FAILED after closing) are left as they are.
  */
-export const handler = async (event: unknown) => {
+export const handler = lambdaHandler(async (event: unknown) => {
   const { detail } = parseTaskInput(executionStatusChangeSchema, event);
+  correlate({ erasureRequestId: detail.name });
   const result = await closeAbandonedRequest(
     { tableName: config.TABLE_NAME, outcomeTopicArn: config.OUTCOME_TOPIC_ARN },
     detail.name,
@@ -24,4 +26,4 @@ export const handler = async (event: unknown) => {
     executionStatus: detail.status,
   });
   return { closedNow: result.notified, status: result.closed?.status };
-};
+});

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { nonEmpty, positiveInt, readConfig, withDefaults } from '#shared/config';
+import { correlate, lambdaHandler } from '#shared/handler';
 import { logger } from '#shared/logger';
 import { parseTaskInput } from '#shared/task-input';
 import { type PurgePlan, planPurgeInputSchema } from './erasure';
@@ -16,8 +17,9 @@ const config = readConfig(
  * it is the approved one, marks the request PURGING and splits the report's objects and records
  * into separate chunks of CHUNK_SIZE for the two Map states (→ `$.plan`).
  */
-export const handler = async (event: unknown): Promise<PurgePlan> => {
+export const handler = lambdaHandler(async (event: unknown): Promise<PurgePlan> => {
   const input = parseTaskInput(planPurgeInputSchema, event);
+  correlate({ erasureRequestId: input.requestId });
   const report = await readApprovedReport(config.REPORTS_BUCKET, input);
   await markPurging(config.TABLE_NAME, input.requestId);
   const plan = planPurge(report, config.CHUNK_SIZE);
@@ -29,4 +31,4 @@ export const handler = async (event: unknown): Promise<PurgePlan> => {
     recordChunks: plan.recordChunks.length,
   });
   return plan;
-};
+});

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { nonEmpty, readConfig } from '#shared/config';
+import { correlate, lambdaHandler } from '#shared/handler';
 import { logger } from '#shared/logger';
 import { parseTaskInput } from '#shared/task-input';
 import { type PurgeChunkResult, purgeChunkInputSchema } from './erasure';
@@ -22,8 +23,9 @@ const config = readConfig(
  * ObjectsNotDeletedError (counts in the message, never keys), so the flow stops before any record
  * (the index that finds the objects again) is deleted.
  */
-export const handler = async (event: unknown): Promise<PurgeChunkResult> => {
+export const handler = lambdaHandler(async (event: unknown): Promise<PurgeChunkResult> => {
   const input = parseTaskInput(purgeChunkInputSchema, event);
+  correlate({ erasureRequestId: input.requestId });
   const report = await readApprovedReport(config.REPORTS_BUCKET, input);
   const result = await purgeObjects(entriesOf(report.objects, input.chunk), {
     allowedBuckets: [config.UPLOAD_BUCKET, config.DISTRIBUTION_BUCKET],
@@ -33,4 +35,4 @@ export const handler = async (event: unknown): Promise<PurgeChunkResult> => {
   });
   logger.info('Object chunk purged', { erasureRequestId: input.requestId, chunk: input.chunk, ...result });
   return result;
-};
+});

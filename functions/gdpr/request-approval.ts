@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { baseUrl, nonEmpty, readConfig } from '#shared/config';
+import { correlate, lambdaHandler } from '#shared/handler';
 import { logger } from '#shared/logger';
 import { parseTaskInput } from '#shared/task-input';
 import { requestApproval } from './approvals';
@@ -20,9 +21,9 @@ const config = readConfig(
  * invoked with lambda:invoke.waitForTaskToken: stores the token against the request's approval
  * and emails the approver signed approve/reject links. The execution waits for the decision.
  */
-export const handler = async (event: unknown): Promise<{ approvalId: string }> => {
+export const handler = lambdaHandler(async (event: unknown): Promise<{ approvalId: string }> => {
   const input = parseTaskInput(requestApprovalInputSchema, event);
-  logger.appendKeys({ erasureRequestId: input.requestId });
+  correlate({ erasureRequestId: input.requestId });
   const requested = await requestApproval(
     {
       tableName: config.TABLE_NAME,
@@ -39,4 +40,4 @@ export const handler = async (event: unknown): Promise<{ approvalId: string }> =
     expiresAt: requested.expiresAt,
   });
   return { approvalId: requested.approvalId };
-};
+});

@@ -2,6 +2,7 @@ import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-s
 import * as z from 'zod/mini';
 import { sfn } from '#clients/sfn';
 import { nonEmpty, positiveInt, readConfig, withDefaults } from '#shared/config';
+import { correlate, lambdaHandler } from '#shared/handler';
 import { logger } from '#shared/logger';
 import { parseTaskInput } from '#shared/task-input';
 import { requestIdSchema, splitApprovalWindow } from './erasure';
@@ -22,8 +23,9 @@ const eventSchema = z.object({ detail: z.object({ requestId: requestIdSchema }) 
  * event never starts a second one. The approval window is split into the wait before the reminder
  * and the wait after it (a reminder at or beyond the middle of the window goes at the middle).
  */
-export const handler = async (event: unknown) => {
+export const handler = lambdaHandler(async (event: unknown) => {
   const { requestId } = parseTaskInput(eventSchema, event).detail;
+  correlate({ erasureRequestId: requestId });
   const waits = splitApprovalWindow(config.APPROVAL_TIMEOUT_SECONDS, config.REMINDER_BEFORE_EXPIRY_SECONDS);
   try {
     await sfn.send(
@@ -40,4 +42,4 @@ export const handler = async (event: unknown) => {
     logger.info('Erasure flow already started', { erasureRequestId: requestId });
     return { started: false };
   }
-};
+});

@@ -1,11 +1,9 @@
-import type {
-  APIGatewayProxyEventV2WithJWTAuthorizer,
-  APIGatewayProxyStructuredResultV2,
-  Context,
-} from 'aws-lambda';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { BadRequestError, HttpError, UnauthorizedError } from './errors';
+import { lambdaHandler } from './handler';
 import { logger } from './logger';
+import { tracer } from './tracer';
 import { describeIssues } from './validation';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -23,12 +21,13 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
 }
 
 /**
- * Wraps an HTTP API route: adds the request id to every log line, answers HttpErrors with
- * their 4xx status and a JSON reason, and anything unexpected with a 500 that reveals nothing.
+ * Wraps an HTTP API route in the one handler convention (lambdaHandler: Lambda context and cleared
+ * keys on every log line, the handler traced): adds the API request id and route to every log line,
+ * answers HttpErrors with their 4xx status and a JSON reason, and anything unexpected with a 500
+ * that reveals nothing (its error recorded on the trace).
  */
 export function apiHandler(route: (event: ApiEvent) => Promise<ApiResult>) {
-  return async (event: ApiEvent, context?: Context): Promise<ApiResult> => {
-    if (context) logger.addContext(context);
+  return lambdaHandler(async (event: ApiEvent): Promise<ApiResult> => {
     logger.appendKeys({ requestId: event.requestContext?.requestId, route: event.routeKey });
     try {
       return await route(event);
@@ -46,11 +45,10 @@ export function apiHandler(route: (event: ApiEvent) => Promise<ApiResult>) {
         });
       }
       logger.error('Request failed', error as Error);
+      tracer.addErrorAsMetadata(error as Error);
       return json(500, { code: 'INTERNAL_ERROR', message: 'The request could not be completed' });
-    } finally {
-      logger.removeKeys(['requestId', 'route']);
     }
-  };
+  });
 }
 
 /** The caller's user id: the `sub` claim the JWT authorizer verified. */

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { s3 } from '#clients/s3';
 import { positiveInt, readConfig, withDefaults } from '#shared/config';
+import { correlate, lambdaHandler } from '#shared/handler';
 import { logger } from '#shared/logger';
 import { parseTaskInput } from '#shared/task-input';
 import { type DimensionVerdict, probeImageHeader, s3RangeReader } from './image-probe';
@@ -33,9 +34,9 @@ const limits = {
  * a few ranged GETs (never the whole object) → a verdict in `$.verdict`. A bad image is a
  * rejection; S3 failures (NoSuchKey, throttling) propagate for the ASL to retry or record.
  */
-export const handler = async (event: unknown): Promise<DimensionVerdict> => {
+export const handler = lambdaHandler(async (event: unknown): Promise<DimensionVerdict> => {
   const { upload } = parseTaskInput(taskInputSchema, event);
-  logger.appendKeys({ uploadId: upload.uploadId });
+  correlate({ uploadId: upload.uploadId });
   const { verdict, requests } = await probeImageHeader(s3RangeReader(s3, upload), limits);
   logger.info('Checked dimensions', {
     accepted: verdict.accepted,
@@ -48,4 +49,4 @@ export const handler = async (event: unknown): Promise<DimensionVerdict> => {
     requests,
   });
   return verdict;
-};
+});

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { percentage, positiveInt, readConfig, withDefaults } from '#shared/config';
+import { correlate, lambdaHandler } from '#shared/handler';
 import { logger } from '#shared/logger';
 import { parseTaskInput } from '#shared/task-input';
 import { detectPeople } from './people';
@@ -11,13 +12,13 @@ const config = readConfig(
 );
 
 /** Workflow task "Detect people": counts people with Rekognition → a verdict in `$.verdict`. */
-export const handler = async (event: unknown) => {
+export const handler = lambdaHandler(async (event: unknown) => {
   const { upload } = parseTaskInput(taskInputSchema, event);
-  logger.appendKeys({ uploadId: upload.uploadId });
+  correlate({ uploadId: upload.uploadId });
   const verdict = await detectPeople(upload, {
     minConfidence: config.PERSON_MIN_CONFIDENCE,
     maxInputPixels: config.MAX_INPUT_PIXELS,
   });
   logger.info('Counted people', { accepted: verdict.accepted, peopleCount: verdict.peopleCount });
   return verdict;
-};
+});

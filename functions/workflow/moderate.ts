@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { commaList, percentage, positiveInt, readConfig, withDefaults } from '#shared/config';
+import { correlate, lambdaHandler } from '#shared/handler';
 import { logger } from '#shared/logger';
 import { parseTaskInput } from '#shared/task-input';
 import { moderateImage } from './moderation';
@@ -19,9 +20,9 @@ const config = readConfig(
 );
 
 /** Workflow task "Moderate": Rekognition moderation labels → a verdict in `$.verdict`. */
-export const handler = async (event: unknown) => {
+export const handler = lambdaHandler(async (event: unknown) => {
   const { upload } = parseTaskInput(taskInputSchema, event);
-  logger.appendKeys({ uploadId: upload.uploadId });
+  correlate({ uploadId: upload.uploadId });
   const verdict = await moderateImage(upload, {
     minConfidence: config.MIN_MODERATION_CONFIDENCE,
     ignoredCategories: config.IGNORED_MODERATION_CATEGORIES,
@@ -32,4 +33,4 @@ export const handler = async (event: unknown) => {
     labels: verdict.labels.map((label) => label.name),
   });
   return verdict;
-};
+});

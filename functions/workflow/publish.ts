@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { nonEmpty, readConfig } from '#shared/config';
+import { correlate, lambdaHandler } from '#shared/handler';
 import { logger } from '#shared/logger';
 import { parseTaskInput } from '#shared/task-input';
 import { publishPhoto } from './publication';
@@ -8,10 +9,10 @@ import { publishInputSchema } from './workflow';
 const config = readConfig(z.object({ TABLE_NAME: nonEmpty }));
 
 /** Workflow task "Publish": marks the upload PROCESSED and adds the photo to its place, idempotently. */
-export const handler = async (event: unknown) => {
+export const handler = lambdaHandler(async (event: unknown) => {
   const { upload, images, executionId } = parseTaskInput(publishInputSchema, event);
-  logger.appendKeys({ uploadId: upload.uploadId });
+  correlate({ uploadId: upload.uploadId });
   const photo = await publishPhoto(config.TABLE_NAME, upload, images, executionId);
   logger.info('Published', { alreadyPublished: photo.alreadyPublished });
   return photo;
-};
+});

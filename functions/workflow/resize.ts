@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { baseUrl, nonEmpty, positiveInt, readConfig, withDefaults } from '#shared/config';
-import { logger } from '#shared/logger';
+import { correlate, lambdaHandler } from '#shared/handler';
 import { parseTaskInput } from '#shared/task-input';
 import { publishResizedImages } from './published-images';
 import { type ResizedImages, taskInputSchema } from './workflow';
@@ -21,13 +21,13 @@ const config = readConfig(
  * UnsupportedImageTypeError or ImageTooLargeError for an unusable original (the ASL records
  * them as rejections); anything else is a failure to retry.
  */
-export const handler = async (event: unknown): Promise<ResizedImages> => {
+export const handler = lambdaHandler(async (event: unknown): Promise<ResizedImages> => {
   const { upload } = parseTaskInput(taskInputSchema, event);
-  logger.appendKeys({ uploadId: upload.uploadId });
+  correlate({ uploadId: upload.uploadId });
   return publishResizedImages(upload, {
     distributionBucket: config.DISTRIBUTION_BUCKET,
     photoBaseUrl: config.PHOTO_BASE_URL,
     maxObjectBytes: config.MAX_OBJECT_BYTES,
     maxInputPixels: config.MAX_INPUT_PIXELS,
   });
-};
+});

@@ -1,4 +1,5 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { tracer } from '#shared/tracer';
 
 /** EventBridge client; endpoint overridable through AWS_ENDPOINT_URL_EVENTBRIDGE. */
-export const eventBridge = new EventBridgeClient({});
+export const eventBridge = tracer.captureAWSv3Client(new EventBridgeClient({}));

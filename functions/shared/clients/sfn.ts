@@ -1,7 +1,8 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { tracer } from '#shared/tracer';
 
 /** Step Functions client (StartExecution); endpoint overridable through AWS_ENDPOINT_URL_SFN. */
-export const sfn = new SFNClient({});
+export const sfn = tracer.captureAWSv3Client(new SFNClient({}));
 
 /**
  * The same service without the SDK's automatic retries, and with short timeouts, for
@@ -15,4 +16,4 @@ export const singleAttemptConfig = {
   requestHandler: { connectionTimeout: 1000, requestTimeout: 2500, throwOnRequestTimeout: true },
 } as const;
 
-export const sfnSingleAttempt = new SFNClient(singleAttemptConfig);
+export const sfnSingleAttempt = tracer.captureAWSv3Client(new SFNClient(singleAttemptConfig));

@@ -1,4 +1,5 @@
 import { SNSClient } from '@aws-sdk/client-sns';
+import { tracer } from '#shared/tracer';
 
 /** SNS client (the GDPR outcome topic); endpoint overridable through AWS_ENDPOINT_URL_SNS. */
-export const sns = new SNSClient({});
+export const sns = tracer.captureAWSv3Client(new SNSClient({}));
