@@ -9,6 +9,7 @@
  * child → parent `{ type: 'ready' }`, `{ type: 'initError', error }`, `{ type: 'result', requestId,
  * result }` or `{ type: 'error', requestId, error }` where error is `{ errorType, errorMessage, trace }`.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import Module from 'node:module';
 import { join, sep } from 'node:path';
@@ -95,6 +96,12 @@ async function loadHandler(): Promise<Handler> {
   return handler as Handler;
 }
 
+/** An unsampled X-Ray trace header, as Lambda passes when the request is not traced: nothing is sent. */
+function traceHeader(): string {
+  const seconds = Math.floor(Date.now() / 1000).toString(16);
+  return `Root=1-${seconds}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
+}
+
 function contextFor(message: InvokeMessage) {
   const functionName = String(process.env.AWS_LAMBDA_FUNCTION_NAME);
   return {
@@ -135,6 +142,8 @@ async function main(): Promise<void> {
   }
   process.on('message', (message: InvokeMessage) => {
     if (message.type !== 'invoke') return;
+    // Lambda's runtime sets the invocation's trace header (Lambda-Runtime-Trace-Id) before each call.
+    process.env._X_AMZN_TRACE_ID = traceHeader();
     call(handler, JSON.parse(message.event) as unknown, contextFor(message)).then(
       (result) =>
         send({ type: 'result', requestId: message.requestId, result: JSON.stringify(result ?? null) }),
