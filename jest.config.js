@@ -3,7 +3,13 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
+  // jose ships only ES modules: ts-jest compiles them to CommonJS like the project's own files.
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   transform: {
+    '/node_modules/jose/.+\\.js$': [
+      'ts-jest',
+      { tsconfig: { allowJs: true, module: 'commonjs', ignoreDeprecations: '6.0' }, diagnostics: false },
+    ],
     '^.+\\.ts$': [
       'ts-jest',
       {
