@@ -3,7 +3,7 @@
  * The checks of form (credential scope, dates, expiry) are S3's; the signature itself is recomputed
  * by re-signing the received request with `@smithy/signature-v4` and the known local key.
  */
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { accessDenied, invalidAccessKeyId, S3RequestError } from './errors';
 import {
@@ -75,27 +75,6 @@ export function checkCredentialScope(
   return scope;
 }
 
-/** SHA-256 and HMAC-SHA256 from node:crypto in the shape the signer expects. */
-class Sha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(toBytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.hash.digest();
-  }
-}
-
-function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Buffer {
-  if (typeof data === 'string') return data;
-  return ArrayBuffer.isView(data)
-    ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-    : Buffer.from(data);
-}
-
 type SignerRequest = Parameters<SignatureV4['presign']>[0];
 
 /** A signer that remembers the canonical request and string to sign it built, for SignatureDoesNotMatch. */
@@ -103,27 +82,13 @@ class RecordingSigner extends SignatureV4 {
   canonicalRequest = '';
   stringToSign = '';
 
-  protected override createCanonicalRequest(
-    request: SignerRequest,
-    canonicalHeaders: Record<string, string>,
-    payloadHash: string,
-  ): string {
-    this.canonicalRequest = super.createCanonicalRequest(request, canonicalHeaders, payloadHash);
+  protected override createCanonicalRequest(...args: [SignerRequest, Record<string, string>, string]) {
+    this.canonicalRequest = super.createCanonicalRequest(...args);
     return this.canonicalRequest;
   }
 
-  protected override async createStringToSign(
-    longDate: string,
-    credentialScope: string,
-    canonicalRequest: string,
-    algorithmIdentifier: string,
-  ): Promise<string> {
-    this.stringToSign = await super.createStringToSign(
-      longDate,
-      credentialScope,
-      canonicalRequest,
-      algorithmIdentifier,
-    );
+  protected override async createStringToSign(...args: [string, string, string, string]) {
+    this.stringToSign = await super.createStringToSign(...args);
     return this.stringToSign;
   }
 }
@@ -134,7 +99,7 @@ export function localSigner(settings: VerifierSettings, scope: CredentialScope):
     service: scope.service,
     region: scope.region,
     credentials: settings.credentials,
-    sha256: Sha256,
+    sha256: Hash.bind(null, 'sha256'),
     uriEscapePath: false,
     applyChecksum: false,
   });
@@ -149,24 +114,6 @@ export async function signWithScope(
   return localSigner(settings, scope).sign(text, {
     signingDate: parseAmzDate(`${scope.date}T000000Z`) ?? new Date(Number.NaN),
   });
-}
-
-function signatureDoesNotMatch(
-  accessKeyId: string,
-  signer: RecordingSigner,
-  signatureProvided: string,
-): S3RequestError {
-  return new S3RequestError(
-    'SignatureDoesNotMatch',
-    403,
-    'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
-    {
-      AWSAccessKeyId: accessKeyId,
-      StringToSign: signer.stringToSign,
-      SignatureProvided: signatureProvided,
-      CanonicalRequest: signer.canonicalRequest,
-    },
-  );
 }
 
 interface SignedParts {
@@ -218,7 +165,17 @@ async function verifySignature(
           })
         ).query?.['X-Amz-Signature'];
   if (typeof expected !== 'string' || !signaturesMatch(expected, signed.signature)) {
-    throw signatureDoesNotMatch(scope.accessKeyId, signer, signed.signature);
+    throw new S3RequestError(
+      'SignatureDoesNotMatch',
+      403,
+      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+      {
+        AWSAccessKeyId: scope.accessKeyId,
+        StringToSign: signer.stringToSign,
+        SignatureProvided: signed.signature,
+        CanonicalRequest: signer.canonicalRequest,
+      },
+    );
   }
 }
 
