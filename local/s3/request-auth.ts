@@ -94,7 +94,7 @@ class RecordingSigner extends SignatureV4 {
 }
 
 /** A signer with the local key for a checked credential scope (S3 paths are not escaped twice). */
-export function localSigner(settings: VerifierSettings, scope: CredentialScope): RecordingSigner {
+function localSigner(settings: VerifierSettings, scope: CredentialScope): RecordingSigner {
   return new RecordingSigner({
     service: scope.service,
     region: scope.region,
