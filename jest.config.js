@@ -3,8 +3,11 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
+  // jose and @middy/core ship only ES modules; jest (on Node 20) loads CommonJS, so ts-jest
+  // compiles their files like the project's own.
+  transformIgnorePatterns: ['/node_modules/(?!(jose|@middy/core)/)'],
   transform: {
-    // .js only for the ESM-only packages let through below (transformIgnorePatterns).
+    // .js only for the ESM-only packages let through above.
     '^.+\\.[tj]s$': [
       'ts-jest',
       {
@@ -19,8 +22,6 @@ module.exports = {
       },
     ],
   },
-  // @middy/core ships ESM only; jest (on Node < 24.9) loads CommonJS, so it is compiled like the tests.
-  transformIgnorePatterns: ['/node_modules/(?!@middy/core/)'],
   moduleNameMapper: {
     '^#shared/(.*)$': '<rootDir>/functions/shared/$1',
     '^#clients/(.*)$': '<rootDir>/functions/shared/clients/$1',

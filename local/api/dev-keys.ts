@@ -11,7 +11,8 @@ import {
 } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type JWTPayload, parseDurationSeconds, rsaThumbprint, signJwt, verifyJwtSignature } from './jwt';
+import { calculateJwkThumbprint, type JWK } from 'jose';
+import { type JWTPayload, parseDurationSeconds, signatureVerifier, signJwt } from './jwt';
 import type { JwtAuthorizerConfig } from './jwt-authorizer';
 
 export const DEFAULT_DATA_DIR = '.local';
@@ -30,18 +31,23 @@ export function devKeyPath(dataDir: string): string {
   return path.join(dataDir, 'jwt', 'dev-key.json');
 }
 
-function fromPrivateJwk(jwk: JsonWebKey): DevKeys {
+/** RFC 7638 SHA-256 thumbprint of the public key: a stable key id. */
+function thumbprint(jwk: JsonWebKey): Promise<string> {
+  return calculateJwkThumbprint(jwk as JWK);
+}
+
+async function fromPrivateJwk(jwk: JsonWebKey): Promise<DevKeys> {
   const privateKey = createPrivateKey({ key: jwk, format: 'jwk' });
   const publicKey = createPublicKey(privateKey);
   const exported = publicKey.export({ format: 'jwk' });
-  const kid = typeof jwk.kid === 'string' ? jwk.kid : rsaThumbprint(exported);
+  const kid = typeof jwk.kid === 'string' ? jwk.kid : await thumbprint(exported);
   return { kid, privateKey, publicKey, publicJwk: { ...exported, kid, alg: 'RS256', use: 'sig' } };
 }
 
-function createKeyFile(file: string): void {
+async function createKeyFile(file: string): Promise<void> {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = privateKey.export({ format: 'jwk' });
-  const content = JSON.stringify({ ...jwk, kid: rsaThumbprint(jwk), alg: 'RS256', use: 'sig' }, null, 2);
+  const content = JSON.stringify({ ...jwk, kid: await thumbprint(jwk), alg: 'RS256', use: 'sig' }, null, 2);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(temporary, `${content}\n`, { mode: 0o600 });
@@ -58,7 +64,7 @@ function createKeyFile(file: string): void {
 /** The data directory's key pair, created on first use and reused afterwards. */
 export async function loadOrCreateDevKeys(dataDir: string): Promise<DevKeys> {
   const file = devKeyPath(dataDir);
-  if (!fs.existsSync(file)) createKeyFile(file);
+  if (!fs.existsSync(file)) await createKeyFile(file);
   const jwk = JSON.parse(await fs.promises.readFile(file, 'utf8')) as JsonWebKey;
   return fromPrivateJwk(jwk);
 }
@@ -104,6 +110,6 @@ export function verifier(
   return {
     issuer: options.issuer,
     audience: Array.isArray(options.audience) ? options.audience : [options.audience],
-    verify: async (token) => verifyJwtSignature(token, keys.publicKey, keys.kid),
+    verify: signatureVerifier({ keys: [keys.publicJwk as JWK] }),
   };
 }

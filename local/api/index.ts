@@ -12,7 +12,7 @@ export {
   verifier,
 } from './dev-keys';
 export type { HttpApiEvent, JwtAuthorizerContext } from './event';
-export { InvalidTokenError, type JWTPayload } from './jwt';
+export type { JWTPayload } from './jwt';
 export type { JwtAuthorizerConfig } from './jwt-authorizer';
 export { InvalidRouteError } from './routes';
 export {

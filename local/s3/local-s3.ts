@@ -186,7 +186,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     else sendXml(response, s3Error.status, errorToXml(s3Error, requestId), s3Error.headers);
   };
 
-  const authenticate = (request: S3Request): string => {
+  const authenticate = async (request: S3Request): Promise<string> => {
     switch (detectAuthMechanism(request)) {
       case 'presigned-url':
         return verifyPresignedUrl(request, settings);
@@ -249,7 +249,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   ) => {
     const form = await readPostForm(incoming, { fileSizeCap });
     if (form.file?.truncated) response.setHeader('Connection', 'close');
-    const upload = verifyPostUpload(form, request.bucket, settings);
+    const upload = await verifyPostUpload(form, request.bucket, settings);
     await requireBucket(request.bucket);
     const versionId = versions.isVersioned(request.bucket) ? newVersionId() : undefined;
     const eventName = 'ObjectCreated:Post';
@@ -538,7 +538,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         await handlePostUpload(request, incoming, response, origin);
         return;
       }
-      const accessKeyId = authenticate(request);
+      const accessKeyId = await authenticate(request);
       await handleAuthenticated(request, incoming, response, { ...origin, accessKeyId });
     } catch (error) {
       sendError(response, error, requestId);

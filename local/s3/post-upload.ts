@@ -9,8 +9,8 @@ import {
   maxAllowedSize,
   type PostPolicy,
 } from './post-policy';
-import { checkCredentialScope, type VerifierSettings } from './request-auth';
-import { deriveSigningKey, hmacHex, SIGV4_ALGORITHM, signaturesMatch } from './sigv4';
+import { checkCredentialScope, signWithScope, type VerifierSettings } from './request-auth';
+import { SIGV4_ALGORITHM, signaturesMatch } from './sigv4';
 
 /** Largest POST upload kept in memory when the policy sets no content-length-range. */
 export const MAX_POST_UPLOAD_BYTES = 256 * 1024 * 1024;
@@ -64,11 +64,11 @@ function requireField(fields: Map<string, string>, name: string): string {
   return value;
 }
 
-function verifyPolicySignature(
+async function verifyPolicySignature(
   fields: Map<string, string>,
   policyBase64: string,
   settings: VerifierSettings,
-): string {
+): Promise<string> {
   const algorithm = requireField(fields, 'x-amz-algorithm');
   if (algorithm !== SIGV4_ALGORITHM) {
     throw invalidArgument(`X-Amz-Algorithm only supports "${SIGV4_ALGORITHM}"`, {
@@ -81,8 +81,7 @@ function verifyPolicySignature(
   );
   requireField(fields, 'x-amz-date');
   const signature = requireField(fields, 'x-amz-signature');
-  const key = deriveSigningKey(settings.credentials.secretAccessKey, scope.date, scope.region, scope.service);
-  if (!signaturesMatch(hmacHex(key, policyBase64), signature)) {
+  if (!signaturesMatch(await signWithScope(settings, scope, policyBase64), signature)) {
     throw new S3RequestError(
       'SignatureDoesNotMatch',
       403,
@@ -103,11 +102,15 @@ function objectHeaders(fields: Map<string, string>): Record<string, string> {
 }
 
 /** Checks a POST upload the way S3 does (signature, expiry, conditions, size); throws the S3 error. */
-export function verifyPostUpload(form: PostForm, bucket: string, settings: VerifierSettings): AcceptedUpload {
+export async function verifyPostUpload(
+  form: PostForm,
+  bucket: string,
+  settings: VerifierSettings,
+): Promise<AcceptedUpload> {
   const { fields, file } = form;
   const policyBase64 = fields.get('policy');
   if (policyBase64 === undefined) throw new S3RequestError('AccessDenied', 403, 'Access Denied');
-  const accessKeyId = verifyPolicySignature(fields, policyBase64, settings);
+  const accessKeyId = await verifyPolicySignature(fields, policyBase64, settings);
   const policy: PostPolicy = decodePostPolicy(policyBase64);
   checkNotExpired(policy, settings.now());
   const rawKey = requireField(fields, 'key');

@@ -1,12 +1,15 @@
-/** Verifies SigV4-signed S3 requests: presigned URLs (query string) and the Authorization header. */
+/**
+ * Verifies SigV4-signed S3 requests: presigned URLs (query string) and the Authorization header.
+ * The checks of form (credential scope, dates, expiry) are S3's; the signature itself is recomputed
+ * by re-signing the received request with `@smithy/signature-v4` and the known local key.
+ */
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { accessDenied, invalidAccessKeyId, S3RequestError } from './errors';
 import {
-  buildCanonicalRequest,
-  buildStringToSign,
   type CredentialScope,
-  deriveSigningKey,
+  canonicalUri,
   formatAmzDate,
-  hmacHex,
   parseAmzDate,
   parseCredential,
   SIGV4_ALGORITHM,
@@ -72,49 +75,107 @@ export function checkCredentialScope(
   return scope;
 }
 
-function signatureDoesNotMatch(
-  accessKeyId: string,
-  stringToSign: string,
-  signatureProvided: string,
-  canonicalRequest: string,
-): S3RequestError {
-  return new S3RequestError(
-    'SignatureDoesNotMatch',
-    403,
-    'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
-    {
-      AWSAccessKeyId: accessKeyId,
-      StringToSign: stringToSign,
-      SignatureProvided: signatureProvided,
-      CanonicalRequest: canonicalRequest,
-    },
-  );
+type SignerRequest = Parameters<SignatureV4['presign']>[0];
+
+/** A signer that remembers the canonical request and string to sign it built, for SignatureDoesNotMatch. */
+class RecordingSigner extends SignatureV4 {
+  canonicalRequest = '';
+  stringToSign = '';
+
+  protected override createCanonicalRequest(...args: [SignerRequest, Record<string, string>, string]) {
+    this.canonicalRequest = super.createCanonicalRequest(...args);
+    return this.canonicalRequest;
+  }
+
+  protected override async createStringToSign(...args: [string, string, string, string]) {
+    this.stringToSign = await super.createStringToSign(...args);
+    return this.stringToSign;
+  }
 }
 
-function verifySignature(
+/** A signer with the local key for a checked credential scope (S3 paths are not escaped twice). */
+function localSigner(settings: VerifierSettings, scope: CredentialScope): RecordingSigner {
+  return new RecordingSigner({
+    service: scope.service,
+    region: scope.region,
+    credentials: settings.credentials,
+    sha256: Hash.bind(null, 'sha256'),
+    uriEscapePath: false,
+    applyChecksum: false,
+  });
+}
+
+/** The hex signature of `text` (e.g. a POST policy) with the signing key of the scope's day. */
+export async function signWithScope(
+  settings: VerifierSettings,
+  scope: CredentialScope,
+  text: string,
+): Promise<string> {
+  return localSigner(settings, scope).sign(text, {
+    signingDate: parseAmzDate(`${scope.date}T000000Z`) ?? new Date(Number.NaN),
+  });
+}
+
+interface SignedParts {
+  signedAt: Date;
+  signedHeaders: string[];
+  signature: string;
+  payloadHash: string;
+  /** Presigned URLs only: X-Amz-Expires. */
+  expiresIn?: number;
+}
+
+/** Re-signs the received request with the local key, over exactly the headers the client signed. */
+async function verifySignature(
   request: IncomingSignedRequest,
   settings: VerifierSettings,
   scope: CredentialScope,
-  signed: {
-    amzDate: string;
-    signedHeaders: string[];
-    signature: string;
-    payloadHash: string;
-    query: Array<[string, string]>;
-  },
-): void {
-  const canonicalRequest = buildCanonicalRequest({
+  signed: SignedParts,
+): Promise<void> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  headers['x-amz-content-sha256'] = signed.payloadHash;
+  const query: Record<string, string | string[]> = {};
+  for (const [name, value] of request.query) {
+    const previous = query[name];
+    query[name] = previous === undefined ? value : [previous, value].flat();
+  }
+  const signableHeaders = new Set(signed.signedHeaders);
+  const unsignableHeaders = new Set(Object.keys(headers).filter((name) => !signableHeaders.has(name)));
+  const signer = localSigner(settings, scope);
+  const toSign = {
     method: request.method,
-    rawPath: request.rawPath,
-    query: signed.query,
-    headers: request.headers,
-    signedHeaders: signed.signedHeaders,
-    payloadHash: signed.payloadHash,
-  });
-  const stringToSign = buildStringToSign(signed.amzDate, scope, canonicalRequest);
-  const key = deriveSigningKey(settings.credentials.secretAccessKey, scope.date, scope.region, scope.service);
-  if (!signaturesMatch(hmacHex(key, stringToSign), signed.signature)) {
-    throw signatureDoesNotMatch(scope.accessKeyId, stringToSign, signed.signature, canonicalRequest);
+    protocol: 'http:',
+    hostname: '',
+    path: canonicalUri(request.rawPath),
+    query,
+    headers,
+  };
+  const options = { signingDate: signed.signedAt, signableHeaders, unsignableHeaders };
+  const expected =
+    signed.expiresIn === undefined
+      ? /Signature=(\w+)/.exec(String((await signer.sign(toSign, options)).headers.authorization))?.[1]
+      : (
+          await signer.presign(toSign, {
+            ...options,
+            expiresIn: signed.expiresIn,
+            unhoistableHeaders: new Set(Object.keys(headers)),
+          })
+        ).query?.['X-Amz-Signature'];
+  if (typeof expected !== 'string' || !signaturesMatch(expected, signed.signature)) {
+    throw new S3RequestError(
+      'SignatureDoesNotMatch',
+      403,
+      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+      {
+        AWSAccessKeyId: scope.accessKeyId,
+        StringToSign: signer.stringToSign,
+        SignatureProvided: signed.signature,
+        CanonicalRequest: signer.canonicalRequest,
+      },
+    );
   }
 }
 
@@ -126,7 +187,10 @@ function parseSignedHeaders(value: string): string[] {
 }
 
 /** Verifies a presigned URL (query-string SigV4); returns the access key id. */
-export function verifyPresignedUrl(request: IncomingSignedRequest, settings: VerifierSettings): string {
+export async function verifyPresignedUrl(
+  request: IncomingSignedRequest,
+  settings: VerifierSettings,
+): Promise<string> {
   const params = new Map(request.query);
   const missing = PRESIGN_PARAMS.filter((name) => !params.has(name));
   if (missing.length > 0) {
@@ -162,12 +226,12 @@ export function verifyPresignedUrl(request: IncomingSignedRequest, settings: Ver
   if (signedAt.getTime() - now.getTime() > MAX_CLOCK_SKEW_MS) {
     throw accessDenied('Request is not valid yet');
   }
-  verifySignature(request, settings, scope, {
-    amzDate: read('X-Amz-Date'),
+  await verifySignature(request, settings, scope, {
+    signedAt,
     signedHeaders: parseSignedHeaders(read('X-Amz-SignedHeaders')),
     signature: read('X-Amz-Signature'),
     payloadHash: params.get('X-Amz-Content-Sha256') ?? 'UNSIGNED-PAYLOAD',
-    query: request.query.filter(([name]) => name !== 'X-Amz-Signature'),
+    expiresIn,
   });
   return scope.accessKeyId;
 }
@@ -210,10 +274,10 @@ function singleHeader(value: string | string[] | undefined): string | undefined 
 }
 
 /** Verifies a request signed with the Authorization header; returns the access key id. */
-export function verifyAuthorizationHeader(
+export async function verifyAuthorizationHeader(
   request: IncomingSignedRequest,
   settings: VerifierSettings,
-): string {
+): Promise<string> {
   const header = parseAuthorizationHeader(singleHeader(request.headers.authorization) ?? '');
   const scope = checkCredentialScope(header.credential, settings, (message) =>
     headerError(`The authorization header is malformed; ${message}`),
@@ -240,12 +304,11 @@ export function verifyAuthorizationHeader(
       { RequestTime: amzDate, ServerTime: formatAmzDate(now), MaxAllowedSkewMilliseconds: MAX_CLOCK_SKEW_MS },
     );
   }
-  verifySignature(request, settings, scope, {
-    amzDate,
+  await verifySignature(request, settings, scope, {
+    signedAt,
     signedHeaders: parseSignedHeaders(header.signedHeaders),
     signature: header.signature,
     payloadHash,
-    query: request.query,
   });
   return scope.accessKeyId;
 }

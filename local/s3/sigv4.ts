@@ -1,5 +1,5 @@
-/** AWS Signature Version 4 building blocks, as S3 computes them on the server side. */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+/** What S3 parses of a SigV4 request before the signature is recomputed (see request-auth.ts). */
+import { timingSafeEqual } from 'node:crypto';
 
 export const SIGV4_ALGORITHM = 'AWS4-HMAC-SHA256';
 
@@ -9,30 +9,6 @@ export interface CredentialScope {
   region: string;
   service: string;
   terminator: string;
-}
-
-export function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-function hmac(key: Buffer | string, data: string): Buffer {
-  return createHmac('sha256', key).update(data, 'utf8').digest();
-}
-
-export function hmacHex(key: Buffer, data: string): string {
-  return hmac(key, data).toString('hex');
-}
-
-export function deriveSigningKey(
-  secretAccessKey: string,
-  date: string,
-  region: string,
-  service: string,
-): Buffer {
-  const dateKey = hmac(`AWS4${secretAccessKey}`, date);
-  const regionKey = hmac(dateKey, region);
-  const serviceKey = hmac(regionKey, service);
-  return hmac(serviceKey, 'aws4_request');
 }
 
 /** Constant-time comparison of two hex signatures. */
@@ -78,57 +54,6 @@ export function parseQuery(rawQuery: string): Array<[string, string]> {
       const value = equals === -1 ? '' : part.slice(equals + 1);
       return [decodeComponent(name), decodeComponent(value)];
     });
-}
-
-export function canonicalQuery(params: Array<[string, string]>): string {
-  return params
-    .map(([name, value]) => [uriEncode(name), uriEncode(value)] as const)
-    .sort(([nameA, valueA], [nameB, valueB]) =>
-      nameA === nameB ? compareStrings(valueA, valueB) : compareStrings(nameA, nameB),
-    )
-    .map(([name, value]) => `${name}=${value}`)
-    .join('&');
-}
-
-function compareStrings(a: string, b: string): number {
-  if (a === b) return 0;
-  return a < b ? -1 : 1;
-}
-
-export function canonicalHeaderValue(value: string | string[] | undefined): string {
-  const joined = Array.isArray(value) ? value.join(',') : (value ?? '');
-  return joined.trim().replace(/\s+/g, ' ');
-}
-
-export interface CanonicalRequestParts {
-  method: string;
-  rawPath: string;
-  query: Array<[string, string]>;
-  headers: Record<string, string | string[] | undefined>;
-  signedHeaders: string[];
-  payloadHash: string;
-}
-
-export function buildCanonicalRequest(parts: CanonicalRequestParts): string {
-  const headerLines = parts.signedHeaders.map(
-    (name) => `${name}:${canonicalHeaderValue(parts.headers[name])}\n`,
-  );
-  return [
-    parts.method,
-    canonicalUri(parts.rawPath),
-    canonicalQuery(parts.query),
-    headerLines.join(''),
-    parts.signedHeaders.join(';'),
-    parts.payloadHash,
-  ].join('\n');
-}
-
-export function formatScope(scope: CredentialScope): string {
-  return `${scope.date}/${scope.region}/${scope.service}/${scope.terminator}`;
-}
-
-export function buildStringToSign(amzDate: string, scope: CredentialScope, canonicalRequest: string): string {
-  return [SIGV4_ALGORITHM, amzDate, formatScope(scope), sha256Hex(canonicalRequest)].join('\n');
 }
 
 /** Parses `AKID/20240101/eu-west-1/s3/aws4_request`; undefined when it does not have five parts. */

@@ -36,7 +36,7 @@ export function createSesHandler(options: SesOptions): QueryActionHandler {
       case 'SendEmail':
         return deliver(readSendEmail(params, options));
       case 'SendRawEmail':
-        return deliver(readSendRawEmail(params, options));
+        return deliver(await readSendRawEmail(params, options));
       default:
         throw new ServiceError('InvalidAction', `The action ${action} is not valid for this web service.`);
     }
@@ -87,14 +87,14 @@ function readSendEmail(params: QueryParams, options: SesOptions): EmailOutboxMes
   };
 }
 
-function readSendRawEmail(params: QueryParams, options: SesOptions): EmailOutboxMessage {
+async function readSendRawEmail(params: QueryParams, options: SesOptions): Promise<EmailOutboxMessage> {
   const data = params.get('RawMessage.Data');
   if (!data) throw new ServiceError('InvalidParameterValue', 'The raw message is empty (RawMessage.Data).');
   const raw = Buffer.from(data, 'base64');
   if (raw.length > MAX_MESSAGE_BYTES) {
     throw new ServiceError('MessageRejected', `Message length is more than ${MAX_MESSAGE_BYTES} bytes long.`);
   }
-  const parsed = parseMime(raw);
+  const parsed = await parseMime(raw);
   const from = params.get('Source') || parsed.from;
   if (!from) throw new ServiceError('InvalidParameterValue', "Missing required header 'From'.");
   const destinations = readMemberList(params, 'Destinations');
@@ -122,9 +122,9 @@ function readSendRawEmail(params: QueryParams, options: SesOptions): EmailOutbox
   };
 }
 
-function parseMime(raw: Buffer): ReturnType<typeof parseRawEmail> {
+async function parseMime(raw: Buffer): ReturnType<typeof parseRawEmail> {
   try {
-    return parseRawEmail(raw);
+    return await parseRawEmail(raw);
   } catch (error) {
     if (error instanceof MalformedMimeError) throw new ServiceError('InvalidParameterValue', error.message);
     throw error;

@@ -1,6 +1,8 @@
+import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { decodeJwt } from 'jose';
 import { type DevKeys, loadOrCreateDevKeys, signWithDevKeys, verifier } from '../../../local/api/dev-keys';
 import type { HttpApiEvent } from '../../../local/api/event';
 import { signJwt } from '../../../local/api/jwt';
@@ -135,6 +137,28 @@ describe('local HTTP API JWT authorizer', () => {
       'invalid signature',
     ],
     ['a value that is not a JWT', () => 'not-a-jwt', 'invalid signature'],
+    [
+      'an unsigned token (alg none)',
+      () => {
+        const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT', kid: keys.kid }));
+        const payload = Buffer.from(JSON.stringify(decodeJwt(token())));
+        return `${header.toString('base64url')}.${payload.toString('base64url')}.`;
+      },
+      'invalid signature',
+    ],
+    [
+      'a token signed with HS256 and the public key as the secret',
+      () => {
+        const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: keys.kid })).toString(
+          'base64url',
+        );
+        const payload = Buffer.from(JSON.stringify(decodeJwt(token()))).toString('base64url');
+        const secret = keys.publicKey.export({ type: 'spki', format: 'pem' });
+        const signature = createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url');
+        return `${header}.${payload}.${signature}`;
+      },
+      'invalid signature',
+    ],
   ])('answers 401 Unauthorized for %s without invoking the route', async (_case, makeToken, challenge) => {
     const response = await getPrivate(makeToken ? `Bearer ${makeToken()}` : undefined);
 

@@ -1,6 +1,6 @@
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
-import { deriveSigningKey, hmacHex } from '../../../local/s3/sigv4';
+import { signWithScope } from '../../../local/s3/request-auth';
 import {
   BUCKET,
   CREDENTIALS,
@@ -274,12 +274,23 @@ describe('presigned POST uploads', () => {
     const { url, fields } = await presign(harness, 'photos/no-expiration.jpg');
     const policy = Buffer.from(JSON.stringify({ conditions: [{ bucket: BUCKET }] })).toString('base64');
     const date = defined(fields['X-Amz-Date']).slice(0, 8);
-    const signingKey = deriveSigningKey(CREDENTIALS.secretAccessKey, date, REGION, 's3');
+    const scope = {
+      accessKeyId: CREDENTIALS.accessKeyId,
+      date,
+      region: REGION,
+      service: 's3',
+      terminator: 'aws4_request',
+    };
+    const signature = await signWithScope(
+      { credentials: CREDENTIALS, region: REGION, now: () => new Date() },
+      scope,
+      policy,
+    );
 
     const result = await postForm(url, {
       ...fields,
       Policy: policy,
-      'X-Amz-Signature': hmacHex(signingKey, policy),
+      'X-Amz-Signature': signature,
     });
 
     expect(result.status).toBe(400);

@@ -1,10 +1,10 @@
-import { MalformedMimeError, parseRawEmail, splitAddressList } from '../../../local/services/mime';
+import { MalformedMimeError, parseRawEmail } from '../../../local/services/mime';
 
 const message = (...lines: string[]) => Buffer.from(lines.join('\r\n'));
 
 describe('parseRawEmail', () => {
-  it('reads a single-part message with folded headers', () => {
-    const parsed = parseRawEmail(
+  it('reads a single-part message with folded headers, its body with LF line endings', async () => {
+    const parsed = await parseRawEmail(
       message(
         'From: a@x.test',
         'To: b@x.test,',
@@ -20,13 +20,13 @@ describe('parseRawEmail', () => {
       from: 'a@x.test',
       to: ['b@x.test', 'c@x.test'],
       subject: 'A long  subject',
-      text: 'Body text',
+      text: 'Body text\n',
       html: null,
     });
   });
 
-  it('finds text and HTML inside nested multiparts and skips attachments', () => {
-    const parsed = parseRawEmail(
+  it('finds text and HTML inside nested multiparts and skips attachments', async () => {
+    const parsed = await parseRawEmail(
       message(
         'From: a@x.test',
         'Content-Type: multipart/mixed; boundary=outer',
@@ -56,8 +56,8 @@ describe('parseRawEmail', () => {
     expect(parsed.html).toBe('<b>rich</b>');
   });
 
-  it('decodes quoted-printable soft line breaks and the declared charset', () => {
-    const parsed = parseRawEmail(
+  it('decodes quoted-printable soft line breaks and the declared charset', async () => {
+    const parsed = await parseRawEmail(
       message(
         'From: a@x.test',
         'Content-Type: text/plain; charset=ISO-8859-1',
@@ -68,20 +68,20 @@ describe('parseRawEmail', () => {
       ),
     );
 
-    expect(parsed.text).toBe('https://app.test/very/long/path?q=1 café');
+    expect(parsed.text).toBe('https://app.test/very/long/path?q=1 café\n');
   });
 
-  it('rejects a message without a blank line after the header', () => {
-    expect(() => parseRawEmail(Buffer.from('From: a@x.test'))).toThrow(MalformedMimeError);
+  it('rejects a message without a blank line after the header', async () => {
+    await expect(parseRawEmail(Buffer.from('From: a@x.test'))).rejects.toThrow(MalformedMimeError);
   });
 });
 
-describe('splitAddressList', () => {
-  it('splits at commas outside quotes and angle brackets', () => {
-    expect(splitAddressList('"Doe, Jane" <jane@x.test>, bob@x.test ,<c@x.test>')).toEqual([
-      '"Doe, Jane" <jane@x.test>',
-      'bob@x.test',
-      '<c@x.test>',
-    ]);
+describe('addresses', () => {
+  it('splits at commas outside quotes and angle brackets, quoting names with specials', async () => {
+    const parsed = await parseRawEmail(
+      message('From: a@x.test', 'To: "Doe, Jane" <jane@x.test>, bob@x.test ,<c@x.test>', '', 'Hi'),
+    );
+
+    expect(parsed.to).toEqual(['"Doe, Jane" <jane@x.test>', 'bob@x.test', 'c@x.test']);
   });
 });

@@ -143,7 +143,7 @@ describe('SES stand-in', () => {
     expect(lastEmail()).toMatchObject({
       to: ['alice@guest.test'],
       bcc: ['audit@guest.test'],
-      text: 'Hello\r\n',
+      text: 'Hello\n',
     });
   });
 
