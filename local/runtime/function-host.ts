@@ -282,6 +282,8 @@ export class FunctionHost {
   private readonly running = new Map<string, number>();
   /** Waiters by kind, served in this order: requests, then running workflows' tasks, then events. */
   private readonly waiters: Record<InvocationKind, Waiter[]> = { sync: [], workflow: [], async: [] };
+  /** Admissions granted without waiting (no onQueued for them). */
+  private readonly admittedAtOnce = new WeakSet<Promise<void>>();
   private readonly concurrency: number;
   private readonly sweeper: NodeJS.Timeout;
   private bootstrap?: Promise<string>;
@@ -345,12 +347,19 @@ export class FunctionHost {
    * notifications and rule targets: queued, never throttled, and started only while half the slots
    * are free, so new work does not crowd out the tasks of executions already running).
    */
-  async invoke(nameOrArn: string, payload: unknown, kind: InvocationKind = 'sync'): Promise<unknown> {
+  async invoke(
+    nameOrArn: string,
+    payload: unknown,
+    kind: InvocationKind = 'sync',
+    options: { onQueued?: (started: Promise<void>) => void } = {},
+  ): Promise<unknown> {
     const definition = this.find(nameOrArn);
     if (!definition) throw new FunctionNotFoundError(`Function not found: ${nameOrArn}`);
     if (this.closed) throw new TooManyRequestsError('The local Lambda service is stopping');
     const event = JSON.stringify(payload ?? null);
-    await this.acquire(definition, kind);
+    const admitted = this.acquire(definition, kind);
+    if (options.onQueued && !this.admittedAtOnce.has(admitted)) options.onQueued(admitted);
+    await admitted;
     try {
       const environment = await this.environmentFor(definition);
       environment.busy = true;
@@ -429,7 +438,9 @@ export class FunctionHost {
     const ahead = order.slice(0, order.indexOf(kind) + 1).flatMap((earlier) => this.waiters[earlier]);
     if (this.canRun(definition, kind) && !ahead.some((waiter) => waiter.definition === definition)) {
       this.take(definition);
-      return Promise.resolve();
+      const admitted = Promise.resolve();
+      this.admittedAtOnce.add(admitted);
+      return admitted;
     }
     return new Promise<void>((resolvePromise, reject) => {
       let timer: NodeJS.Timeout | undefined;
@@ -445,7 +456,9 @@ export class FunctionHost {
           reject(error);
         },
       };
-      if (kind !== 'async') {
+      // A request is throttled after syncQueueMs; a workflow task waits (its TimeoutSeconds counts
+      // from when it starts, see invoke), and so do asynchronous events.
+      if (kind === 'sync') {
         timer = setTimeout(() => {
           queue.splice(queue.indexOf(waiter), 1);
           reject(

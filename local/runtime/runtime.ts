@@ -355,9 +355,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         if (statusChange && defaultBus) void defaultBus.putEvents([statusChange]);
       },
       integrations: {
-        invokeFunction: async (target, payload) => {
+        invokeFunction: async (target, payload, { onQueued }) => {
           try {
-            return await functions.invoke(target, payload, 'workflow');
+            return await functions.invoke(target, payload, 'workflow', onQueued ? { onQueued } : {});
           } catch (error) {
             if (error instanceof FunctionTimeoutError) throw new EngineTimeoutError(error.message);
             if (error instanceof FunctionNotFoundError)

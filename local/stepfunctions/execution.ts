@@ -578,6 +578,7 @@ export class ExecutionRun {
     position.pending = pending;
     this.checkpoint(scope, position);
     const { controller, dispose } = linkedController(scope.signal);
+    let queuedUntil: Promise<void> | undefined;
     try {
       const work = token
         ? this.awaitTaskToken(
@@ -590,11 +591,21 @@ export class ExecutionRun {
             scope,
             controller.signal,
           )
-        : invokeResource(resource, parameters, this.host.integrations, controller.signal);
+        : invokeResource(resource, parameters, this.host.integrations, controller.signal, (started) => {
+            queuedUntil = started;
+          });
       const racers: Promise<unknown>[] = [work, whenAborted(controller.signal)];
       if (timeoutAt !== undefined) {
+        // A function the local Lambda had to queue: its timeout counts from when it starts.
+        const timeoutMs = Math.max(0, timeoutAt - now);
+        const timer: Promise<void> = queuedUntil
+          ? queuedUntil.then(
+              () => this.host.clock.sleep(timeoutMs, controller.signal),
+              () => new Promise<void>(() => undefined),
+            )
+          : this.host.clock.sleep(timeoutMs, controller.signal);
         racers.push(
-          this.host.clock.sleep(Math.max(0, timeoutAt - now), controller.signal).then(() => {
+          timer.then(() => {
             // No Cause: the image workflows' tests (tests/workflows) pin the error output of a task
             // timeout as {"Error": "States.Timeout"} alone.
             throw new StatesError(StatesErrors.Timeout, undefined);

@@ -6,6 +6,13 @@
 export interface InvokeFunctionOptions {
   /** Aborted when the task times out, the execution stops or the engine closes. */
   signal: AbortSignal;
+  /**
+   * An integration that must queue the invocation before the function runs (a local stand-in for
+   * capacity AWS would simply have) calls this, synchronously, with a promise that settles when
+   * the function starts: the task's TimeoutSeconds then counts from that moment, as it would in
+   * AWS, where the invocation would not have waited at all.
+   */
+  onQueued?: (started: Promise<void>) => void;
 }
 
 export interface CallServiceOptions {

@@ -228,10 +228,12 @@ export async function invokeResource(
   parameters: unknown,
   integrations: Integrations,
   signal: AbortSignal,
+  onQueued?: (started: Promise<void>) => void,
 ): Promise<unknown> {
+  const options = { signal, ...(onQueued && { onQueued }) };
   if (resource.kind === 'lambda-function') {
     try {
-      return await integrations.invokeFunction(resource.arn, parameters, { signal });
+      return await integrations.invokeFunction(resource.arn, parameters, options);
     } catch (error) {
       throw functionFailure(error);
     }
@@ -251,7 +253,7 @@ export async function invokeResource(
       return lambdaInvokeResult('', 202);
     }
     try {
-      return lambdaInvokeResult(await integrations.invokeFunction(functionName, payload, { signal }), 200);
+      return lambdaInvokeResult(await integrations.invokeFunction(functionName, payload, options), 200);
     } catch (error) {
       throw functionFailure(error);
     }
