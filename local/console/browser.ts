@@ -34,8 +34,12 @@ export async function dropFiles(
     type: file.type ?? 'image/jpeg',
     base64: file.bytes.toString('base64'),
   }));
+  // Runs in the page, where DataTransfer exists (this project's TypeScript has no DOM types).
   const dataTransfer = await page.evaluateHandle((items) => {
-    const transfer = new DataTransfer();
+    const scope = globalThis as unknown as {
+      DataTransfer: new () => { items: { add(file: unknown): void } };
+    };
+    const transfer = new scope.DataTransfer();
     for (const item of items) {
       const bytes = Uint8Array.from(atob(item.base64), (char) => char.charCodeAt(0));
       transfer.items.add(new File([bytes], item.name, { type: item.type }));

@@ -171,6 +171,8 @@ async function answerApi(
         throw new HttpError(400, 'userId must be 1 to 64 letters, digits or . _ @ -');
       return sendJson(response, 200, { userId, token: target.token(userId) });
     }
+    case 'GET /api/state-machines':
+      return sendJson(response, 200, { stateMachines: listStateMachines(engine) });
     case 'GET /api/places':
       return sendJson(response, 200, { places: await listPlaces(runtime) });
     case 'GET /api/executions':

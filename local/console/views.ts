@@ -16,6 +16,8 @@ export const EXECUTION_PAGE_SIZE = 50;
 export interface StateMachineView {
   name: string;
   arn: string;
+  /** When its newest execution started; absent without executions. */
+  lastStartDate?: string;
 }
 
 export interface ExecutionRow {
@@ -29,10 +31,21 @@ export interface ExecutionRow {
   outcome: string;
 }
 
+/** By name; each with the start of its newest execution, so a page can open the busiest one. */
 export function listStateMachines(engine: StepFunctionsEngine): StateMachineView[] {
   return engine
     .listStateMachines()
-    .map((machine) => ({ name: machine.name, arn: machine.stateMachineArn }))
+    .map((machine) => {
+      const [newest] = engine.listExecutions({
+        stateMachineArn: machine.stateMachineArn,
+        maxResults: 1,
+      }).executions;
+      return {
+        name: machine.name,
+        arn: machine.stateMachineArn,
+        ...(newest ? { lastStartDate: newest.startDate.toISOString() } : {}),
+      };
+    })
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 

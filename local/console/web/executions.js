@@ -1,17 +1,23 @@
 // Executions of each state machine, newest first, 50 a page, with what each did to its upload.
-import { consoleApi, getConfig, h, statusBadge, time, took } from './lib.js';
+import { consoleApi, h, statusBadge, time, took } from './lib.js';
 
 const MACHINE_KEY = 'happy-path-console-machine';
 
 export async function render(main) {
-  const { stateMachines } = await getConfig();
+  const { stateMachines } = await consoleApi('state-machines');
   main.append(h('h1', {}, 'Executions'));
   if (stateMachines.length === 0) {
     main.append(h('p', {}, 'No state machines are running.'));
     return;
   }
   let arn = sessionStorage.getItem(MACHINE_KEY);
-  if (!stateMachines.some((machine) => machine.arn === arn)) arn = stateMachines[0].arn;
+  if (!stateMachines.some((machine) => machine.arn === arn)) {
+    // The one that ran last: usually the image workflow after an upload.
+    const byNewest = [...stateMachines].sort((a, b) =>
+      (b.lastStartDate ?? '').localeCompare(a.lastStartDate ?? ''),
+    );
+    arn = byNewest[0].arn;
+  }
   const tokens = [undefined];
   const body = h('tbody');
   const pageNote = h('p', { 'aria-live': 'polite' });

@@ -35,9 +35,10 @@ describe('console photo app in Chromium', () => {
     await row.getByText('✓ PROCESSED').waitFor();
     const tile = row.getByRole('img', { name: 'Published tile of good.jpg' });
     await tile.waitFor();
-    const size = await tile.evaluate((image: HTMLImageElement) =>
-      image.complete ? { width: image.naturalWidth, height: image.naturalHeight } : undefined,
-    );
+    const size = await tile.evaluate((element) => {
+      const image = element as unknown as { complete: boolean; naturalWidth: number; naturalHeight: number };
+      return image.complete ? { width: image.naturalWidth, height: image.naturalHeight } : undefined;
+    });
     expect(size).toEqual({ width: 400, height: 400 });
   });
 
