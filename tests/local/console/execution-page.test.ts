@@ -48,7 +48,7 @@ describe('console execution page in Chromium', () => {
 
     const entered = await page
       .locator('.graph g.hp-entered')
-      .evaluateAll((groups) => groups.map((group) => (group as SVGGElement).dataset.state));
+      .evaluateAll((groups) => groups.map((group) => group.getAttribute('data-state')));
     const path = await page.locator('.path li button').allTextContents();
     expect(new Set(entered)).toEqual(new Set(path));
     expect(path).toEqual(expect.arrayContaining(['Get place type', 'Detect people', 'Record rejection']));
