@@ -40,6 +40,8 @@ async function route() {
     const module = await PAGES[page]();
     main.replaceChildren();
     leave = (await module.render(main, decodeURIComponent(rest.join('/')))) ?? (() => {});
+    // When the page's data is on screen (measured by local/console/measure-first-paint.ts).
+    performance.mark(`console:${page}:rendered`);
   } catch (error) {
     main.replaceChildren(errorNote(error));
   }
