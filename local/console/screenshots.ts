@@ -46,7 +46,9 @@ async function main(): Promise<void> {
     page.setDefaultTimeout(60_000);
     const shoot = async (name: string, height = 900) => {
       await page.setViewportSize({ width: 1400, height });
-      await page.evaluate('window.scrollTo(0, 0)');
+      await page.evaluate(() =>
+        (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0),
+      );
       await page.screenshot({ path: join(target, `${name}.png`) });
       console.log(`docs/console/${name}.png`);
     };

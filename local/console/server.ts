@@ -171,16 +171,23 @@ async function answerApi(
         throw new HttpError(400, 'userId must be 1 to 64 letters, digits or . _ @ -');
       return sendJson(response, 200, { userId, token: target.token(userId) });
     }
-    case 'GET /api/state-machines':
-      return sendJson(response, 200, { stateMachines: listStateMachines(engine) });
     case 'GET /api/places':
       return sendJson(response, 200, { places: await listPlaces(runtime) });
-    case 'GET /api/executions':
-      return sendJson(
-        response,
-        200,
-        listExecutionRows(engine, required('stateMachineArn'), query('nextToken')),
-      );
+    case 'GET /api/executions': {
+      // One request per page: the state machines to choose from, and a page of the chosen one
+      // (by default the one that ran last).
+      const stateMachines = listStateMachines(engine);
+      const newest = [...stateMachines].sort((a, b) =>
+        (b.lastStartDate ?? '').localeCompare(a.lastStartDate ?? ''),
+      )[0];
+      const chosen = query('stateMachineArn') ?? newest?.arn;
+      if (!chosen) return sendJson(response, 200, { stateMachines, executions: [] });
+      return sendJson(response, 200, {
+        stateMachines,
+        stateMachineArn: chosen,
+        ...listExecutionRows(engine, chosen, query('nextToken')),
+      });
+    }
     case 'GET /api/execution':
       return sendJson(response, 200, executionDetail(engine, required('executionArn')));
     case 'GET /api/graph.svg':

@@ -183,5 +183,6 @@ export async function render(main, executionArn) {
     if (selected) select(selected);
     return execution.status !== 'RUNNING';
   }, 1000);
+  await stop.ready;
   return stop;
 }

@@ -4,31 +4,31 @@ import { consoleApi, h, statusBadge, time, took } from './lib.js';
 const MACHINE_KEY = 'happy-path-console-machine';
 
 export async function render(main) {
-  const { stateMachines } = await consoleApi('state-machines');
+  const remembered = sessionStorage.getItem(MACHINE_KEY);
+  const forMachine = (chosen) =>
+    chosen ? `executions?stateMachineArn=${encodeURIComponent(chosen)}` : 'executions';
+  // One request for the first paint: the remembered state machine's page, or the one that ran last.
+  const first = await consoleApi(forMachine(remembered)).catch(() => consoleApi('executions'));
+  const { stateMachines } = first;
   main.append(h('h1', {}, 'Executions'));
   if (stateMachines.length === 0) {
     main.append(h('p', {}, 'No state machines are running.'));
     return;
   }
-  let arn = sessionStorage.getItem(MACHINE_KEY);
-  if (!stateMachines.some((machine) => machine.arn === arn)) {
-    // The one that ran last: usually the image workflow after an upload.
-    const byNewest = [...stateMachines].sort((a, b) =>
-      (b.lastStartDate ?? '').localeCompare(a.lastStartDate ?? ''),
-    );
-    arn = byNewest[0].arn;
-  }
+  let arn = first.stateMachineArn;
   const tokens = [undefined];
   const body = h('tbody');
   const pageNote = h('p', { 'aria-live': 'polite' });
   const newer = h('button', { type: 'button', onclick: () => load(tokens.length - 3) }, '← Newer');
   const older = h('button', { type: 'button', onclick: () => load(tokens.length - 1) }, 'Older →');
 
-  async function load(index) {
+  async function load(index, given) {
     tokens.length = index + 1;
-    const page = await consoleApi(
-      `executions?stateMachineArn=${encodeURIComponent(arn)}${tokens[index] ? `&nextToken=${encodeURIComponent(tokens[index])}` : ''}`,
-    );
+    const page =
+      given ??
+      (await consoleApi(
+        `executions?stateMachineArn=${encodeURIComponent(arn)}${tokens[index] ? `&nextToken=${encodeURIComponent(tokens[index])}` : ''}`,
+      ));
     tokens.push(page.nextToken);
     body.replaceChildren(
       ...(page.executions.length === 0
@@ -86,5 +86,5 @@ export async function render(main) {
     ),
     h('nav', { class: 'pager', 'aria-label': 'Pages of executions' }, newer, pageNote, older),
   );
-  await load(0);
+  await load(0, first);
 }

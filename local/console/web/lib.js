@@ -91,7 +91,10 @@ export async function appApi(method, path, body) {
   return answer(response, `${method} ${path}`);
 }
 
-/** Runs `tick` now and every `ms` until it returns true or the page is left; returns the stopper. */
+/**
+ * Runs `tick` now and every `ms` until it returns true or the page is left; returns the stopper,
+ * whose `ready` promise settles after the first tick (so a page can paint with its data).
+ */
 export function poll(tick, ms) {
   let stopped = false;
   let timer;
@@ -105,11 +108,12 @@ export function poll(tick, ms) {
     }
     if (!done && !stopped) timer = setTimeout(run, ms);
   };
-  run();
-  return () => {
+  const stop = () => {
     stopped = true;
     clearTimeout(timer);
   };
+  stop.ready = run();
+  return stop;
 }
 
 /** A status as words and a symbol, so it reads without colour. */

@@ -126,7 +126,7 @@ export async function render(main) {
     counts[key] = signature;
     list.replaceChildren(...(items.length === 0 ? [h('li', {}, empty)] : items.map(item)));
   };
-  return poll(async () => {
+  const stop = poll(async () => {
     const [{ messages }, { events: archived }, { deadLetters }] = await Promise.all([
       consoleApi('outbox'),
       consoleApi('events'),
@@ -150,4 +150,6 @@ export async function render(main) {
     fill(letters, 'letters', deadLetters, deadLetterRow, 'No dead letters.');
     return false;
   }, 2000);
+  await stop.ready;
+  return stop;
 }
