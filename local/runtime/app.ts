@@ -80,6 +80,9 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     // Without a log, the runtime writes the functions' output to stdout, as Lambda writes it to its logs.
     ...(options.log ? { log: options.log } : {}),
+  }).catch(async (error) => {
+    await webConsole?.close();
+    throw error;
   });
   try {
     const devKeys = await loadOrCreateDevKeys(options.dataDir);

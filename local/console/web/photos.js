@@ -276,7 +276,6 @@ export async function render(main) {
   const drop = h(
     'label',
     {
-      for: 'photo-files',
       class: 'drop',
       ondragover: (event) => {
         event.preventDefault();
@@ -289,6 +288,7 @@ export async function render(main) {
         upload([...event.dataTransfer.files]);
       },
     },
+    fileInput,
     h('strong', {}, 'Drop photos here'),
     ' or press to choose files (JPEG). Each one gets an upload ticket from the API and is POSTed by this browser straight to S3.',
   );
@@ -308,7 +308,6 @@ export async function render(main) {
         'section',
         { 'aria-labelledby': 'upload-heading' },
         h('h2', { id: 'upload-heading' }, 'Upload to ', selectedName),
-        fileInput,
         drop,
         uploadProblem,
         uploadList,
