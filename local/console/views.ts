@@ -88,6 +88,22 @@ export function outcomeOf(description: { status: string; input?: string; output?
   return { ...withId, outcome: typeof status === 'string' ? status : 'SUCCEEDED' };
 }
 
+/** Outcomes of finished executions (they never change), so a page reads each record from disk once. */
+const finishedOutcomes = new WeakMap<StepFunctionsEngine, Map<string, ReturnType<typeof outcomeOf>>>();
+
+function finishedOutcome(engine: StepFunctionsEngine, executionArn: string, status: string) {
+  let cache = finishedOutcomes.get(engine);
+  if (!cache) {
+    cache = new Map();
+    finishedOutcomes.set(engine, cache);
+  }
+  const known = cache.get(executionArn);
+  if (known) return known;
+  const outcome = outcomeOf(engine.describeExecution(executionArn));
+  if (status !== 'RUNNING') cache.set(executionArn, outcome);
+  return outcome;
+}
+
 /** One page of a state machine's executions, newest first, with each one's outcome. */
 export function listExecutionRows(
   engine: StepFunctionsEngine,
@@ -100,14 +116,13 @@ export function listExecutionRows(
     ...(nextToken ? { nextToken } : {}),
   });
   const executions = page.executions.map((item) => {
-    const description = engine.describeExecution(item.executionArn);
     return {
       executionArn: item.executionArn,
       name: item.name,
       status: item.status,
       startDate: item.startDate.toISOString(),
       ...(item.stopDate ? { stopDate: item.stopDate.toISOString() } : {}),
-      ...outcomeOf(description),
+      ...finishedOutcome(engine, item.executionArn, item.status),
     };
   });
   return { executions, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
