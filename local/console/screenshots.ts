@@ -90,6 +90,9 @@ async function main(): Promise<void> {
       page.waitForEvent('popup'),
       email.getByRole('link', { name: 'Approve erasure' }).click(),
     ]);
+    await page.getByRole('button', { name: 'Mint an approver token' }).click();
+    const approverToken = await page.getByLabel('Token of approver-console').inputValue();
+    await approval.getByLabel(/approver access token/).fill(approverToken);
     await approval.getByRole('button', { name: 'Approve erasure' }).click();
     await approval.waitForLoadState();
     await approval.close();

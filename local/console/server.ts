@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { APPROVER_SCOPE } from '../api/token-cli';
 import type { Runtime } from '../runtime/runtime';
 import { StepFunctionsApiError } from '../stepfunctions';
 import { assertConsoleHost } from './host';
@@ -36,8 +37,8 @@ export interface ConsoleTarget {
   runtime: Runtime;
   apiUrl: string;
   dataDir: string;
-  /** Mints a dev token for a user id (the data directory's key). */
-  token(userId: string): string;
+  /** Mints a dev token for a user id (the data directory's key), with extra claims such as `scope`. */
+  token(userId: string, claims?: Record<string, unknown>): string;
 }
 
 export interface ConsoleServer {
@@ -108,6 +109,12 @@ function contentSecurityPolicy(target: ConsoleTarget | undefined): string {
   ].join('; ');
 }
 
+function approverScope(runtime: Runtime): string {
+  const value = runtime.stacks.find((stack) => 'ApproverScope' in stack.parameters)?.parameters.ApproverScope
+    ?.value;
+  return typeof value === 'string' ? value : APPROVER_SCOPE;
+}
+
 function tableName(runtime: Runtime): string | undefined {
   for (const stack of runtime.stacks) {
     const table = stack.resources.AppTable;
@@ -170,6 +177,14 @@ async function answerApi(
       if (typeof userId !== 'string' || !USER_ID.test(userId))
         throw new HttpError(400, 'userId must be 1 to 64 letters, digits or . _ @ -');
       return sendJson(response, 200, { userId, token: target.token(userId) });
+    }
+    case 'POST /api/approver-token': {
+      // For the approval page's sign-in: the scope the running gdpr stack's decision route requires.
+      const { userId } = await readJsonBody(request);
+      if (typeof userId !== 'string' || !USER_ID.test(userId))
+        throw new HttpError(400, 'userId must be 1 to 64 letters, digits or . _ @ -');
+      const scope = approverScope(runtime);
+      return sendJson(response, 200, { userId, scope, token: target.token(userId, { scope }) });
     }
     case 'GET /api/places':
       return sendJson(response, 200, { places: await listPlaces(runtime) });

@@ -100,7 +100,13 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
       value.replace(/https:\/\/[a-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com/g, api.url),
     );
     const token = (userId: string) => signWithDevKeys(devKeys, { subject: userId, ...jwtSettings(runtime) });
-    webConsole?.attach({ runtime, apiUrl: api.url, dataDir: options.dataDir, token });
+    webConsole?.attach({
+      runtime,
+      apiUrl: api.url,
+      dataDir: options.dataDir,
+      token: (userId, claims) =>
+        signWithDevKeys(devKeys, { subject: userId, claims, ...jwtSettings(runtime) }),
+    });
     return {
       runtime,
       api,

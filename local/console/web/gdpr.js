@@ -126,6 +126,40 @@ export async function render(main) {
     },
     `Request erasure of ${current.userId}’s data`,
   );
+  const approverToken = h('input', { id: 'approver-token', readonly: true, size: 40, value: '' });
+  const approver = h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'approver-heading' },
+    h('h2', { id: 'approver-heading' }, 'Approver sign-in'),
+    h(
+      'p',
+      {},
+      'The confirmation page asks for an approver’s access token. This console mints one for a local approver (signed with the data directory’s key, with the approver scope): paste it there.',
+    ),
+    h(
+      'button',
+      {
+        type: 'button',
+        onclick: async () => {
+          try {
+            const minted = await consoleApi('approver-token', {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ userId: 'approver-console' }),
+            });
+            approverToken.value = minted.token;
+            approverToken.select();
+          } catch (error) {
+            problem.textContent = `⚠ ${error.message}`;
+          }
+        },
+      },
+      'Mint an approver token',
+    ),
+    ' ',
+    h('label', { for: 'approver-token' }, 'Token of approver-console '),
+    approverToken,
+  );
   main.append(
     h(
       'p',
@@ -138,6 +172,7 @@ export async function render(main) {
     problem,
     progress,
     mail,
+    approver,
     notices,
   );
   const saved = sessionStorage.getItem(key);

@@ -22,7 +22,7 @@ describe('console GDPR page in Chromium', () => {
     await session?.close();
   });
 
-  it('requests erasure as the signed-in user, approves it from the rendered email and shows the verified result', async () => {
+  it('requests erasure as the signed-in user, approves it from the rendered email with a console-minted approver token and shows the verified result', async () => {
     const { page, consoleUrl } = session;
     await signInAndCreatePlace(page, consoleUrl, { id: 'gdpr-park', name: 'GDPR Park', type: 'park' });
     await page.locator('#photo-files').setInputFiles({
@@ -40,6 +40,9 @@ describe('console GDPR page in Chromium', () => {
       page.waitForEvent('popup'),
       email.getByRole('link', { name: 'Approve erasure' }).click(),
     ]);
+    await page.getByRole('button', { name: 'Mint an approver token' }).click();
+    const approverToken = await page.getByLabel('Token of approver-console').inputValue();
+    await approvalPage.getByLabel(/approver access token/).fill(approverToken);
     await approvalPage.getByRole('button', { name: 'Approve erasure' }).click();
     await approvalPage.waitForLoadState();
 
