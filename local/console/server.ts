@@ -12,7 +12,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { APPROVER_SCOPE } from '../api/token-cli';
 import type { Runtime } from '../runtime/runtime';
 import { StepFunctionsApiError } from '../stepfunctions';
-import { assertConsoleHost } from './host';
+import { assertConsoleHost, isLoopbackHost } from './host';
 import {
   deadLettersView,
   eventsView,
@@ -248,7 +248,16 @@ export async function listenConsole(options: ConsoleOptions = {}): Promise<Conso
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://console.local');
     const answer = async () => {
+      // A page elsewhere whose name was rebound to 127.0.0.1 (DNS rebinding) sends its own Host.
+      if (!options.allowRemote && !isLoopbackHost((request.headers.host ?? '').replace(/:\d+$/, '')))
+        throw new HttpError(421, 'the console answers only requests addressed to a loopback host');
       if (url.pathname.startsWith('/api/')) {
+        // JSON only: a cross-origin page cannot POST it without a preflight, which gets no CORS answer.
+        if (
+          request.method === 'POST' &&
+          !String(request.headers['content-type']).startsWith('application/json')
+        )
+          throw new HttpError(415, 'POST a JSON body (content-type: application/json)');
         if (!target) throw new HttpError(503, 'the application is still starting');
         return answerApi(target, request, url, response);
       }

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertConsoleHost, isLoopbackHost, startConsole, withConsoleOrigin } from '../../../local/console';
@@ -44,6 +45,32 @@ describe('console server before the application runs', () => {
       await expect(page.text()).resolves.toContain('<script type="module" src="/app.js">');
       expect(api.status).toBe(503);
       expect(outside.status).toBe(404);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('console server requests', () => {
+  it('refuses requests addressed to another host name and API posts that are not JSON', async () => {
+    const server = await startConsole({ port: 0 });
+    server.attach({} as never);
+    try {
+      const { port } = new URL(server.url);
+      const rebound = await new Promise<number | undefined>((resolve, reject) => {
+        const request = get(
+          { host: '127.0.0.1', port, path: '/', headers: { host: `attacker.example:${port}` } },
+          (response) => {
+            response.resume();
+            resolve(response.statusCode);
+          },
+        );
+        request.on('error', reject);
+      });
+      const form = await fetch(`${server.url}/api/session`, { method: 'POST', body: 'userId=someone' });
+
+      expect(rebound).toBe(421);
+      expect(form.status).toBe(415);
     } finally {
       await server.close();
     }
