@@ -24,6 +24,8 @@ const USAGE = `Usage: npm start -- [options]
   --concurrency N          function invocations running at once, all functions together (default four per
                            CPU core: ${defaultConcurrency()}); beyond it, invocations wait for a slot (synchronous
                            ones up to 10 s, then TooManyRequestsException, as Lambda throttles)
+  --console-port N         web console port (default 4571); --no-console turns it off
+  --console-host HOST      web console interface (default 127.0.0.1; another one needs --allow-remote-console)
   --vision model|declared  how the Rekognition stand-in judges photos: with the local models
                            (default once \`npm run local:vision:install\` has run) or from the
                            labels an image declares in its EXIF description
@@ -49,6 +51,10 @@ async function main(): Promise<void> {
       'cdn-port': { type: 'string', default: '4570' },
       host: { type: 'string', default: '127.0.0.1' },
       concurrency: { type: 'string' },
+      'console-port': { type: 'string', default: '4571' },
+      'console-host': { type: 'string', default: '127.0.0.1' },
+      'allow-remote-console': { type: 'boolean', default: false },
+      'no-console': { type: 'boolean', default: false },
       vision: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -88,6 +94,15 @@ async function main(): Promise<void> {
     ...(concurrency ? { concurrency } : {}),
     parameterOverrides,
     log,
+    ...(values['no-console']
+      ? {}
+      : {
+          console: {
+            host: values['console-host'],
+            port: Number(values['console-port']),
+            allowRemote: values['allow-remote-console'],
+          },
+        }),
   });
   const { runtime, api } = app;
 
@@ -98,7 +113,7 @@ Happy Path is running offline (stacks: ${app.stacks.join(', ')}; data in ${dataD
   DynamoDB     ${runtime.endpoints.dynamodb}
   AWS services ${runtime.endpoints.services}  (EventBridge, Step Functions, SES, SNS, Rekognition, Secrets Manager, SSM)${runtime.cdns.map((cdn) => `\n  Photos (CDN) ${cdn.url}  (CloudFront ${cdn.logicalId}: bucket ${cdn.bucket})`).join('')}
   Vision       ${vision.mode === 'model' ? 'model (photos judged by local models)' : 'declared (labels from EXIF declarations)'}
-  token        npm run token -- <userId>
+  token        npm run token -- <userId>${app.console ? `\n  console: ${app.console.url}` : ''}
 Ready in ${Date.now() - started} ms. Ctrl-C stops.`);
 
   // A stop drains: the API stops taking requests, work in flight finishes (up to 30 s), the

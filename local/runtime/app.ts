@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_AUDIENCE, DEFAULT_ISSUER, loadOrCreateDevKeys, signWithDevKeys } from '../api/dev-keys';
 import type { LocalHttpApi } from '../api/server';
+import { type ConsoleOptions, type ConsoleServer, startConsole, withConsoleOrigin } from '../console';
 import type { VisionEngine } from '../services';
 import { parseTemplate } from '../template';
 import { startHttpApis } from './http-api';
@@ -31,6 +32,8 @@ export interface LocalAppOptions {
    */
   parameterOverrides?: ParsedParameterOverrides;
   log?: (line: string) => void;
+  /** The web console on its own port; its origin joins CorsAllowedOrigins. Off when absent. */
+  console?: ConsoleOptions;
 }
 
 export interface LocalApp {
@@ -40,6 +43,7 @@ export interface LocalApp {
   stacks: string[];
   /** A JWT the local HTTP API accepts, for `userId`. */
   token(userId: string): string;
+  console?: ConsoleServer;
   close(): Promise<void>;
 }
 
@@ -55,6 +59,8 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
   for (const env of candidates.filter((candidate) => !stacks.includes(candidate))) {
     log(`stack ${env}: templates/${env}.yaml does not exist yet, skipped`);
   }
+  const webConsole = options.console ? await startConsole({ log, ...options.console }) : undefined;
+  const overrides = parameterOverridesFor(options, stacks);
   const runtime = await startRuntime({
     root: options.root,
     configEnvs: stacks,
@@ -66,12 +72,17 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
       services: options.ports?.services ?? 0,
       cdn: options.ports?.cdn ?? 0,
     },
-    parameterOverrides: parameterOverridesFor(options, stacks),
+    parameterOverrides: webConsole
+      ? withConsoleOrigin(overrides, { root: options.root, stacks, origin: webConsole.url })
+      : overrides,
     ...(options.vision ? { vision: options.vision } : {}),
     ...(options.functionEnvironment ? { functionEnvironment: options.functionEnvironment } : {}),
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
     // Without a log, the runtime writes the functions' output to stdout, as Lambda writes it to its logs.
     ...(options.log ? { log: options.log } : {}),
+  }).catch(async (error) => {
+    await webConsole?.close();
+    throw error;
   });
   try {
     const devKeys = await loadOrCreateDevKeys(options.dataDir);
@@ -88,17 +99,28 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     runtime.functions.addEnvironmentRewrite((value) =>
       value.replace(/https:\/\/[a-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com/g, api.url),
     );
+    const token = (userId: string) => signWithDevKeys(devKeys, { subject: userId, ...jwtSettings(runtime) });
+    webConsole?.attach({
+      runtime,
+      apiUrl: api.url,
+      dataDir: options.dataDir,
+      token: (userId, claims) =>
+        signWithDevKeys(devKeys, { subject: userId, claims, ...jwtSettings(runtime) }),
+    });
     return {
       runtime,
       api,
       stacks,
-      token: (userId) => signWithDevKeys(devKeys, { subject: userId, ...jwtSettings(runtime) }),
+      token,
+      ...(webConsole ? { console: webConsole } : {}),
       close: async () => {
+        await webConsole?.close();
         await api.close();
         await runtime.close();
       },
     };
   } catch (error) {
+    await webConsole?.close();
     await runtime.close();
     throw error;
   }
