@@ -9,6 +9,7 @@ import { portOption, visionOption } from './cli-args';
 import { startLocalApp, type WorkflowVersion } from './runtime/app';
 import { defaultConcurrency } from './runtime/function-host';
 import { parameterOverrideArguments, parseCliParameterOverrides } from './runtime/parameter-overrides';
+import { readableLogLine } from './runtime/readable-log';
 import { chooseVisionEngine } from './vision/choose';
 
 const USAGE = `Usage: npm start -- [options]
@@ -25,6 +26,7 @@ const USAGE = `Usage: npm start -- [options]
                            CPU core: ${defaultConcurrency()}); beyond it, invocations wait for a slot (synchronous
                            ones up to 10 s, then TooManyRequestsException, as Lambda throttles)
   --console-port N         web console port (default 4571); --no-console turns it off
+  --json-logs              print function log lines as the JSON they write (default: one readable line each)
   --console-host HOST      web console interface (default 127.0.0.1; another one needs --allow-remote-console)
   --vision model|declared  how the Rekognition stand-in judges photos: with the local models
                            (default once \`npm run local:vision:install\` has run) or from the
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
       'console-host': { type: 'string', default: '127.0.0.1' },
       'allow-remote-console': { type: 'boolean', default: false },
       'no-console': { type: 'boolean', default: false },
+      'json-logs': { type: 'boolean', default: false },
       vision: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -81,7 +84,8 @@ async function main(): Promise<void> {
   const dataDir = resolve(values['data-dir']);
   if (values.reset) rmSync(dataDir, { recursive: true, force: true });
   const started = Date.now();
-  const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 23)} ${line}`);
+  const format = values['json-logs'] ? (line: string) => line : readableLogLine;
+  const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 23)} ${format(line)}`);
   const vision = await chooseVisionEngine(visionMode, log);
 
   const app = await startLocalApp({
