@@ -581,6 +581,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
     engine.resume();
     startPendingExecutions(engine, pendingStarts, log);
+    // Only now: a function environment started earlier would lack the endpoints set above.
+    void s3.deliverPending();
     const prebuilt = Date.now();
     void functions
       .prebuild()

@@ -86,6 +86,11 @@ export interface LocalS3 {
   /** `http://HOST:PORT`, for AWS_ENDPOINT_URL_S3 (the SDK then addresses buckets path-style). */
   endpoint: string;
   /**
+   * Delivers again the notifications a previous run left pending. Call it once whatever they invoke
+   * is ready (e.g. every endpoint the functions are given is known).
+   */
+  deliverPending(): Promise<void>;
+  /**
    * Stops accepting requests, lets the ones in flight finish and the deliveries in flight end
    * (both bounded; what is not delivered is delivered at the next start), stops s3rver.
    */
@@ -569,8 +574,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       log(`kept ${stored.length} objects of ${bucket} stored before versioning as versions`);
   };
   for (const bucket of versionedNames) await adoptUnversionedObjects(bucket);
-  await notifier.recover(resolveIntent);
 
+  let recovery: Promise<void> | undefined;
   const inFlight = new Set<Promise<void>>();
   const server = http.createServer((incoming, response) => {
     const handling: Promise<void> = handle(incoming, response).finally(() => inFlight.delete(handling));
@@ -589,6 +594,10 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
 
   return {
     endpoint,
+    deliverPending: () => {
+      recovery ??= notifier.recover(resolveIntent);
+      return recovery;
+    },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

@@ -50,8 +50,8 @@ export async function startHarness(
 ): Promise<Harness> {
   const records: S3EventRecord[] = [];
   const logLines: string[] = [];
-  const start = () =>
-    startLocalS3({
+  const start = async () => {
+    const s3 = await startLocalS3({
       dataDir,
       region: REGION,
       credentials: CREDENTIALS,
@@ -66,6 +66,9 @@ export async function startHarness(
       },
       log: (line) => logLines.push(line),
     });
+    void s3.deliverPending(); // as the runtime does once it is started
+    return s3;
+  };
   const harness: Harness = {
     s3: await start(),
     client: undefined as unknown as S3Client,

@@ -16,6 +16,7 @@ async function main() {
     buckets: [{ name: BUCKET }, { name: CORS_BUCKET }, { name: VERSIONED_BUCKET, versioned: true }],
     onObjectCreated: () => new Promise<void>(() => {}),
   });
+  void s3.deliverPending();
   process.stdout.write(`${JSON.stringify({ endpoint: s3.endpoint })}\n`);
 }
 
