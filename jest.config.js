@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
+  // Both cores: every suite starts its own local services on ephemeral ports and data directories.
+  maxWorkers: 2,
   // jose and @middy/core ship only ES modules; jest (on Node 20) loads CommonJS, so ts-jest
   // compiles their files like the project's own.
   transformIgnorePatterns: ['/node_modules/(?!(jose|@middy/core)/)'],
