@@ -1,33 +1,12 @@
-import { DeleteObjectsCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '#clients/dynamodb';
 import { s3 } from '#clients/s3';
 import { keys, type UploadUnknownDetail } from '#shared/model';
+import { listObjectVersions } from '#shared/object-versions';
 
 /** DeleteObjects takes at most 1000 versions per request. */
 const DELETE_BATCH = 1000;
-
-/** Every version and delete marker of exactly `key`, all pages. */
-export async function listVersionsOf(bucket: string, key: string): Promise<string[]> {
-  const versionIds: string[] = [];
-  let keyMarker: string | undefined;
-  let versionIdMarker: string | undefined;
-  for (;;) {
-    const page = await s3.send(
-      new ListObjectVersionsCommand({
-        Bucket: bucket,
-        Prefix: key,
-        ...(keyMarker ? { KeyMarker: keyMarker } : {}),
-        ...(versionIdMarker ? { VersionIdMarker: versionIdMarker } : {}),
-      }),
-    );
-    for (const entry of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])])
-      if (entry.Key === key && entry.VersionId) versionIds.push(entry.VersionId);
-    if (!page.IsTruncated || page.NextKeyMarker !== key) return versionIds;
-    keyMarker = page.NextKeyMarker;
-    versionIdMarker = page.NextVersionIdMarker;
-  }
-}
 
 export interface UnknownUploadOutcome {
   /** Versions and delete markers removed (0 when the upload record exists after all). */
@@ -49,7 +28,7 @@ export async function deleteUnknownUpload(
     new GetCommand({ TableName: tableName, Key: keys.upload(detail.uploadId), ConsistentRead: true }),
   );
   if (Item) return { versionsDeleted: 0, keptBecause: 'the upload has a record' };
-  const versionIds = await listVersionsOf(detail.bucket, detail.key);
+  const versionIds = await listObjectVersions(detail.bucket, detail.key);
   let versionsDeleted = 0;
   for (let start = 0; start < versionIds.length; start += DELETE_BATCH) {
     const batch = versionIds

@@ -6,6 +6,7 @@ import * as z from 'zod/mini';
 import { dynamo } from '#clients/dynamodb';
 import { s3 } from '#clients/s3';
 import { keys, publishedImageKeys, USER_INDEX, uploadObjectKey } from '#shared/model';
+import { listObjectVersions } from '#shared/object-versions';
 import {
   erasureKeys,
   type PurgeReport,
@@ -15,7 +16,7 @@ import {
   TERMINAL_STATUSES,
 } from './erasure';
 import { ErasureRequestNotFoundError, getErasureRequest } from './erasure-requests';
-import { listObjectVersions, mapLimit } from './object-versions';
+import { mapLimit } from './object-versions';
 
 /**
  * The purge report of an erasure request: everything of one user, found through the per-user

@@ -5,6 +5,7 @@ import { BatchWriteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynam
 import { cloudFront } from '#clients/cloudfront';
 import { dynamo } from '#clients/dynamodb';
 import { s3 } from '#clients/s3';
+import { listObjectVersions } from '#shared/object-versions';
 import { fullJitterBackoffMs, type RetryOptions, sleep } from '#shared/retry';
 import { InvalidTaskInputError } from '#shared/task-input';
 import { erasureKeys, type PurgeChunkResult, type PurgePlan, type VerificationResult } from './erasure';
@@ -16,7 +17,7 @@ import {
   type StoredReport,
   whileOpen,
 } from './erasure-report';
-import { listObjectVersions, mapLimit } from './object-versions';
+import { mapLimit } from './object-versions';
 
 /**
  * The purge and its verification: data before index entries (the ASL deletes every object chunk

@@ -18,7 +18,6 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ReportObject, ReportRecord, StoredReport } from '../../../../functions/gdpr/erasure-report';
-import { listObjectVersions } from '../../../../functions/gdpr/object-versions';
 import {
   cdnPath,
   chunkRanges,
@@ -30,6 +29,7 @@ import {
   purgeRecords,
   verifyPurge,
 } from '../../../../functions/gdpr/purge';
+import { listObjectVersions } from '../../../../functions/shared/object-versions';
 import { REQUEST_ID } from '../gdpr/setup';
 
 const s3 = mockClient(S3Client);
