@@ -9,7 +9,8 @@ import { HappyPathClient } from '../../../local/demo/client';
 import { photo } from '../../../local/demo/photos';
 
 /**
- * `npm start` killed with SIGKILL in the middle of a batch of uploads, then started again on the
+ * `npm start` killed with SIGKILL, or stopped with Ctrl-C (SIGINT), in the middle of a batch of
+ * uploads, then started again on the
  * same data directory: every upload whose original landed in the bucket reaches a final status
  * (S3 notifications are recorded with the object and delivered again after the restart).
  */
@@ -69,7 +70,7 @@ function killed(runtime: Runtime, signal: NodeJS.Signals): Promise<void> {
   });
 }
 
-describe('npm start killed mid-batch', () => {
+describe.each(['SIGKILL', 'SIGINT'] as const)('npm start stopped by %s mid-batch', (signal) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'crash-restart-'));
   let runtime: Runtime | undefined;
 
@@ -104,7 +105,7 @@ describe('npm start killed mid-batch', () => {
         } catch {
           return; // the runtime is gone: this upload may or may not have landed
         }
-        if (answered.length === 6 && runtime) kill = killed(runtime, 'SIGKILL');
+        if (answered.length === 6 && runtime) kill = killed(runtime, signal);
       }
     };
     await Promise.all([uploader(), uploader(), uploader(), uploader()]);
