@@ -4,14 +4,10 @@
  * Prints, per page, the median time from navigation start to the first contentful paint and to
  * the moment the page's data is on screen (the page's `console:<page>:rendered` mark).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startLocalApp } from '../runtime/app';
-import { chromiumMissing, launchChromium } from './browser';
+import { chromiumMissing } from './browser';
+import { openConsoleSession, signIn } from './session';
 
-const root = resolve(__dirname, '..', '..');
 
 /** An upload workflow in miniature: the same event in, a verdict out, a few states of history. */
 const BENCH_DEFINITION = {
@@ -46,16 +42,12 @@ async function main(): Promise<void> {
   if (missing) throw new Error(`cannot measure: ${missing}`);
   const count = Number(values.executions);
   const runs = Number(values.runs);
-  const dataDir = mkdtempSync(join(tmpdir(), 'console-measure-'));
-  const app = await startLocalApp({
-    root,
-    workflow: 'v4',
-    dataDir,
-    functionEnvironment: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
-    console: { port: 0 },
+  const session = await openConsoleSession('measure', {
+    viewport: { width: 1400, height: 900 },
+    timeoutMs: 30_000,
   });
-  const browser = await launchChromium();
   try {
+    const { app, consoleUrl: url, page } = session;
     const { engine } = app.runtime;
     const machine = engine.registerStateMachine({ name: 'ConsoleBench', definition: BENCH_DEFINITION });
     const arns: string[] = [];
@@ -67,7 +59,6 @@ async function main(): Promise<void> {
     for (const arn of arns) await engine.waitForExecution(arn, { timeoutMs: 60_000 });
     console.log(`${count} executions stored`);
 
-    const url = app.console?.url ?? '';
     const apiTimes: number[] = [];
     for (let run = 0; run < runs; run++) {
       const started = performance.now();
@@ -77,10 +68,7 @@ async function main(): Promise<void> {
     console.log(
       `GET /api/executions (50 of ${count}, with outcomes): median ${median(apiTimes).toFixed(0)} ms`,
     );
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(`${url}/#/photos`);
-    await page.getByLabel('User id').fill('user-bench');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, url, 'user-bench');
     await page.getByRole('heading', { name: 'Places' }).waitFor();
     const pages: Array<[string, string]> = [
       ['photos', '#/photos'],
@@ -116,9 +104,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    await browser.close();
-    await app.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await session.close();
   }
 }
 

@@ -3,14 +3,13 @@
  * fresh data directory, uses it through Chromium as a person would, and saves each main page to
  * docs/console/<page>.png.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { photo } from '../demo/photos';
-import { startLocalApp } from '../runtime/app';
 import { declareLabels } from '../services';
-import { chromiumMissing, launchChromium } from './browser';
+import { chromiumMissing } from './browser';
+import { createPlace, openConsoleSession, signIn } from './session';
 
 const root = resolve(__dirname, '..', '..');
 const target = join(root, 'docs', 'console');
@@ -20,30 +19,15 @@ async function upload(page: Page, name: string, bytes: Buffer, final: string): P
   await page.locator('.upload', { hasText: name }).getByText(final).waitFor();
 }
 
-async function createPlace(page: Page, id: string, name: string, type: string): Promise<void> {
-  await page.getByLabel('Id', { exact: true }).fill(id);
-  await page.getByLabel('Name').fill(name);
-  await page.getByLabel('Type').selectOption(type);
-  await page.getByRole('button', { name: 'Create place' }).click();
-  await page.getByRole('heading', { name: `Upload to ${id}` }).waitFor();
-}
-
 async function main(): Promise<void> {
   const missing = chromiumMissing();
   if (missing) throw new Error(`cannot take screenshots: ${missing}`);
-  const dataDir = mkdtempSync(join(tmpdir(), 'console-screenshots-'));
-  const app = await startLocalApp({
-    root,
-    workflow: 'v4',
-    dataDir,
-    functionEnvironment: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
-    console: { port: 0 },
+  const session = await openConsoleSession('screenshots', {
+    viewport: { width: 1400, height: 900 },
+    timeoutMs: 60_000,
   });
-  const browser = await launchChromium();
   try {
-    const url = app.console?.url ?? '';
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.setDefaultTimeout(60_000);
+    const { consoleUrl: url, page } = session;
     const shoot = async (name: string, height = 900) => {
       await page.setViewportSize({ width: 1400, height });
       await page.evaluate(() =>
@@ -55,15 +39,13 @@ async function main(): Promise<void> {
     mkdirSync(target, { recursive: true });
     const good = await photo(1600, 1200);
 
-    await page.goto(`${url}/#/photos`);
-    await page.getByLabel('User id').fill('user-ana');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await createPlace(page, 'corner-bistro', 'Corner Bistro', 'restaurant');
+    await signIn(page, url, 'user-ana');
+    await createPlace(page, { id: 'corner-bistro', name: 'Corner Bistro', type: 'restaurant' });
     const people = await declareLabels(good, {
       labels: [{ name: 'Person', confidence: 98.7, instances: 2 }],
     });
     await upload(page, 'friends-at-dinner.jpg', people, '✗ REJECTED');
-    await createPlace(page, 'central-park', 'Central Park', 'park');
+    await createPlace(page, { id: 'central-park', name: 'Central Park', type: 'park' });
     await upload(page, 'meadow.jpg', good, '✓ PROCESSED');
     await upload(page, 'thumbnail.jpg', await photo(640, 480), '✗ REJECTED');
     await upload(page, 'lake.jpg', await photo(1800, 1200), '✓ PROCESSED');
@@ -105,9 +87,7 @@ async function main(): Promise<void> {
     await page.locator('.messages li.card').nth(2).waitFor();
     await shoot('outbox');
   } finally {
-    await browser.close();
-    await app.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await session.close();
   }
 }
 

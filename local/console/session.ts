@@ -1,0 +1,66 @@
+/**
+ * The v4 app offline with its console on a free port and a data directory of its own, and a
+ * Chromium page to drive it: what the browser tests, `npm run screenshots` and the first-paint
+ * measurement all start from.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { type LocalApp, startLocalApp } from '../runtime/app';
+import { launchChromium } from './browser';
+
+export interface ConsoleSession {
+  app: LocalApp;
+  consoleUrl: string;
+  browser: Browser;
+  page: Page;
+  close(): Promise<void>;
+}
+
+export async function openConsoleSession(
+  name: string,
+  options: { viewport: { width: number; height: number }; timeoutMs: number },
+): Promise<ConsoleSession> {
+  const dataDir = mkdtempSync(join(tmpdir(), `console-${name}-`));
+  const app = await startLocalApp({
+    root: resolve(__dirname, '..', '..'),
+    workflow: 'v4',
+    dataDir,
+    functionEnvironment: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    console: { port: 0 },
+  });
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: options.viewport });
+  page.setDefaultTimeout(options.timeoutMs);
+  return {
+    app,
+    consoleUrl: app.console?.url ?? '',
+    browser,
+    page,
+    close: async () => {
+      await browser.close();
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Signs in on the photo page as `userId`. */
+export async function signIn(page: Page, consoleUrl: string, userId: string): Promise<void> {
+  await page.goto(`${consoleUrl}/#/photos`);
+  await page.getByLabel('User id').fill(userId);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Creates a place through the photo page's form and waits for its upload area. */
+export async function createPlace(
+  page: Page,
+  place: { id: string; name: string; type: string },
+): Promise<void> {
+  await page.getByLabel('Id', { exact: true }).fill(place.id);
+  await page.getByLabel('Name').fill(place.name);
+  await page.getByLabel('Type').selectOption(place.type);
+  await page.getByRole('button', { name: 'Create place' }).click();
+  await page.getByRole('heading', { name: `Upload to ${place.id}` }).waitFor();
+}
