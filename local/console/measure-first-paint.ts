@@ -8,7 +8,6 @@ import { parseArgs } from 'node:util';
 import { chromiumMissing } from './browser';
 import { openConsoleSession, signIn } from './session';
 
-
 /** An upload workflow in miniature: the same event in, a verdict out, a few states of history. */
 const BENCH_DEFINITION = {
   StartAt: 'Check',
