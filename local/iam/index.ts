@@ -96,3 +96,11 @@ export function authorize(
   }
   return { allowed: true };
 }
+export {
+  AccessControl,
+  type AccessControlOptions,
+  type AccessDecision,
+  type AuthorizationRecord,
+  type Credentials,
+  type Identity,
+} from './access';
