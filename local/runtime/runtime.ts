@@ -7,6 +7,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { decodeS3EventKey } from '../../functions/backend/upload-notifications';
 import { createDynalite } from '../dynamodb/dynalite';
 import { handleEventBridgeRequest, LocalEventBus } from '../eventbridge';
+import { AccessControl, type AuthorizationRecord, buildIamModel } from '../iam';
 import { type LocalS3, startLocalS3 } from '../s3';
 import {
   createCloudFrontHandler,
@@ -114,6 +115,13 @@ export interface RuntimeOptions {
   concurrency?: number;
   /** How long a stop waits for work in flight before it stops the engine (default 30 s). */
   drainMs?: number;
+  /**
+   * IAM: 'enforce' (default) checks every call a function, state machine, rule or notification
+   * makes against its role; 'off' allows every signed call.
+   */
+  iam?: 'enforce' | 'off';
+  /** Every authorization decision the local services make (tests record them). */
+  onAuthorization?: (record: AuthorizationRecord) => void;
   /** Variables that win over every function's template environment, e.g. a quieter POWERTOOLS_LOG_LEVEL. */
   functionEnvironment?: Record<string, string>;
   log?: (line: string) => void;
@@ -129,6 +137,8 @@ export interface Runtime {
   functions: FunctionHost;
   engine: StepFunctionsEngine;
   buses: Map<string, LocalEventBus>;
+  /** Who may call what: each role session's credentials and the policy checks. */
+  access: AccessControl;
   close(): Promise<void>;
 }
 
@@ -215,6 +225,17 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const unlock = lockDataDir(dataDir, log);
   closers.push(async () => unlock());
   try {
+    // IAM ------------------------------------------------------------------------
+    const access = new AccessControl({
+      model: buildIamModel(stacks),
+      enforce: options.iam !== 'off',
+      admin: LOCAL_CREDENTIALS,
+      seedFile: join(dataDir, 'iam', 'seed'),
+      log,
+      ...(options.onAuthorization ? { onAuthorization: options.onAuthorization } : {}),
+    });
+    if (!access.enforce) log('iam: enforcement is off (--iam off): every signed call is allowed');
+
     // DynamoDB ---------------------------------------------------------------
     const dynalite = createDynalite({
       path: join(dataDir, 'dynamodb'),
@@ -595,6 +616,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       functions,
       engine,
       buses,
+      access,
       close: async () => {
         // 1. Drain: work in flight (function invocations, S3 notifications, event deliveries, the
         //    executions they drive) finishes, up to drainMs.
