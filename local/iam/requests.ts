@@ -140,6 +140,24 @@ const S3: Readonly<Record<string, (request: ServiceRequest) => Authorization[]>>
   ],
   HeadBucket: (r) => [{ action: 's3:ListBucket', resource: s3Bucket(r, text(r, 'Bucket')) }],
   GetBucketLocation: (r) => [{ action: 's3:GetBucketLocation', resource: s3Bucket(r, text(r, 'Bucket')) }],
+  // Multipart uploads are authorized as the PutObject they make (lib-storage's Upload uses them).
+  CreateMultipartUpload: (r) => [
+    { action: 's3:PutObject', resource: s3Object(r, text(r, 'Bucket'), text(r, 'Key')) },
+  ],
+  UploadPart: (r) => [{ action: 's3:PutObject', resource: s3Object(r, text(r, 'Bucket'), text(r, 'Key')) }],
+  CompleteMultipartUpload: (r) => [
+    { action: 's3:PutObject', resource: s3Object(r, text(r, 'Bucket'), text(r, 'Key')) },
+  ],
+  AbortMultipartUpload: (r) => [
+    { action: 's3:AbortMultipartUpload', resource: s3Object(r, text(r, 'Bucket'), text(r, 'Key')) },
+  ],
+  PutObjectTagging: (r) => [
+    { action: 's3:PutObjectTagging', resource: s3Object(r, text(r, 'Bucket'), text(r, 'Key')) },
+  ],
+  GetBucketVersioning: (r) => [
+    { action: 's3:GetBucketVersioning', resource: s3Bucket(r, text(r, 'Bucket')) },
+  ],
+  ListBuckets: () => [{ action: 's3:ListAllMyBuckets', resource: '*' }],
   GetObjectTagging: (r) => [
     {
       action: optional(r, 'VersionId') ? 's3:GetObjectVersionTagging' : 's3:GetObjectTagging',

@@ -454,7 +454,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       host,
       port: options.ports?.s3 ?? 0,
       region,
-      credentials: LOCAL_CREDENTIALS,
+      access,
       buckets: bucketResources.map((bucket) => ({
         name: bucket.physicalId,
         corsRules: ((bucket.properties.CorsConfiguration as Properties | undefined)?.CorsRules ??

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { S3EventRecord } from 'aws-lambda';
 import { escapeXml } from '../xml';
+import { authorizeS3, type S3Access, s3Operation, s3RequestContext } from './authorization';
 import { type Backend, readBody, startBackend } from './backend';
 import { answerPreflight, type CfnCorsRule, headersForActualRequest } from './cors';
 import { accessDenied, errorToXml, S3RequestError } from './errors';
@@ -19,7 +20,6 @@ import { readPostForm } from './post-form';
 import { fileSizeCap, postSuccess, verifyPostUpload } from './post-upload';
 import { forwardToBackend } from './proxy';
 import {
-  type AccessKey,
   detectAuthMechanism,
   type VerifierSettings,
   verifyAuthorizationHeader,
@@ -67,8 +67,11 @@ export interface LocalS3Options {
   host?: string;
   port?: number;
   region: string;
-  /** The only key pair accepted; requests signed with anything else are refused. */
-  credentials: AccessKey;
+  /**
+   * Who may call: the keys signatures are verified against (the administrator's and each role
+   * session's, with its session token) and the IAM check of each operation.
+   */
+  access: S3Access;
   buckets: LocalS3Bucket[];
   /**
    * Receives every notification record, at least once: object creations (POST upload, PUT, copy,
@@ -159,7 +162,18 @@ function noSuchBucket(bucket: string): S3RequestError {
 export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const log = options.log ?? (() => {});
   const now = options.now ?? (() => new Date());
-  const settings: VerifierSettings = { credentials: options.credentials, region: options.region, now };
+  const { access } = options;
+  const settings: VerifierSettings = {
+    lookup: (accessKeyId) => access.lookup(accessKeyId)?.credentials,
+    region: options.region,
+    now,
+  };
+  /** The identity behind a verified access key. */
+  const identityOf = (accessKeyId: string) => {
+    const known = access.lookup(accessKeyId);
+    if (!known) throw new Error(`access key ${accessKeyId} was verified but is unknown`);
+    return known.identity;
+  };
   const corsRulesByBucket = new Map(options.buckets.map((bucket) => [bucket.name, bucket.corsRules]));
   const versionedNames = options.buckets.filter((bucket) => bucket.versioned).map((bucket) => bucket.name);
   fs.mkdirSync(options.dataDir, { recursive: true });
@@ -255,6 +269,14 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     const form = await readPostForm(incoming, { fileSizeCap });
     if (form.file?.truncated) response.setHeader('Connection', 'close');
     const upload = await verifyPostUpload(form, request.bucket, settings);
+    const refusal = authorizeS3(
+      access,
+      identityOf(upload.accessKeyId),
+      { operation: 'PostObject', params: { Bucket: request.bucket, Key: upload.key } },
+      s3RequestContext(origin.sourceIp),
+      log,
+    );
+    if (refusal) throw refusal;
     await requireBucket(request.bucket);
     const versionId = versions.isVersioned(request.bucket) ? newVersionId() : undefined;
     const eventName = 'ObjectCreated:Post';
@@ -415,7 +437,24 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   ) => {
     await requireBucket(request.bucket);
     const deletion = parseDeleteRequest((await readBody(incoming, MAX_XML_BODY_BYTES)).toString('utf8'));
+    const identity = identityOf(origin.accessKeyId);
     const xml = await deleteObjectsXml(deletion, async (key, versionId) => {
+      // S3 authorizes each key of a multi-object delete: a refused key is an <Error> of the result.
+      const refusal = authorizeS3(
+        access,
+        identity,
+        {
+          operation: 'DeleteObject',
+          params: {
+            Bucket: request.bucket,
+            Key: key,
+            ...(versionId === undefined ? {} : { VersionId: versionId }),
+          },
+        },
+        s3RequestContext(origin.sourceIp),
+        log,
+      );
+      if (refusal) return { error: refusal };
       try {
         if (versions.isVersioned(request.bucket)) {
           return deleteOutcome(await deleteVersioned(request.bucket, key, versionId, origin), versionId);
@@ -544,6 +583,16 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         return;
       }
       const accessKeyId = await authenticate(request);
+      if (!isBucketOperation(request, 'POST', 'delete')) {
+        const refusal = authorizeS3(
+          access,
+          identityOf(accessKeyId),
+          s3Operation(request),
+          s3RequestContext(sourceIp),
+          log,
+        );
+        if (refusal) throw refusal;
+      }
       await handleAuthenticated(request, incoming, response, { ...origin, accessKeyId });
     } catch (error) {
       sendError(response, error, requestId);

@@ -76,20 +76,23 @@ async function verifyPolicySignature(
       ArgumentValue: algorithm,
     });
   }
-  const scope = checkCredentialScope(requireField(fields, 'x-amz-credential'), settings, (message) =>
-    invalidArgument(`Error parsing the X-Amz-Credential parameter; ${message}`),
+  const known = checkCredentialScope(
+    requireField(fields, 'x-amz-credential'),
+    fields.get('x-amz-security-token'),
+    settings,
+    (message) => invalidArgument(`Error parsing the X-Amz-Credential parameter; ${message}`),
   );
   requireField(fields, 'x-amz-date');
   const signature = requireField(fields, 'x-amz-signature');
-  if (!signaturesMatch(await signWithScope(settings, scope, policyBase64), signature)) {
+  if (!signaturesMatch(await signWithScope(known, policyBase64), signature)) {
     throw new S3RequestError(
       'SignatureDoesNotMatch',
       403,
       'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
-      { AWSAccessKeyId: scope.accessKeyId, StringToSign: policyBase64, SignatureProvided: signature },
+      { AWSAccessKeyId: known.scope.accessKeyId, StringToSign: policyBase64, SignatureProvided: signature },
     );
   }
-  return scope.accessKeyId;
+  return known.scope.accessKeyId;
 }
 
 function objectHeaders(fields: Map<string, string>): Record<string, string> {

@@ -1,10 +1,12 @@
 /**
  * Verifies SigV4-signed S3 requests: presigned URLs (query string) and the Authorization header.
- * The checks of form (credential scope, dates, expiry) are S3's; the signature itself is recomputed
- * by re-signing the received request with `@smithy/signature-v4` and the known local key.
+ * The checks of form (credential scope, dates, expiry) are S3's; the access key is looked up
+ * (the administrator's, or a role session's with its session token) and the signature itself is
+ * recomputed by re-signing the received request with `@smithy/signature-v4` and that key.
  */
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { Credentials } from '../iam';
 import { accessDenied, invalidAccessKeyId, S3RequestError } from './errors';
 import {
   type CredentialScope,
@@ -16,15 +18,17 @@ import {
   signaturesMatch,
 } from './sigv4';
 
-export interface AccessKey {
-  accessKeyId: string;
-  secretAccessKey: string;
-}
-
 export interface VerifierSettings {
-  credentials: AccessKey;
+  /** The key behind an access key id, or undefined for a key nobody was given. */
+  lookup: (accessKeyId: string) => Credentials | undefined;
   region: string;
   now: () => Date;
+}
+
+/** A credential scope whose access key exists, with that key. */
+export interface KnownScope {
+  scope: CredentialScope;
+  credentials: Credentials;
 }
 
 export interface IncomingSignedRequest {
@@ -56,23 +60,42 @@ export function detectAuthMechanism(request: IncomingSignedRequest): AuthMechani
 const queryError = (message: string) => new S3RequestError('AuthorizationQueryParametersError', 400, message);
 const headerError = (message: string) => new S3RequestError('AuthorizationHeaderMalformed', 400, message);
 
-/** Checks the access key and region of a credential scope; `fail` builds the mechanism-specific error. */
+/**
+ * Checks the access key and region of a credential scope and the session token sent with it
+ * (header, query parameter or POST field); `fail` builds the mechanism-specific error.
+ */
 export function checkCredentialScope(
   credential: string,
+  sessionToken: string | undefined,
   settings: VerifierSettings,
   fail: (message: string) => S3RequestError,
-): CredentialScope {
+): KnownScope {
   const scope = parseCredential(credential);
   if (scope?.service !== 's3' || scope.terminator !== 'aws4_request' || !/^\d{8}$/.test(scope.date)) {
     throw fail(
       `Error parsing the credential '${credential}'; expected <key>/<date>/<region>/s3/aws4_request`,
     );
   }
-  if (scope.accessKeyId !== settings.credentials.accessKeyId) throw invalidAccessKeyId(scope.accessKeyId);
+  const credentials = settings.lookup(scope.accessKeyId);
+  if (!credentials) throw invalidAccessKeyId(scope.accessKeyId);
   if (scope.region !== settings.region) {
     throw fail(`The region '${scope.region}' is wrong; expecting '${settings.region}'`);
   }
-  return scope;
+  checkSessionToken(credentials, sessionToken);
+  return { scope, credentials };
+}
+
+/**
+ * A role session's key is valid only with its session token. Without one, S3 does not know the
+ * temporary key (InvalidAccessKeyId); with another one, or a token sent with a long-term key, it
+ * answers InvalidToken (400, "The provided token is malformed or otherwise invalid.").
+ */
+function checkSessionToken(credentials: Credentials, sessionToken: string | undefined): void {
+  if (sessionToken === credentials.sessionToken) return;
+  if (sessionToken === undefined) throw invalidAccessKeyId(credentials.accessKeyId);
+  throw new S3RequestError('InvalidToken', 400, 'The provided token is malformed or otherwise invalid.', {
+    Token: sessionToken,
+  });
 }
 
 type SignerRequest = Parameters<SignatureV4['presign']>[0];
@@ -93,12 +116,16 @@ class RecordingSigner extends SignatureV4 {
   }
 }
 
-/** A signer with the local key for a checked credential scope (S3 paths are not escaped twice). */
-function localSigner(settings: VerifierSettings, scope: CredentialScope): RecordingSigner {
+/**
+ * A signer with the key of a checked credential scope (S3 paths are not escaped twice). Its
+ * session token is left out: the token the client sent is already among the signed headers or
+ * query parameters, and was checked.
+ */
+function localSigner({ scope, credentials }: KnownScope): RecordingSigner {
   return new RecordingSigner({
     service: scope.service,
     region: scope.region,
-    credentials: settings.credentials,
+    credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
     sha256: Hash.bind(null, 'sha256'),
     uriEscapePath: false,
     applyChecksum: false,
@@ -106,13 +133,9 @@ function localSigner(settings: VerifierSettings, scope: CredentialScope): Record
 }
 
 /** The hex signature of `text` (e.g. a POST policy) with the signing key of the scope's day. */
-export async function signWithScope(
-  settings: VerifierSettings,
-  scope: CredentialScope,
-  text: string,
-): Promise<string> {
-  return localSigner(settings, scope).sign(text, {
-    signingDate: parseAmzDate(`${scope.date}T000000Z`) ?? new Date(Number.NaN),
+export async function signWithScope(known: KnownScope, text: string): Promise<string> {
+  return localSigner(known).sign(text, {
+    signingDate: parseAmzDate(`${known.scope.date}T000000Z`) ?? new Date(Number.NaN),
   });
 }
 
@@ -128,10 +151,10 @@ interface SignedParts {
 /** Re-signs the received request with the local key, over exactly the headers the client signed. */
 async function verifySignature(
   request: IncomingSignedRequest,
-  settings: VerifierSettings,
-  scope: CredentialScope,
+  known: KnownScope,
   signed: SignedParts,
 ): Promise<void> {
+  const { scope } = known;
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
@@ -144,7 +167,7 @@ async function verifySignature(
   }
   const signableHeaders = new Set(signed.signedHeaders);
   const unsignableHeaders = new Set(Object.keys(headers).filter((name) => !signableHeaders.has(name)));
-  const signer = localSigner(settings, scope);
+  const signer = localSigner(known);
   const toSign = {
     method: request.method,
     protocol: 'http:',
@@ -202,8 +225,11 @@ export async function verifyPresignedUrl(
   if (read('X-Amz-Algorithm') !== SIGV4_ALGORITHM) {
     throw queryError(`X-Amz-Algorithm only supports "${SIGV4_ALGORITHM}"`);
   }
-  const scope = checkCredentialScope(read('X-Amz-Credential'), settings, (message) =>
-    queryError(`Error parsing the X-Amz-Credential parameter; ${message}`),
+  const known = checkCredentialScope(
+    read('X-Amz-Credential'),
+    params.get('X-Amz-Security-Token'),
+    settings,
+    (message) => queryError(`Error parsing the X-Amz-Credential parameter; ${message}`),
   );
   const signedAt = parseAmzDate(read('X-Amz-Date'));
   if (!signedAt) throw queryError("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
@@ -226,14 +252,14 @@ export async function verifyPresignedUrl(
   if (signedAt.getTime() - now.getTime() > MAX_CLOCK_SKEW_MS) {
     throw accessDenied('Request is not valid yet');
   }
-  await verifySignature(request, settings, scope, {
+  await verifySignature(request, known, {
     signedAt,
     signedHeaders: parseSignedHeaders(read('X-Amz-SignedHeaders')),
     signature: read('X-Amz-Signature'),
     payloadHash: params.get('X-Amz-Content-Sha256') ?? 'UNSIGNED-PAYLOAD',
     expiresIn,
   });
-  return scope.accessKeyId;
+  return known.scope.accessKeyId;
 }
 
 function formatIso(date: Date): string {
@@ -279,8 +305,11 @@ export async function verifyAuthorizationHeader(
   settings: VerifierSettings,
 ): Promise<string> {
   const header = parseAuthorizationHeader(singleHeader(request.headers.authorization) ?? '');
-  const scope = checkCredentialScope(header.credential, settings, (message) =>
-    headerError(`The authorization header is malformed; ${message}`),
+  const known = checkCredentialScope(
+    header.credential,
+    singleHeader(request.headers['x-amz-security-token']),
+    settings,
+    (message) => headerError(`The authorization header is malformed; ${message}`),
   );
   const payloadHash = singleHeader(request.headers['x-amz-content-sha256']);
   if (payloadHash === undefined) {
@@ -304,11 +333,11 @@ export async function verifyAuthorizationHeader(
       { RequestTime: amzDate, ServerTime: formatAmzDate(now), MaxAllowedSkewMilliseconds: MAX_CLOCK_SKEW_MS },
     );
   }
-  await verifySignature(request, settings, scope, {
+  await verifySignature(request, known, {
     signedAt,
     signedHeaders: parseSignedHeaders(header.signedHeaders),
     signature: header.signature,
     payloadHash,
   });
-  return scope.accessKeyId;
+  return known.scope.accessKeyId;
 }

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
+import { AccessControl, buildIamModel, type Credentials } from '../../../local/iam';
 import { type CfnCorsRule, type LocalS3, startLocalS3 } from '../../../local/s3';
 
 export const REGION = 'eu-west-1';
@@ -21,6 +22,19 @@ export const CORS_RULES: CfnCorsRule[] = [
     MaxAge: 3000,
   },
 ];
+
+/**
+ * The runtime's AccessControl with no principals: CREDENTIALS (or `admin`) is the administrator,
+ * whose calls are all allowed; its role-session seed is kept in `dataDir`.
+ */
+export function adminAccess(dataDir: string, admin: Credentials = CREDENTIALS): AccessControl {
+  return new AccessControl({
+    model: buildIamModel([]),
+    enforce: true,
+    admin,
+    seedFile: path.join(dataDir, 'iam-seed'),
+  });
+}
 
 export interface Harness {
   s3: LocalS3;
@@ -54,7 +68,7 @@ export async function startHarness(
     const s3 = await startLocalS3({
       dataDir,
       region: REGION,
-      credentials: CREDENTIALS,
+      access: adminAccess(dataDir),
       buckets: [
         { name: BUCKET },
         { name: CORS_BUCKET, corsRules: CORS_RULES },

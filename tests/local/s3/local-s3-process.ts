@@ -4,7 +4,7 @@
  * notification stays pending until the process is killed.
  */
 import { startLocalS3 } from '../../../local/s3';
-import { BUCKET, CORS_BUCKET, CREDENTIALS, REGION, VERSIONED_BUCKET } from './local-s3-harness';
+import { adminAccess, BUCKET, CORS_BUCKET, REGION, VERSIONED_BUCKET } from './local-s3-harness';
 
 async function main() {
   const dataDir = process.argv[2];
@@ -12,7 +12,7 @@ async function main() {
   const s3 = await startLocalS3({
     dataDir,
     region: REGION,
-    credentials: CREDENTIALS,
+    access: adminAccess(dataDir),
     buckets: [{ name: BUCKET }, { name: CORS_BUCKET }, { name: VERSIONED_BUCKET, versioned: true }],
     onObjectCreated: () => new Promise<void>(() => {}),
   });

@@ -2,11 +2,12 @@ import { verifyAuthorizationHeader, verifyPresignedUrl } from '../../../local/s3
 import { canonicalUri, parseQuery } from '../../../local/s3/sigv4';
 
 // The worked examples of the Amazon S3 SigV4 documentation (examplebucket, 2013-05-24).
+const DOCUMENTED_KEY = {
+  accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+};
 const settings = {
-  credentials: {
-    accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
-    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-  },
+  lookup: (accessKeyId: string) => (accessKeyId === DOCUMENTED_KEY.accessKeyId ? DOCUMENTED_KEY : undefined),
   region: 'us-east-1',
   now: () => new Date('2013-05-24T00:05:00Z'),
 };
@@ -109,7 +110,7 @@ describe('SigV4 verification', () => {
     };
     const otherSecret = {
       ...settings,
-      credentials: { ...settings.credentials, secretAccessKey: 'another-secret' },
+      lookup: () => ({ ...DOCUMENTED_KEY, secretAccessKey: 'another-secret' }),
     };
 
     await expect(verifyPresignedUrl(request, otherSecret)).rejects.toMatchObject({
@@ -132,7 +133,7 @@ describe('SigV4 verification', () => {
     };
     const otherSecret = {
       ...settings,
-      credentials: { ...settings.credentials, secretAccessKey: 'another-secret' },
+      lookup: () => ({ ...DOCUMENTED_KEY, secretAccessKey: 'another-secret' }),
     };
 
     await expect(verifyAuthorizationHeader(request, otherSecret)).rejects.toMatchObject({

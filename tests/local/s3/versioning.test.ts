@@ -16,9 +16,9 @@ import {
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { startLocalS3 } from '../../../local/s3';
 import {
+  adminAccess,
   BUCKET,
   bodyText,
-  CREDENTIALS,
   defined,
   type Harness,
   makeClient,
@@ -397,7 +397,7 @@ describe('object versioning in a bucket whose template enables it', () => {
     const unversioned = await startLocalS3({
       dataDir,
       region: REGION,
-      credentials: CREDENTIALS,
+      access: adminAccess(dataDir),
       buckets: [{ name: VERSIONED_BUCKET }],
     });
     const client = makeClient(unversioned.endpoint);
