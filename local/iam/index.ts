@@ -26,7 +26,7 @@ export {
   type PolicyStatement,
   resourceMatches,
 } from './evaluate';
-export { type AccessDeniedError, accessDeniedError, deniedLogLine } from './messages';
+export { type AccessDeniedError, accessDeniedError, accessDeniedShape, deniedLogLine } from './messages';
 export { type Authorization, authorizationsFor, integrationRequest, type ServiceRequest } from './requests';
 export {
   buildIamModel,

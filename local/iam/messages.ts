@@ -18,6 +18,11 @@ const ERRORS: Readonly<Record<string, { code: string; statusCode: number }>> = {
 };
 const JSON_SERVICE_ERROR = { code: 'AccessDeniedException', statusCode: 400 };
 
+/** The code and HTTP status of a service's access-denied error. */
+export function accessDeniedShape(service: string): { code: string; statusCode: number } {
+  return ERRORS[service] ?? JSON_SERVICE_ERROR;
+}
+
 /**
  * The error message IAM's authorization gives (the wording AWS uses since 2021, naming the
  * policy type): `User: <principal> is not authorized to perform: <action> on resource:
@@ -31,7 +36,7 @@ export function accessDeniedError(
   resource: string,
   result: EvaluationResult,
 ): AccessDeniedError {
-  const { code, statusCode } = ERRORS[service] ?? JSON_SERVICE_ERROR;
+  const { code, statusCode } = accessDeniedShape(service);
   const shownResource = service === 's3' ? `"${resource}"` : resource;
   const policyType = result.deniedBy ?? 'identity-based';
   const why =

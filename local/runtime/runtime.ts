@@ -14,7 +14,12 @@ import {
   createServicesHandler,
   DeclaredLabelsVisionEngine,
   fromGenerateSecretString,
+  type GuardOptions,
+  guarded,
+  guardServer,
   isCloudFrontRequest,
+  replayed,
+  runtimeFacts,
   type VisionEngine,
 } from '../services';
 import {
@@ -172,12 +177,6 @@ function closeServer(server: Server): Promise<void> {
   return new Promise((resolvePromise) => server.close(() => resolvePromise()));
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 function matchesS3Filter(filter: unknown, key: string): boolean {
   const rules =
     (filter as { S3Key?: { Rules?: Array<{ Name: string; Value: string }> } })?.S3Key?.Rules ?? [];
@@ -237,12 +236,29 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     if (!access.enforce) log('iam: enforcement is off (--iam off): every signed call is allowed');
 
     // DynamoDB ---------------------------------------------------------------
+    // Every service but S3 verifies signatures and authorizes calls through this guard.
+    const secretDeclarations = resourcesOfType(stacks, 'AWS::SecretsManager::Secret').map((secret) => ({
+      arn: secret.physicalId,
+      name: String(secret.properties.Name ?? secret.physicalId.split(':').pop()),
+      properties: secret.properties,
+    }));
+    const guard: GuardOptions = {
+      access,
+      region,
+      accountId,
+      facts: runtimeFacts({
+        stateMachineOfTaskToken: (token) => engine.stateMachineOfTaskToken(token),
+        secrets: secretDeclarations,
+      }),
+      log,
+    };
     const dynalite = createDynalite({
       path: join(dataDir, 'dynamodb'),
       createTableMs: 0,
       deleteTableMs: 0,
       updateTableMs: 0,
     });
+    guardServer(dynalite, guard);
     const dynamodbEndpoint = await listen(dynalite, host, options.ports?.dynamodb ?? 0);
     closers.push(() => closeServer(dynalite));
 
@@ -513,9 +529,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         arn: topic.physicalId,
         name: topic.physicalId.split(':').pop() ?? topic.logicalId,
       })),
-      secrets: resourcesOfType(stacks, 'AWS::SecretsManager::Secret').map((secret) => ({
-        arn: secret.physicalId,
-        name: String(secret.properties.Name ?? secret.physicalId.split(':').pop()),
+      secrets: secretDeclarations.map((secret) => ({
+        arn: secret.arn,
+        name: secret.name,
         ...(typeof secret.properties.SecretString === 'string'
           ? { secretString: secret.properties.SecretString }
           : {}),
@@ -541,15 +557,17 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       distributionIds: resourcesOfType(stacks, 'AWS::CloudFront::Distribution').map((cdn) => cdn.physicalId),
       log,
     });
-    const services = createServer((request: IncomingMessage, response: ServerResponse) => {
+    // Each request is verified and authorized by the guard, which hands on the body it read.
+    const answerService = (request: IncomingMessage, response: ServerResponse, bodyBytes: Buffer) => {
+      const body = bodyBytes.toString('utf8');
       if (isCloudFrontRequest(request)) {
-        readBody(request).then((body) => cloudFront(request, response, body));
+        cloudFront(request, response, body);
         return;
       }
       const target = String(request.headers['x-amz-target'] ?? '');
       if (target.startsWith('AWSEvents.') || target.startsWith('AWSStepFunctions.')) {
-        readBody(request)
-          .then(async (body) => {
+        Promise.resolve()
+          .then(async () => {
             const answer = target.startsWith('AWSEvents.')
               ? await handleEventBridgeRequest((name) => buses.get(name), target, body)
               : await handleStepFunctionsRequest(engine, target, body);
@@ -568,8 +586,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           });
         return;
       }
-      servicesHandler(request, response);
-    });
+      replayed(servicesHandler)(request, response, bodyBytes);
+    };
+    const services = createServer(guarded(guard, answerService));
     const servicesEndpoint = await listen(services, host, options.ports?.services ?? 0);
     closers.push(() => closeServer(services));
     for (const service of SERVICES_ON_ONE_PORT) {

@@ -17,6 +17,11 @@ export function isCloudFrontRequest(request: IncomingMessage): boolean {
   return PATH.test(new URL(request.url ?? '/', 'http://local').pathname);
 }
 
+/** The distribution id a CloudFront API path names. */
+export function cloudFrontDistributionId(request: IncomingMessage): string {
+  return decodeURIComponent(PATH.exec(new URL(request.url ?? '/', 'http://local').pathname)?.[1] ?? '');
+}
+
 interface Invalidation {
   id: string;
   callerReference: string;
@@ -48,9 +53,7 @@ export function createCloudFrontHandler(options: {
   const invalidations = new Map<string, Map<string, Invalidation>>();
   const parser = new XMLParser({ isArray: (name) => name === 'Path' });
   return (request, response, body) => {
-    const distributionId = decodeURIComponent(
-      PATH.exec(new URL(request.url ?? '/', 'http://local').pathname)?.[1] ?? '',
-    );
+    const distributionId = cloudFrontDistributionId(request);
     if (request.method !== 'POST') {
       errorXml(response, 405, 'MethodNotAllowed', 'Only CreateInvalidation is served locally');
       return;

@@ -13,6 +13,15 @@ export {
 } from './declared-labels';
 export { ServiceError } from './errors';
 export {
+  type BodyListener,
+  type GuardOptions,
+  guarded,
+  guardServer,
+  replayed,
+  runtimeFacts,
+  type ServiceAccess,
+} from './guard';
+export {
   type EmailOutboxMessage,
   type OutboxMessage,
   outboxDirectory,

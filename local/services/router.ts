@@ -10,6 +10,7 @@ import {
 import {
   parseQueryParams,
   type QueryActionHandler,
+  type QueryParams,
   renderQueryError,
   renderQueryResult,
 } from './query-protocol';
@@ -24,7 +25,7 @@ import type { VisionEngine } from './vision';
  * One node:http request listener for the SES, SNS, Secrets Manager, SSM and Rekognition stand-ins.
  * awsJson1_1 requests are routed by their X-Amz-Target prefix; awsQuery requests (SES, SNS) by
  * their Version parameter, falling back to the SigV4 credential scope and the action name.
- * Signatures are not checked.
+ * Signatures and IAM are checked in front of it (guard.ts).
  */
 
 export interface ServicesOptions {
@@ -136,10 +137,7 @@ export function createServicesHandler(options: ServicesOptions): RequestListener
       new URL(req.url ?? '/', 'http://localhost').search,
     );
     const action = params.get('Action') ?? '';
-    const service =
-      QUERY_VERSIONS[params.get('Version') ?? ''] ??
-      queryServiceOf(identifyService(req.headers)) ??
-      QUERY_ACTIONS[action];
+    const service = queryServiceOf(params, req.headers);
     const xmlNamespace = service ? queryHandlers[service].xmlNamespace : SNS_XML_NAMESPACE;
     try {
       if (!service)
@@ -183,8 +181,16 @@ export function createServicesHandler(options: ServicesOptions): RequestListener
   };
 }
 
-function queryServiceOf(service: ServiceName | undefined): 'ses' | 'sns' | undefined {
-  return service === 'ses' || service === 'sns' ? service : undefined;
+/**
+ * Which query-protocol service (SES or SNS) a form request is for: by its Version parameter, else
+ * the SigV4 credential scope, else the action name; undefined for neither.
+ */
+export function queryServiceOf(params: QueryParams, headers: IncomingHttpHeaders): 'ses' | 'sns' | undefined {
+  const byVersion = QUERY_VERSIONS[params.get('Version') ?? ''];
+  if (byVersion) return byVersion;
+  const byScope = identifyService(headers);
+  if (byScope === 'ses' || byScope === 'sns') return byScope;
+  return QUERY_ACTIONS[params.get('Action') ?? ''];
 }
 
 function parseJsonInput(body: Buffer): JsonObject {

@@ -359,6 +359,12 @@ export class StepFunctionsEngine {
     this.tokens.heartbeat(taskToken);
   }
 
+  /** The state machine whose execution waits on an open task token (SendTask* is authorized on it). */
+  stateMachineOfTaskToken(taskToken: string): string | undefined {
+    const executionArn = this.tokens.executionOf(taskToken);
+    return executionArn === undefined ? undefined : this.describeExecution(executionArn).stateMachineArn;
+  }
+
   /** Resolves with the execution's description once it is no longer RUNNING (real-time deadline). */
   waitForExecution(
     executionArn: string,

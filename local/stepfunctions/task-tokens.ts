@@ -96,6 +96,11 @@ export class TaskTokenRegistry {
   isOpen(token: string): boolean {
     return this.open.has(token);
   }
+
+  /** The execution waiting on an open token (IAM authorizes SendTask* on its state machine). */
+  executionOf(token: string): string | undefined {
+    return this.open.get(token)?.executionArn;
+  }
 }
 
 export const HEARTBEAT_TIMEOUT_ERROR = StatesErrors.HeartbeatTimeout;
