@@ -12,6 +12,7 @@ import {
   DynamoDBClient,
   type DynamoDBServiceException,
   GetItemCommand,
+  ListTablesCommand,
   PutItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -170,6 +171,17 @@ describe('local DynamoDB with IAM enforced', () => {
     expect(noToken.name).toBe('UnrecognizedClientException');
   });
 
+  it('refuses a role an operation the local IAM has no mapping for, saying so', async () => {
+    const error = await rejectionOf(
+      running.client(running.fixture.readerCredentials).send(new ListTablesCommand({})),
+    );
+
+    expect(error.name).toBe('AccessDeniedException');
+    expect(error.message).toBe(
+      'The local IAM cannot authorize this call: dynamodb:ListTables has no authorization mapping in local/iam',
+    );
+  });
+
   it('refuses a request without an Authorization header with MissingAuthenticationTokenException', async () => {
     const response = await fetch(`${running.endpoint}/`, {
       method: 'POST',
@@ -195,6 +207,12 @@ describe('local DynamoDB with IAM enforcement off', () => {
     running = await start({ enforce: false });
   });
   afterAll(() => running.close());
+
+  it('lets a role make an operation the local IAM has no mapping for', async () => {
+    const tables = await running.client(running.fixture.nobodyCredentials).send(new ListTablesCommand({}));
+
+    expect(tables.TableNames).toEqual([TABLE]);
+  });
 
   it('lets a role write an item its policy does not allow, and still refuses a wrong secret', async () => {
     const put = new PutItemCommand({ TableName: TABLE, Item: { pk: { S: 'place-3' } } });
