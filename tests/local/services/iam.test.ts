@@ -261,6 +261,16 @@ describe('the services port with IAM enforced', () => {
     expect(error.message).toContain(`states:SendTaskSuccess on resource: ${running.fixture.stateMachineArn}`);
   });
 
+  it('hands a SendTaskSuccess whose token no execution waits on to Step Functions, which answers it', async () => {
+    const unknownToken = `AQ${Buffer.alloc(48, 9).toString('base64')}`;
+
+    await new SFNClient(running.config(nobody)).send(
+      new SendTaskSuccessCommand({ taskToken: unknownToken, output: '{}' }),
+    );
+
+    expect(running.reached.at(-1)).toBe('AWSStepFunctions.SendTaskSuccess');
+  });
+
   it('refuses StartExecution to a role without states:StartExecution on the state machine', async () => {
     const error = await rejectionOf(
       new SFNClient(running.config(nobody)).send(
