@@ -76,8 +76,9 @@ const INVALID_TOKEN = 'The security token included in the request is invalid.';
  * with MissingAuthenticationTokenException, UnrecognizedClientException (unknown key or session
  * token) and InvalidSignatureException; awsQuery and REST-XML services (SES, SNS, CloudFront) the
  * common errors MissingAuthenticationToken (403), InvalidClientTokenId (403), SignatureDoesNotMatch
- * (403) and IncompleteSignature (400). The JSON code for a malformed header
- * (IncompleteSignatureException) and its 400 could not be confirmed in the AWS docs.
+ * (403) and IncompleteSignature (400); a malformed header is IncompleteSignatureException (400)
+ * in awsJson. (Codes and statuses from the AWS common-errors pages and errors services returned,
+ * as quoted in public SDK issues.)
  */
 const SIGNATURE_ERRORS: Record<Protocol['kind'], Record<SignatureProblem, [string, number, string?]>> = {
   json: {

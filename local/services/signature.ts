@@ -70,10 +70,19 @@ export async function verifySignature(request: SignedRequest, keys: KeyLookup): 
   const signature = parts.get('Signature');
   const amzDate = header(request.headers, 'x-amz-date');
   const signedAt = amzDate ? parseAmzDate(amzDate) : undefined;
-  if (credential?.length !== 5 || !signedHeaders || !signature || !signedAt)
+  // AWS's wording: one sentence per missing part, then the header as received.
+  const missing = [
+    ...(['Credential', 'Signature', 'SignedHeaders'] as const)
+      .filter((name) => !parts.get(name))
+      .map((name) => `Authorization header requires '${name}' parameter.`),
+    ...(signedAt
+      ? []
+      : ["Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."]),
+  ];
+  if (missing.length > 0 || credential?.length !== 5 || !signedHeaders || !signature || !signedAt)
     throw new SignatureError(
       'incomplete',
-      "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature', and the request an X-Amz-Date",
+      `${missing.length > 0 ? missing.join(' ') : `Credential '${parts.get('Credential')}' is not <key>/<date>/<region>/<service>/aws4_request.`} Authorization=${authorization}`,
     );
   const [accessKeyId = '', , region = '', signingName = ''] = credential;
   const known = keys.lookup(accessKeyId);

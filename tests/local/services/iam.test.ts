@@ -308,6 +308,24 @@ describe('the services port with IAM enforced', () => {
     expect(denial(missing)).toEqual(['UnrecognizedClientException', 400]);
   });
 
+  it('refuses an Authorization header without its Signature with IncompleteSignature 400', async () => {
+    const { endpoint } = running.config(reader);
+    const response = await fetch(endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-amz-date': '20261206T120000Z',
+        authorization: `AWS4-HMAC-SHA256 Credential=${reader.accessKeyId}/20261206/${REGION}/sns/aws4_request, SignedHeaders=host;x-amz-date`,
+      },
+      body: `Action=Publish&Version=2010-03-31&TopicArn=${encodeURIComponent(TOPIC_ARN)}&Message=hi`,
+    });
+    const text = await response.text();
+
+    expect(response.status).toBe(400);
+    expect(text).toContain('<Code>IncompleteSignature</Code>');
+    expect(text).toContain('Authorization header requires &apos;Signature&apos; parameter.');
+  });
+
   it('refuses an unsigned query request with MissingAuthenticationToken 403', async () => {
     const { endpoint } = running.config(reader);
     const response = await fetch(endpoint, {
