@@ -5,7 +5,7 @@
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { portOption, visionOption } from './cli-args';
+import { choiceOption, portOption, visionOption } from './cli-args';
 import { startLocalApp, type WorkflowVersion } from './runtime/app';
 import { defaultConcurrency } from './runtime/function-host';
 import { parameterOverrideArguments, parseCliParameterOverrides } from './runtime/parameter-overrides';
@@ -26,6 +26,9 @@ const USAGE = `Usage: npm start -- [options]
                            CPU core: ${defaultConcurrency()}); beyond it, invocations wait for a slot (synchronous
                            ones up to 10 s, then TooManyRequestsException, as Lambda throttles)
   --console-port N         web console port (default 4571); --no-console turns it off
+  --iam on|off             IAM: every call a function, state machine, rule or S3 notification makes is
+                           checked against its role's policies from the templates (default on); off
+                           allows every signed call
   --json-logs              print function log lines as the JSON they write (default: one readable line each)
   --console-host HOST      web console interface (default 127.0.0.1; another one needs --allow-remote-console)
   --vision model|declared  how the Rekognition stand-in judges photos: with the local models
@@ -58,6 +61,7 @@ async function main(): Promise<void> {
       'allow-remote-console': { type: 'boolean', default: false },
       'no-console': { type: 'boolean', default: false },
       'json-logs': { type: 'boolean', default: false },
+      iam: { type: 'string', default: 'on' },
       vision: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -69,6 +73,7 @@ async function main(): Promise<void> {
   if (!/^v[1-4]$/.test(values.workflow))
     throw new Error(`--workflow must be v1, v2, v3 or v4, not ${values.workflow}`);
   const visionMode = visionOption(values.vision);
+  const iam = choiceOption('iam', values.iam, ['on', 'off'] as const) === 'on' ? 'enforce' : 'off';
   const ports = {
     api: portOption('api-port', values['api-port']),
     s3: portOption('s3-port', values['s3-port']),
@@ -97,6 +102,7 @@ async function main(): Promise<void> {
     vision: vision.engine,
     ...(concurrency ? { concurrency } : {}),
     parameterOverrides,
+    iam,
     log,
     ...(values['no-console']
       ? {}
@@ -116,6 +122,7 @@ Happy Path is running offline (stacks: ${app.stacks.join(', ')}; data in ${dataD
   S3           ${runtime.endpoints.s3}
   DynamoDB     ${runtime.endpoints.dynamodb}
   AWS services ${runtime.endpoints.services}  (EventBridge, Step Functions, SES, SNS, Rekognition, Secrets Manager, SSM)${runtime.cdns.map((cdn) => `\n  Photos (CDN) ${cdn.url}  (CloudFront ${cdn.logicalId}: bucket ${cdn.bucket})`).join('')}
+  IAM          ${iam === 'enforce' ? "enforced: each function, state machine, rule and notification may do only what its role's policies allow (--iam off turns it off)" : 'off (--iam off): every signed call is allowed'}
   Vision       ${vision.mode === 'model' ? 'model (photos judged by local models)' : 'declared (labels from EXIF declarations)'}
   token        npm run token -- <userId>${app.console ? `\n  console: ${app.console.url}` : ''}
 Ready in ${Date.now() - started} ms. Ctrl-C stops.`);

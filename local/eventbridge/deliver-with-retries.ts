@@ -35,7 +35,11 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-/** Calls `attempt` until it resolves, retrying failures with exponential back-off as the schedule allows. */
+/**
+ * Calls `attempt` until it resolves, retrying failures with exponential back-off as the schedule
+ * allows. An error with `retryable: false` (a missing permission, as EventBridge treats it) is not
+ * retried: the delivery fails at once.
+ */
 export async function deliverWithRetries(
   attempt: () => Promise<unknown>,
   schedule: RetrySchedule,
@@ -47,6 +51,8 @@ export async function deliverWithRetries(
       await attempt();
       return { delivered: true, attempts };
     } catch (error) {
+      if ((error as { retryable?: unknown } | null)?.retryable === false)
+        return { delivered: false, attempts, error, exhausted: 'MaximumRetryAttemptsExhausted' };
       const delayMs = schedule.baseDelayMs * 2 ** (attempts - 1);
       const tooOld = schedule.giveUpAt !== undefined && schedule.now() + delayMs > schedule.giveUpAt;
       if (attempts > schedule.maximumRetryAttempts)

@@ -336,7 +336,7 @@ function stateMachinePrincipals(stack: ResolvedStack, machine: ResolvedResource)
 }
 
 /** The ARN of the rule SAM creates for a function's or state machine's EventBridge event. */
-function samRuleArn(stack: ResolvedStack, ruleLogicalId: string, eventProperties: Properties): string {
+export function samRuleArn(stack: ResolvedStack, ruleLogicalId: string, eventProperties: Properties): string {
   const bus = eventProperties.EventBusName;
   const busName =
     typeof bus === 'string' && bus !== 'default' ? bus.slice(bus.lastIndexOf('/') + 1) : undefined;

@@ -7,7 +7,7 @@ import type { VisionEngine } from '../services';
 import { parseTemplate } from '../template';
 import { startHttpApis } from './http-api';
 import { assignParameterOverrides, type ParsedParameterOverrides } from './parameter-overrides';
-import { type Runtime, startRuntime } from './runtime';
+import { type Runtime, type RuntimeOptions, startRuntime } from './runtime';
 
 export const WORKFLOW_VERSIONS = ['v1', 'v2', 'v3', 'v4'] as const;
 export type WorkflowVersion = (typeof WORKFLOW_VERSIONS)[number];
@@ -31,6 +31,10 @@ export interface LocalAppOptions {
    * JwtIssuer/JwtAudience defaults.
    */
   parameterOverrides?: ParsedParameterOverrides;
+  /** IAM enforcement (default 'enforce'; `npm start -- --iam off` gives 'off'). */
+  iam?: RuntimeOptions['iam'];
+  /** Every authorization decision (tests record them). */
+  onAuthorization?: RuntimeOptions['onAuthorization'];
   log?: (line: string) => void;
   /** The web console on its own port; its origin joins CorsAllowedOrigins. Off when absent. */
   console?: ConsoleOptions;
@@ -78,6 +82,8 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     ...(options.vision ? { vision: options.vision } : {}),
     ...(options.functionEnvironment ? { functionEnvironment: options.functionEnvironment } : {}),
     ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    ...(options.iam ? { iam: options.iam } : {}),
+    ...(options.onAuthorization ? { onAuthorization: options.onAuthorization } : {}),
     // Without a log, the runtime writes the functions' output to stdout, as Lambda writes it to its logs.
     ...(options.log ? { log: options.log } : {}),
   }).catch(async (error) => {

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, symlinkS
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Credentials } from '../iam';
 import { BundleCache, esbuildOptions } from './bundles';
 
 /** One Lambda function as its template declares it. */
@@ -26,6 +27,12 @@ export interface FunctionDefinition {
   runtime?: string;
   /** `LoggingConfig.LogGroup`, when the template names one (default /aws/lambda/<name>). */
   logGroup?: string;
+  /**
+   * The execution role's session credentials, as Lambda puts them in the environment
+   * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN): the function's SDK calls are
+   * signed as its role. Without them, the shared environment's key.
+   */
+  credentials?: Credentials;
 }
 
 /** A function failed: Lambda reports `errorType` as the error name Step Functions sees. */
@@ -574,6 +581,16 @@ export class FunctionHost {
           this.rewrites.reduce((text, rewrite) => rewrite(text), value),
         ]),
       ),
+      // Reserved: Lambda sets them after the template's variables, which cannot override them.
+      ...(definition.credentials
+        ? {
+            AWS_ACCESS_KEY_ID: definition.credentials.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: definition.credentials.secretAccessKey,
+            ...(definition.credentials.sessionToken
+              ? { AWS_SESSION_TOKEN: definition.credentials.sessionToken }
+              : {}),
+          }
+        : {}),
     };
   }
 

@@ -4,6 +4,7 @@ import {
   type RuleDefinition,
   UnsupportedTargetPropertyError,
 } from '../eventbridge';
+import { samRuleArn } from '../iam';
 import { type ResolvedStack, TemplateError } from '../template';
 import { isRecord } from '../template/types';
 
@@ -22,6 +23,16 @@ export interface TemplateRule {
   /** Where the rule comes from, for errors: `templates/x.yaml: Resources.Fn.Properties.Events.E`. */
   fileName: string;
   path: string;
+  /**
+   * The rule's ARN as CloudFormation names it: the `aws:SourceArn` the Lambda permissions SAM adds
+   * for the rule expect when EventBridge invokes a function.
+   */
+  ruleArn: string;
+  /**
+   * Target id → the IAM principal (kind `eventRuleTarget`) a state machine target starts its
+   * executions as: the role SAM gives the rule of a state machine's EventBridgeRule event.
+   */
+  targetPrincipals: Record<string, string>;
 }
 
 type Properties = Record<string, unknown>;
@@ -171,6 +182,9 @@ export function collectRules(stacks: readonly ResolvedStack[]): TemplateRule[] {
           busName: busNameOf(properties.EventBusName),
           fileName: stack.fileName,
           path,
+          ruleArn: String(stack.getAtt(logicalId, 'Arn')),
+          // Roles given as Targets[].RoleArn are not in the IAM model.
+          targetPrincipals: {},
           rule: {
             name: String(resource.physicalId).split('/').pop() ?? logicalId,
             eventPattern: properties.EventPattern,
@@ -210,6 +224,8 @@ export function collectRules(stacks: readonly ResolvedStack[]): TemplateRule[] {
           busName: busNameOf(eventProperties.EventBusName),
           fileName: stack.fileName,
           path,
+          ruleArn: samRuleArn(stack, ruleLogicalId, eventProperties),
+          targetPrincipals: isStateMachine ? { [target.Id]: ruleLogicalId } : {},
           rule: {
             name: typeof eventProperties.RuleName === 'string' ? eventProperties.RuleName : ruleLogicalId,
             eventPattern: eventProperties.Pattern,

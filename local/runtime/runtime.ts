@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,8 +7,16 @@ import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { decodeS3EventKey } from '../../functions/backend/upload-notifications';
 import { createDynalite } from '../dynamodb/dynalite';
-import { handleEventBridgeRequest, LocalEventBus } from '../eventbridge';
-import { AccessControl, type AuthorizationRecord, buildIamModel } from '../iam';
+import { type DeliveryContext, handleEventBridgeRequest, LocalEventBus } from '../eventbridge';
+import {
+  AccessControl,
+  type AccessDecision,
+  type AuthorizationRecord,
+  buildIamModel,
+  integrationRequest,
+  type Principal,
+  type PrincipalKind,
+} from '../iam';
 import { type LocalS3, startLocalS3 } from '../s3';
 import {
   createCloudFrontHandler,
@@ -38,7 +47,7 @@ import {
   FunctionTimeoutError,
   TooManyRequestsError,
 } from './function-host';
-import { collectRules } from './rules';
+import { collectRules, type TemplateRule } from './rules';
 import { callService, unsupportedServiceReason } from './service-calls';
 
 /** The services answered on the one "AWS services" port, as AWS_ENDPOINT_URL_<SERVICE> names them. */
@@ -89,6 +98,15 @@ function startPendingExecutions(
   unlinkSync(file);
   if (lines.length > 0)
     log(`stepfunctions: started ${lines.length} execution(s) requested while the runtime stopped`);
+}
+
+/**
+ * EventBridge may not deliver to a target (missing permission): as on AWS, not retried; the event
+ * goes to the target's dead-letter queue, if it has one, with this error code.
+ */
+class TargetPermissionError extends Error {
+  override readonly name = 'NO_PERMISSIONS';
+  readonly retryable = false;
 }
 
 /** Lambda retries a failed asynchronous invocation twice; locally the back-off is short. */
@@ -234,6 +252,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       ...(options.onAuthorization ? { onAuthorization: options.onAuthorization } : {}),
     });
     if (!access.enforce) log('iam: enforcement is off (--iam off): every signed call is allowed');
+    /** The principal a function, state machine or rule target acts as; every one is in the IAM model. */
+    const principalOf = (kind: PrincipalKind, name: string): Principal => {
+      const principal = access.principal(kind, name);
+      if (!principal) throw new Error(`iam: no ${kind} named ${name} in the IAM model of the templates`);
+      return principal;
+    };
 
     // DynamoDB ---------------------------------------------------------------
     // Every service but S3 verifies signatures and authorizes calls through this guard.
@@ -337,6 +361,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
               .map(([key, value]) => [key, localizeUrls(String(value), cdns)]),
           ),
           timeoutSeconds: Number(fn.properties.Timeout ?? 3),
+          // Lambda gives the function its execution role's session: its SDK calls are signed as it.
+          credentials: access.credentialsFor(principalOf('function', fn.physicalId)),
           memoryMb: Number(fn.properties.MemorySize ?? 128),
           ...(reserved === undefined ? {} : { reservedConcurrency: Number(reserved) }),
           ...(typeof fn.properties.Runtime === 'string' ? { runtime: fn.properties.Runtime } : {}),
@@ -375,9 +401,39 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       invocationsInFlight.add(invocation);
       return invocation;
     };
+    /**
+     * Whether an AWS service (S3 for notifications, EventBridge for rules) may invoke a function: the
+     * function's resource-based policy (the Lambda permissions SAM adds for its events) must allow
+     * the service for this source (`aws:SourceArn`, `aws:SourceAccount`).
+     */
+    const serviceMayInvoke = (service: string, target: string, sourceArn: string): AccessDecision =>
+      access.authorize(
+        { kind: 'service', service },
+        {
+          service: 'lambda',
+          operation: 'Invoke',
+          params: { FunctionName: functions.find(target)?.arn ?? target },
+          region,
+          accountId,
+        },
+        { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': accountId },
+      );
+    /** An S3 notification: S3 invokes the function asynchronously, if the function's policy lets it. */
+    const notifyFunction = (functionName: string, record: { s3: { bucket: { name: string } } }) => {
+      const bucketArn = `arn:aws:s3:::${record.s3.bucket.name}`;
+      const decision = serviceMayInvoke('s3.amazonaws.com', functionName, bucketArn);
+      if (!decision.allowed) {
+        // S3 cannot invoke the function: the event is not delivered (AWS drops it the same way).
+        log(`s3: notification to ${functionName} not delivered: ${decision.error.message}`);
+        return Promise.resolve();
+      }
+      return invokeAsync(functionName, { Records: [record] }, 'S3 notification');
+    };
 
     // Step Functions -----------------------------------------------------------
     let defaultBus: LocalEventBus | undefined;
+    const stateMachinePrincipal = (stateMachineArn: string) =>
+      principalOf('stateMachine', stateMachineArn.slice(stateMachineArn.lastIndexOf(':') + 1));
     const engine: StepFunctionsEngine = new StepFunctionsEngine({
       dataDir: join(dataDir, 'stepfunctions'),
       logger: (message) => log(`stepfunctions: ${message}`),
@@ -392,7 +448,23 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         if (statusChange && defaultBus) void defaultBus.putEvents([statusChange]);
       },
       integrations: {
-        invokeFunction: async (target, payload, { onQueued }) => {
+        invokeFunction: async (target, payload, { onQueued, stateMachineArn }) => {
+          // The state machine's role must allow lambda:InvokeFunction on the function. Step Functions
+          // reports a refusal as Lambda.AWSLambdaException with Lambda's AccessDeniedException as
+          // the cause (seen in executions on AWS, for lambda:invoke and function ARN resources alike).
+          const decision = access.authorize(
+            { kind: 'principal', principal: stateMachinePrincipal(stateMachineArn) },
+            integrationRequest(
+              'arn:aws:states:::lambda:invoke',
+              { FunctionName: functions.find(target)?.arn ?? target },
+              { region, accountId },
+            ),
+          );
+          if (!decision.allowed)
+            throw new LambdaServiceError(
+              'AWSLambdaException',
+              `${decision.error.message} (Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: ${randomUUID()}; Proxy: null)`,
+            );
           try {
             return await functions.invoke(target, payload, 'workflow', onQueued ? { onQueued } : {});
           } catch (error) {
@@ -404,7 +476,18 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             throw error;
           }
         },
-        callService: (service, action, params, { signal }) => callService(service, action, params, signal),
+        // Signed with the state machine role's credentials: the local services authorize the call as
+        // that role. A refusal fails the task as `<Service>.AccessDeniedException` for aws-sdk
+        // integrations (Step Functions' naming of SDK exceptions); the names optimized integrations
+        // report for access denied (e.g. DynamoDB's) are not confirmed, the engine keeps the code.
+        callService: (service, action, params, { signal, stateMachineArn }) =>
+          callService(
+            service,
+            action,
+            params,
+            signal,
+            access.credentialsFor(stateMachinePrincipal(stateMachineArn)),
+          ),
         unsupportedReason: (service, action) => unsupportedServiceReason(service, action),
       },
     });
@@ -417,7 +500,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const buses = new Map<string, LocalEventBus>();
     const pendingStarts = join(dataDir, 'pending-executions.jsonl');
     let engineStopped = false;
-    const deliver = async (targetArn: string, input: string) => {
+    const templateRules = collectRules(stacks);
+    const deliver = async (busName: string, targetArn: string, input: string, context: DeliveryContext) => {
+      const refusal = deliveryRefusal(busName, targetArn, context);
+      if (refusal) throw refusal;
       if (targetArn.includes(':states:')) {
         // While the runtime stops, an event for a state machine is kept on disk and started at the next start.
         if (engineStopped)
@@ -438,7 +524,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           dataDir,
           account: accountId,
           region,
-          deliver,
+          deliver: (targetArn, input, context) => deliver(name, targetArn, input, context),
           onDeliveryFailure: (failure) =>
             log(
               `event ${failure.event['detail-type']} on ${failure.busName}: delivery to ${failure.targetArn} failed after ${failure.attempts} attempts: ${failure.error instanceof Error ? failure.error.message : String(failure.error)}${failure.deadLetterQueue ? ` (sent to dead-letter queue ${failure.deadLetterQueue})` : ''}`,
@@ -458,9 +544,46 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       }
       return bus;
     };
+    /**
+     * Why EventBridge may not deliver to a target, or undefined when it may: a state machine is
+     * started as the rule target's role (states:StartExecution), a function is invoked by
+     * events.amazonaws.com as the function's Lambda permissions allow for the rule.
+     */
+    const deliveryRefusal = (busName: string, targetArn: string, context: DeliveryContext) => {
+      const rule = templateRules.find(
+        (candidate) => candidate.busName === busName && candidate.rule.name === context.ruleName,
+      );
+      const ruleArn =
+        rule?.ruleArn ??
+        busFor(busName)
+          .listRules()
+          .find((r) => r.name === context.ruleName)?.arn;
+      if (targetArn.includes(':states:')) {
+        const principalName = rule?.targetPrincipals[context.targetId];
+        if (!principalName) {
+          if (!access.enforce) return undefined;
+          const message = `rule ${context.ruleName} target ${context.targetId} has no role to start ${targetArn} with (EventBridge needs the target's RoleArn; roles given as Targets[].RoleArn are not modelled offline)`;
+          log(`IAM: ${message}`);
+          return new TargetPermissionError(message);
+        }
+        const decision = access.authorize(
+          { kind: 'principal', principal: principalOf('eventRuleTarget', principalName) },
+          {
+            service: 'states',
+            operation: 'StartExecution',
+            params: { stateMachineArn: targetArn },
+            region,
+            accountId,
+          },
+        );
+        return decision.allowed ? undefined : new TargetPermissionError(decision.error.message);
+      }
+      const decision = serviceMayInvoke('events.amazonaws.com', targetArn, ruleArn ?? '');
+      return decision.allowed ? undefined : new TargetPermissionError(decision.error.message);
+    };
     defaultBus = busFor('default');
     for (const bus of resourcesOfType(stacks, 'AWS::Events::EventBus')) busFor(bus.physicalId);
-    registerRules(stacks, busFor);
+    registerRules(templateRules, busFor);
 
     // S3 ---------------------------------------------------------------------------
     const bucketResources = resourcesOfType(stacks, 'AWS::S3::Bucket');
@@ -491,7 +614,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           )
             continue;
           log(`s3 ${record.eventName} ${record.s3.bucket.name}/${key} → ${notification.functionName}`);
-          invocations.push(invokeAsync(notification.functionName, { Records: [record] }, 'S3 notification'));
+          invocations.push(notifyFunction(notification.functionName, record));
         }
         await Promise.all(invocations);
       },
@@ -760,8 +883,8 @@ function registerStateMachine(
 }
 
 /** Rules from AWS::Events::Rule resources and SAM EventBridgeRule events of functions and state machines. */
-function registerRules(stacks: readonly ResolvedStack[], busFor: (name: string) => LocalEventBus): void {
-  for (const { busName, rule, fileName, path } of collectRules(stacks)) {
+function registerRules(rules: readonly TemplateRule[], busFor: (name: string) => LocalEventBus): void {
+  for (const { busName, rule, fileName, path } of rules) {
     try {
       busFor(busName).putRule(rule);
     } catch (error) {

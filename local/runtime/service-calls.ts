@@ -1,9 +1,11 @@
 /**
  * Step Functions service integrations (`arn:aws:states:::dynamodb:putItem`,
  * `arn:aws:states:::aws-sdk:s3:getObject`, …) carried out with the real AWS SDK v3 clients,
- * pointed at the local endpoints through the AWS_ENDPOINT_URL_* variables.
+ * pointed at the local endpoints through the AWS_ENDPOINT_URL_* variables, and signed with the
+ * credentials of the state machine's role, so the local services authorize each call as that role.
  */
 
+import type { Credentials } from '../iam';
 import { UnsupportedIntegrationError } from '../stepfunctions/integrations';
 
 type Client = {
@@ -26,18 +28,27 @@ const SERVICES: Readonly<Record<string, { load: () => ClientModule; client: stri
   ssm: { load: () => require('@aws-sdk/client-ssm'), client: 'SSMClient' },
 };
 
-const clients = new Map<string, { module: ClientModule; client: Client }>();
+/**
+ * One client per service and key: each state machine's calls are signed as its role. Keyed by the
+ * secret too: the same role's key id gets another secret in another data directory.
+ */
+const clients = new Map<string, Client>();
 
-function clientFor(service: string): { module: ClientModule; client: Client } | undefined {
-  const known = clients.get(service);
-  if (known) return known;
+function moduleFor(service: string): ClientModule | undefined {
   const spec = SERVICES[service.toLowerCase()];
-  if (!spec) return undefined;
-  const module = spec.load();
-  const ClientClass = module[spec.client] as new (config: object) => Client;
-  const created = { module, client: new ClientClass({}) };
-  clients.set(service, created);
-  return created;
+  return spec?.load();
+}
+
+function clientFor(service: string, credentials: Credentials | undefined): Client {
+  const key = `${service.toLowerCase()} ${credentials ? `${credentials.accessKeyId}:${credentials.secretAccessKey}` : ''}`;
+  const known = clients.get(key);
+  if (known) return known;
+  const spec = SERVICES[service.toLowerCase()] as (typeof SERVICES)[string];
+  const ClientClass = spec.load()[spec.client] as new (config: object) => Client;
+  // Without credentials, the SDK's default chain (this process's environment: the admin key).
+  const client = new ClientClass(credentials ? { credentials } : {});
+  clients.set(key, client);
+  return client;
 }
 
 function commandFor(module: ClientModule, action: string): (new (input: object) => unknown) | undefined {
@@ -50,11 +61,11 @@ function commandFor(module: ClientModule, action: string): (new (input: object) 
  * when it can: the engine asks when a state machine is registered.
  */
 export function unsupportedServiceReason(service: string, action: string): string | undefined {
-  const known = clientFor(service);
-  if (!known) {
+  const module = moduleFor(service);
+  if (!module) {
     return `the local runtime has no integration for the service '${service}' (it has ${Object.keys(SERVICES).join(', ')})`;
   }
-  if (!commandFor(known.module, action)) return `the service '${service}' has no action ${action}`;
+  if (!commandFor(module, action)) return `the service '${service}' has no action ${action}`;
   return undefined;
 }
 
@@ -69,19 +80,27 @@ async function plain(output: Record<string, unknown>): Promise<Record<string, un
   return rest;
 }
 
+/**
+ * Calls `service` `action` with `params`, signed with `credentials` (a state machine role's; the
+ * process's own, the admin key, when absent). A refused call rejects with the service's
+ * access-denied error, which the engine names `<Service>.AccessDeniedException` for aws-sdk
+ * integrations, as Step Functions does.
+ */
 export async function callService(
   service: string,
   action: string,
   params: Record<string, unknown>,
   signal?: AbortSignal,
+  credentials?: Credentials,
 ): Promise<unknown> {
-  const known = clientFor(service);
-  const Command = known && commandFor(known.module, action);
-  if (!known || !Command) {
+  const module = moduleFor(service);
+  const Command = module && commandFor(module, action);
+  if (!module || !Command) {
     throw new UnsupportedIntegrationError(
       unsupportedServiceReason(service, action) ?? `no ${service} ${action}`,
     );
   }
-  const output = await known.client.send(new Command(params), signal ? { abortSignal: signal } : undefined);
+  const client = clientFor(service, credentials);
+  const output = await client.send(new Command(params), signal ? { abortSignal: signal } : undefined);
   return plain(output);
 }

@@ -591,9 +591,15 @@ export class ExecutionRun {
             scope,
             controller.signal,
           )
-        : invokeResource(resource, parameters, this.host.integrations, controller.signal, (started) => {
-            queuedUntil = started;
-          });
+        : invokeResource(
+            resource,
+            parameters,
+            this.host.integrations,
+            { signal: controller.signal, stateMachineArn: this.record.stateMachineArn },
+            (started) => {
+              queuedUntil = started;
+            },
+          );
       const racers: Promise<unknown>[] = [work, whenAborted(controller.signal)];
       if (timeoutAt !== undefined) {
         // A function the local Lambda had to queue: its timeout counts from when it starts.
@@ -695,7 +701,10 @@ export class ExecutionRun {
     this.activeTokens.add(token);
     const outcome = this.host.tokens.wait(token, this.record.executionArn, onHeartbeat);
     if (invoke) {
-      const submitted = await invokeResource(resource, parameters, this.host.integrations, signal);
+      const submitted = await invokeResource(resource, parameters, this.host.integrations, {
+        signal,
+        stateMachineArn: this.record.stateMachineArn,
+      });
       this.emit(scope, 'TaskSubmitted', {
         ...describeResource(resource),
         output: toJsonText(submitted),

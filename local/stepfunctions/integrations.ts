@@ -6,6 +6,8 @@
 export interface InvokeFunctionOptions {
   /** Aborted when the task times out, the execution stops or the engine closes. */
   signal: AbortSignal;
+  /** The state machine whose Task invokes the function: its role must allow lambda:InvokeFunction. */
+  stateMachineArn: string;
   /**
    * An integration that must queue the invocation before the function runs (a local stand-in for
    * capacity AWS would simply have) calls this, synchronously, with a promise that settles when
@@ -17,6 +19,8 @@ export interface InvokeFunctionOptions {
 
 export interface CallServiceOptions {
   signal: AbortSignal;
+  /** The state machine whose Task calls the service: the call is signed as its role. */
+  stateMachineArn: string;
   /** `optimized` for `arn:aws:states:::dynamodb:putItem`, `aws-sdk` for `arn:aws:states:::aws-sdk:s3:getObject`. */
   integration: 'optimized' | 'aws-sdk';
 }

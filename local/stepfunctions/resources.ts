@@ -227,10 +227,11 @@ export async function invokeResource(
   resource: TaskResource,
   parameters: unknown,
   integrations: Integrations,
-  signal: AbortSignal,
+  call: { signal: AbortSignal; stateMachineArn: string },
   onQueued?: (started: Promise<void>) => void,
 ): Promise<unknown> {
-  const options = { signal, ...(onQueued && { onQueued }) };
+  const { signal, stateMachineArn } = call;
+  const options = { signal, stateMachineArn, ...(onQueued && { onQueued }) };
   if (resource.kind === 'lambda-function') {
     try {
       return await integrations.invokeFunction(resource.arn, parameters, options);
@@ -249,7 +250,7 @@ export async function invokeResource(
     }
     const payload = params.Payload ?? {};
     if (params.InvocationType === 'Event') {
-      integrations.invokeFunction(functionName, payload, { signal }).catch(() => undefined);
+      integrations.invokeFunction(functionName, payload, { signal, stateMachineArn }).catch(() => undefined);
       return lambdaInvokeResult('', 202);
     }
     try {
@@ -264,10 +265,7 @@ export async function invokeResource(
       resource.service,
       pascalCase(resource.action),
       apiParameters(resource, params),
-      {
-        signal,
-        integration: resource.kind,
-      },
+      { signal, stateMachineArn, integration: resource.kind },
     );
   } catch (error) {
     throw serviceFailure(resource, error);
