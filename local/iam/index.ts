@@ -37,6 +37,7 @@ export {
   type PrincipalKind,
   type ResourcePolicy,
   resourcePoliciesFor,
+  ruleTargetPrincipalName,
   samRuleArn,
 } from './roles';
 export { expandPolicyTemplate, managedPolicyDocument } from './sam-policies';

@@ -335,6 +335,40 @@ function stateMachinePrincipals(stack: ResolvedStack, machine: ResolvedResource)
   return principals;
 }
 
+/** The name of the principal an AWS::Events::Rule target acts as (its RoleArn's role). */
+export function ruleTargetPrincipalName(ruleLogicalId: string, targetId: string): string {
+  return `${ruleLogicalId}/${targetId}`;
+}
+
+/**
+ * The targets of an AWS::Events::Rule that name a RoleArn of an AWS::IAM::Role in the same
+ * template: EventBridge acts as that role (e.g. to start a state machine).
+ */
+function ruleTargetPrincipals(stack: ResolvedStack, rule: ResolvedResource): Principal[] {
+  const roles = explicitRoles(stack);
+  return asArray(rule.properties.Targets).flatMap((target) => {
+    if (!isRecord(target) || typeof target.RoleArn !== 'string') return [];
+    const role = roles.get(target.RoleArn);
+    if (!role) return [];
+    return [
+      principal(
+        stack,
+        {
+          kind: 'eventRuleTarget',
+          logicalId: rule.logicalId,
+          name: ruleTargetPrincipalName(rule.logicalId, String(target.Id)),
+          roleName: role.roleName,
+          roleArn: target.RoleArn,
+        },
+        // EventBridge names its target sessions itself; any fixed name stands in for it.
+        'events',
+        role.inline,
+        role.managed,
+      ),
+    ];
+  });
+}
+
 /** The ARN of the rule SAM creates for a function's or state machine's EventBridge event. */
 export function samRuleArn(stack: ResolvedStack, ruleLogicalId: string, eventProperties: Properties): string {
   const bus = eventProperties.EventBusName;
@@ -426,6 +460,8 @@ export function buildIamModel(stacks: readonly ResolvedStack[]): IamModel {
           resourcePolicies.push({ resourceArn: arn, policy });
       } else if (resource.type === 'AWS::Serverless::StateMachine') {
         principals.push(...stateMachinePrincipals(stack, resource));
+      } else if (resource.type === 'AWS::Events::Rule') {
+        principals.push(...ruleTargetPrincipals(stack, resource));
       }
     }
     for (const resource of Object.values(stack.resources)) {

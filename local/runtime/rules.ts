@@ -4,7 +4,7 @@ import {
   type RuleDefinition,
   UnsupportedTargetPropertyError,
 } from '../eventbridge';
-import { samRuleArn } from '../iam';
+import { ruleTargetPrincipalName, samRuleArn } from '../iam';
 import { type ResolvedStack, TemplateError } from '../template';
 import { isRecord } from '../template/types';
 
@@ -30,7 +30,8 @@ export interface TemplateRule {
   ruleArn: string;
   /**
    * Target id → the IAM principal (kind `eventRuleTarget`) a state machine target starts its
-   * executions as: the role SAM gives the rule of a state machine's EventBridgeRule event.
+   * executions as: the role SAM gives the rule of a state machine's EventBridgeRule event, or the
+   * target's RoleArn.
    */
   targetPrincipals: Record<string, string>;
 }
@@ -183,8 +184,11 @@ export function collectRules(stacks: readonly ResolvedStack[]): TemplateRule[] {
           fileName: stack.fileName,
           path,
           ruleArn: String(stack.getAtt(logicalId, 'Arn')),
-          // Roles given as Targets[].RoleArn are not in the IAM model.
-          targetPrincipals: {},
+          targetPrincipals: Object.fromEntries(
+            targets
+              .filter((target) => typeof target.RoleArn === 'string')
+              .map((target) => [target.Id, ruleTargetPrincipalName(logicalId, target.Id)]),
+          ),
           rule: {
             name: String(resource.physicalId).split('/').pop() ?? logicalId,
             eventPattern: properties.EventPattern,

@@ -560,14 +560,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           .find((r) => r.name === context.ruleName)?.arn;
       if (targetArn.includes(':states:')) {
         const principalName = rule?.targetPrincipals[context.targetId];
-        if (!principalName) {
+        const principal = principalName ? access.principal('eventRuleTarget', principalName) : undefined;
+        if (!principal) {
           if (!access.enforce) return undefined;
-          const message = `rule ${context.ruleName} target ${context.targetId} has no role to start ${targetArn} with (EventBridge needs the target's RoleArn; roles given as Targets[].RoleArn are not modelled offline)`;
+          const message = `rule ${context.ruleName} target ${context.targetId} has no role to start ${targetArn} with: EventBridge needs the target's RoleArn, an AWS::IAM::Role of the same template`;
           log(`IAM: ${message}`);
           return new TargetPermissionError(message);
         }
         const decision = access.authorize(
-          { kind: 'principal', principal: principalOf('eventRuleTarget', principalName) },
+          { kind: 'principal', principal },
           {
             service: 'states',
             operation: 'StartExecution',
