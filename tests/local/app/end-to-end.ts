@@ -6,6 +6,7 @@ import { HappyPathClient } from '../../../local/demo/client';
 import { type DemoPhoto, demoPhotos } from '../../../local/demo/photos';
 import { placeIdOf, runDemo } from '../../../local/demo/scenario';
 import { type LocalApp, startLocalApp, type WorkflowVersion } from '../../../local/runtime/app';
+import { recordAuthorizations, refusals, undeclaredActions } from '../iam/recorded-authorizations';
 
 /**
  * End to end, offline, for one workflow version (one test file per version: the functions' modules,
@@ -26,6 +27,7 @@ export function describeImageWorkflowEndToEnd(version: WorkflowVersion): void {
     const dataDir = mkdtempSync(join(tmpdir(), `e2e-${version}-`));
     let app: LocalApp;
     let client: HappyPathClient;
+    const authorizations = recordAuthorizations();
 
     beforeAll(async () => {
       app = await startLocalApp({
@@ -33,6 +35,7 @@ export function describeImageWorkflowEndToEnd(version: WorkflowVersion): void {
         workflow: version,
         dataDir,
         functionEnvironment: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+        onAuthorization: authorizations.onAuthorization,
       });
       client = new HappyPathClient(app.api.url, app.token('user-e2e'));
     });
@@ -125,6 +128,13 @@ export function describeImageWorkflowEndToEnd(version: WorkflowVersion): void {
         new Set(['imageProcessed', 'imageRejected']),
       );
       for (const event of announced) expect(JSON.stringify(event.detail)).not.toContain('user-e2e');
+    });
+
+    it("makes only calls the templates' roles allow, each declared in the static call list of tests/local/iam", () => {
+      // Functions and state machines acted as their roles throughout the tests above.
+      expect(authorizations.records.length).toBeGreaterThan(0);
+      expect(refusals(authorizations.records)).toEqual([]);
+      expect(undeclaredActions(authorizations.records, app.runtime.stacks)).toEqual([]);
     });
   });
 }

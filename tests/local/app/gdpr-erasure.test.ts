@@ -25,6 +25,7 @@ import {
 import { photo } from '../../../local/demo/photos';
 import { type LocalApp, startLocalApp } from '../../../local/runtime/app';
 import { readOutbox } from '../../../local/services';
+import { recordAuthorizations, refusals, undeclaredActions } from '../iam/recorded-authorizations';
 
 /**
  * The GDPR erasure flow offline, end to end: intake API, bus, start function, state machine from
@@ -97,6 +98,7 @@ describe('GDPR erasure, offline end to end', () => {
   let app: LocalApp;
   let result: GdprDemoResult;
   let output = '';
+  const authorizations = recordAuthorizations();
   beforeAll(async () => {
     // Every line the runtime and the functions write during the flow is kept, to prove no raw user id is in them.
     app = await startLocalApp({
@@ -104,6 +106,7 @@ describe('GDPR erasure, offline end to end', () => {
       workflow: 'v4',
       dataDir,
       functionEnvironment: { POWERTOOLS_LOG_LEVEL: 'INFO' },
+      onAuthorization: authorizations.onAuthorization,
       log: (line) => {
         output += `${line}\n`;
       },
@@ -212,5 +215,12 @@ describe('GDPR erasure, offline end to end', () => {
 
     expect([page.status, post.status]).toEqual([410, 410]);
     expect((await dave.erasureStatus(requestId)).status).toBe('AWAITING_APPROVAL');
+  });
+
+  it("makes only calls the templates' roles allow, each declared in the static call list of tests/local/iam", () => {
+    // Functions and state machines acted as their roles throughout the flow and the tests above.
+    expect(authorizations.records.length).toBeGreaterThan(0);
+    expect(refusals(authorizations.records)).toEqual([]);
+    expect(undeclaredActions(authorizations.records, app.runtime.stacks)).toEqual([]);
   });
 });
