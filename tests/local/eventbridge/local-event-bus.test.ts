@@ -356,6 +356,45 @@ describe('LocalEventBus dead-letter queues', () => {
     expect(failures[0]).toMatchObject({ deadLetterQueue: 'photos-dlq' });
   });
 
+  test('sends an event a target refuses for a missing permission to the dead-letter queue at once, without retrying', async () => {
+    // Arrange
+    let calls = 0;
+    const { bus, dataDir } = createBus({
+      retryBaseDelayMs: 3_600_000,
+      deliver: () => {
+        calls++;
+        throw Object.assign(new Error('not authorized to perform: states:StartExecution'), {
+          name: 'NO_PERMISSIONS',
+          retryable: false,
+        });
+      },
+    });
+    bus.putRule({
+      name: 'resize',
+      eventPattern: uploadedPattern,
+      targets: [
+        {
+          id: 't',
+          arn: 'arn:t',
+          retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86_400 },
+          deadLetterConfig: { arn: queueArn },
+        },
+      ],
+    });
+    // Act
+    await bus.putEvents([entry()]);
+    await bus.drain();
+    // Assert
+    expect(calls).toBe(1);
+    expect(new DeadLetterQueue(dataDir, queueArn).list().map((message) => message.attributes)).toEqual([
+      expect.objectContaining({
+        ERROR_CODE: 'NO_PERMISSIONS',
+        ERROR_MESSAGE: 'not authorized to perform: states:StartExecution',
+        RETRY_ATTEMPTS: 0,
+      }),
+    ]);
+  });
+
   test('close abandons a delivery waiting to retry instead of holding on for its RetryPolicy', async () => {
     // Arrange
     const log = jest.fn();
