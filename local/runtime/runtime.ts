@@ -502,9 +502,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     let engineStopped = false;
     const templateRules = collectRules(stacks);
     const deliver = async (busName: string, targetArn: string, input: string, context: DeliveryContext) => {
+      const isFunction = !targetArn.includes(':states:');
+      if (isFunction && !functions.find(targetArn))
+        throw new FunctionNotFoundError(`Function not found: ${targetArn}`);
       const refusal = deliveryRefusal(busName, targetArn, context);
       if (refusal) throw refusal;
-      if (targetArn.includes(':states:')) {
+      if (!isFunction) {
         // While the runtime stops, an event for a state machine is kept on disk and started at the next start.
         if (engineStopped)
           appendFileSync(pendingStarts, `${JSON.stringify({ stateMachineArn: targetArn, input })}\n`);
@@ -513,7 +516,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       }
       // EventBridge invokes a function asynchronously: the delivery succeeds once Lambda has the
       // event; a handler error is retried by Lambda (twice), not by the rule's RetryPolicy.
-      if (!functions.find(targetArn)) throw new FunctionNotFoundError(`Function not found: ${targetArn}`);
       invokeAsync(targetArn, JSON.parse(input), 'EventBridge rule');
     };
     const busFor = (name: string) => {
