@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DeadLetterQueue } from '../../../local/eventbridge/dead-letter-queue';
 import type { AuthorizationRecord } from '../../../local/iam';
 import { type Runtime, startRuntime } from '../../../local/runtime/runtime';
 
@@ -156,6 +157,36 @@ describe('the local runtime with IAM enforced, on seeded templates', () => {
     expect(execution.cause).toContain(
       `not authorized to perform: dynamodb:PutItem on resource: ${tableArn()}`,
     );
+  });
+
+  it("sends a rule's event to its dead-letter queue, unretried, when the function's Lambda permissions do not let EventBridge invoke it", async () => {
+    // Arrange
+    const bus = runtime.buses.get('default');
+    if (!bus) throw new Error('no default bus');
+    const functionArn = `arn:aws:lambda:us-east-1:000000000000:function:${physicalId('AllowedFunction')}`;
+    // Act
+    await bus.putEvents([{ Source: 'iam.test.invoke', DetailType: 'invoke', Detail: '{}' }]);
+    await bus.drain();
+    // Assert
+    const letters = new DeadLetterQueue(
+      dataDir,
+      String(runtime.stacks[0]?.getAtt('InvokeRuleDeadLetters', 'Arn')),
+    ).list();
+    expect(letters.map((letter) => letter.attributes)).toEqual([
+      expect.objectContaining({
+        TARGET_ARN: functionArn,
+        ERROR_CODE: 'NO_PERMISSIONS',
+        ERROR_MESSAGE: expect.stringContaining(
+          `events.amazonaws.com is not authorized to perform: lambda:InvokeFunction on resource: ${functionArn}`,
+        ),
+        RETRY_ATTEMPTS: 0,
+      }),
+    ]);
+    expect(
+      lines.some((line) =>
+        line.startsWith(`IAM: events.amazonaws.com refused lambda:InvokeFunction on ${functionArn}`),
+      ),
+    ).toBe(true);
   });
 
   it('starts no execution for a rule whose target role may not start the state machine, and logs the refusal', async () => {
