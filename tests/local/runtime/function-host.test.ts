@@ -177,6 +177,29 @@ describe('FunctionHost', () => {
     }
   });
 
+  it("gives a function its role session's credentials, over the shared key and the template's variables", async () => {
+    // Arrange
+    const withRole = newHost({
+      sharedEnvironment: { AWS_ACCESS_KEY_ID: 'ADMINKEY', AWS_SECRET_ACCESS_KEY: 'admin-secret' },
+    });
+    withRole.register(
+      definition('sees-environment', {
+        environment: { AWS_ACCESS_KEY_ID: 'FROMTEMPLATE' },
+        credentials: { accessKeyId: 'ASIAROLE', secretAccessKey: 'role-secret', sessionToken: 'role-token' },
+      }),
+    );
+    const read = async (name: string) =>
+      ((await withRole.invoke('stack-sees-environment', { name })) as { value: string | null }).value;
+    // Act
+    const seen = [
+      await read('AWS_ACCESS_KEY_ID'),
+      await read('AWS_SECRET_ACCESS_KEY'),
+      await read('AWS_SESSION_TOKEN'),
+    ];
+    // Assert
+    expect(seen).toEqual(['ASIAROLE', 'role-secret', 'role-token']);
+  });
+
   it("prefixes a function's log lines with its name, and Powertools logs its name, request id and cold start", async () => {
     await host.invoke('stack-logs', {});
     await host.invoke('stack-logs', {});
