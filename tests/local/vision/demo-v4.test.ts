@@ -6,6 +6,7 @@ import { runDemo } from '../../../local/demo/scenario';
 import { type LocalApp, startLocalApp } from '../../../local/runtime/app';
 import { ModelVisionEngine } from '../../../local/vision/model-engine';
 import { isVisionEngineInstalled } from '../../../local/vision/packages';
+import { recordAuthorizations, refusals, undeclaredActions } from '../iam/recorded-authorizations';
 
 /**
  * `npm run demo -- --workflow v4 --vision model`, end to end offline: the real people photo is
@@ -25,6 +26,7 @@ maybe(`demo v4 with the model vision engine${installed ? '' : ' (SKIPPED: engine
   let app: LocalApp;
   let vision: ModelVisionEngine;
   let photos: DemoPhoto[];
+  const authorizations = recordAuthorizations();
 
   beforeAll(async () => {
     photos = await modelDemoPhotos();
@@ -35,6 +37,7 @@ maybe(`demo v4 with the model vision engine${installed ? '' : ' (SKIPPED: engine
       dataDir,
       vision,
       functionEnvironment: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      onAuthorization: authorizations.onAuthorization,
     });
   });
 
@@ -61,5 +64,11 @@ maybe(`demo v4 with the model vision engine${installed ? '' : ' (SKIPPED: engine
         ['real-group.jpg', 'PROCESSED', undefined],
       ]),
     );
+  });
+
+  it("makes only calls the templates' roles allow, each declared in the static call list of tests/local/iam", () => {
+    expect(authorizations.records.length).toBeGreaterThan(0);
+    expect(refusals(authorizations.records)).toEqual([]);
+    expect(undeclaredActions(authorizations.records, app.runtime.stacks)).toEqual([]);
   });
 });
