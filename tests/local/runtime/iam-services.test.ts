@@ -41,11 +41,11 @@ describe('the runtime’s services with IAM enforced', () => {
     });
     const storage = runtime.stacks.find((stack) => stack.stackName === 'test-storage');
     tableName = String(storage?.resources.Table?.physicalId);
-    // NoteFunction's role has no policy beyond logging.
-    const noteFunction = runtime.stacks
+    // NotifyFunction's role may update and read the table and put events, nothing else.
+    const notifyFunction = runtime.stacks
       .flatMap((stack) => Object.values(stack.resources))
-      .find((resource) => resource.logicalId === 'NoteFunction');
-    role = runtime.access.principal('function', String(noteFunction?.physicalId)) as Principal;
+      .find((resource) => resource.logicalId === 'NotifyFunction');
+    role = runtime.access.principal('function', String(notifyFunction?.physicalId)) as Principal;
     credentials = runtime.access.credentialsFor(role);
   });
 
