@@ -95,6 +95,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     const api = await startHttpApis({
       stacks: runtime.stacks,
       functions: runtime.functions,
+      access: runtime.access,
       devKeys,
       host,
       port: options.ports?.api ?? 0,

@@ -1,5 +1,6 @@
 import { type DevKeys, verifier } from '../api/dev-keys';
 import { type HttpApiRoute, type LocalHttpApi, startLocalHttpApi } from '../api/server';
+import type { AccessControl } from '../iam';
 import type { ResolvedStack } from '../template';
 import type { FunctionHost } from './function-host';
 
@@ -13,6 +14,11 @@ type Properties = Record<string, unknown>;
 export async function startHttpApis(options: {
   stacks: readonly ResolvedStack[];
   functions: FunctionHost;
+  /**
+   * API Gateway invokes a route's function only when the function's Lambda permissions allow
+   * apigateway.amazonaws.com for the route (`aws:SourceArn`); absent, every route may.
+   */
+  access?: AccessControl;
   devKeys: DevKeys;
   host: string;
   port: number;
@@ -66,6 +72,25 @@ export async function startHttpApis(options: {
           | undefined;
         const authorizer = routeAuth?.Authorizer;
         const functionName = String(resource.physicalId);
+        const functionArn = String(stack.getAtt(logicalId, 'Arn'));
+        const method = String(properties.Method ?? 'ANY').toUpperCase();
+        // As API Gateway names the invoking route: <api>/<stage>/<METHOD><path>.
+        const sourceArn = `arn:${stack.partition}:execute-api:${stack.region}:${stack.accountId}:${String(properties.ApiId ?? api.id)}/$default/${method}${String(properties.Path ?? '')}`;
+        const mayInvoke = () => {
+          const decision = options.access?.authorize(
+            { kind: 'service', service: 'apigateway.amazonaws.com' },
+            {
+              service: 'lambda',
+              operation: 'Invoke',
+              params: { FunctionName: functionArn },
+              region: stack.region,
+              accountId: stack.accountId,
+            },
+            { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': stack.accountId },
+          );
+          // API Gateway answers 500 when it may not invoke the integration.
+          if (decision && !decision.allowed) throw new Error(decision.error.message);
+        };
         routes.push({
           method: String(properties.Method ?? 'ANY').toUpperCase(),
           path: String(properties.Path ?? '$default'),
@@ -73,7 +98,10 @@ export async function startHttpApis(options: {
           ...(routeAuth?.AuthorizationScopes && {
             authorizationScopes: routeAuth.AuthorizationScopes.map(String),
           }),
-          invoke: (request) => options.functions.invoke(functionName, request),
+          invoke: async (request) => {
+            mayInvoke();
+            return options.functions.invoke(functionName, request);
+          },
         });
         options.log(
           `http api: ${String(properties.Method ?? 'ANY').toUpperCase()} ${String(properties.Path)} → ${logicalId}`,
