@@ -5,25 +5,13 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   // Both cores: every suite starts its own local services on ephemeral ports and data directories.
   maxWorkers: 2,
-  // jose and @middy/core ship only ES modules; jest (on Node 20) loads CommonJS, so ts-jest
-  // compiles their files like the project's own.
+  // jose and @middy/core ship only ES modules; jest (on Node 20) loads CommonJS, so they are
+  // compiled like the project's own files.
   transformIgnorePatterns: ['/node_modules/(?!(jose|@middy/core)/)'],
-  transform: {
-    // .js only for the ESM-only packages let through above.
-    '^.+\\.[tj]s$': [
-      'ts-jest',
-      {
-        tsconfig: {
-          allowJs: true,
-          module: 'commonjs',
-          moduleResolution: 'node10',
-          isolatedModules: true,
-          ignoreDeprecations: '6.0',
-        },
-        diagnostics: false,
-      },
-    ],
-  },
+  // TypeScript (and the .js of the ESM-only packages above) to CommonJS with esbuild, file by file.
+  transform: { '^.+\\.[tj]s$': '<rootDir>/tests/helpers/esbuild-transformer.js' },
+  // Slow suites (the local app, processes, a browser, the vision models) first, also without a cache.
+  testSequencer: '<rootDir>/tests/helpers/sequencer.js',
   moduleNameMapper: {
     '^#shared/(.*)$': '<rootDir>/functions/shared/$1',
     '^#clients/(.*)$': '<rootDir>/functions/shared/clients/$1',
