@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { type Finding, finding, type Severity } from './report';
 
@@ -22,6 +22,17 @@ const SEVERITY: Record<CfnLintMatch['Level'], Severity | undefined> = {
   Informational: undefined,
 };
 
+/** `cfn-lint --version` of each command, asked once per process (starting cfn-lint takes a second). */
+const versions = new Map<string, SpawnSyncReturns<string>>();
+
+function versionOf(command: string) {
+  const known = versions.get(command);
+  if (known) return known;
+  const version = spawnSync(command, ['--version'], { encoding: 'utf8' });
+  versions.set(command, version);
+  return version;
+}
+
 /**
  * Runs cfn-lint — the linter behind `sam validate --lint`, with the SAM transform built in — on
  * the templates when it is installed (`pip install cfn-lint`; it is not an npm package, so the
@@ -30,7 +41,7 @@ const SEVERITY: Record<CfnLintMatch['Level'], Severity | undefined> = {
 export function runCfnLint(templates: readonly string[], cwd: string): CfnLintResult {
   if (templates.length === 0) return { ran: false, reason: 'no templates' };
   const command = process.env.CFN_LINT ?? 'cfn-lint';
-  const version = spawnSync(command, ['--version'], { encoding: 'utf8' });
+  const version = versionOf(command);
   if (version.error || version.status !== 0)
     return { ran: false, reason: `${command} is not installed (pip install cfn-lint to run it too)` };
   const run = spawnSync(command, ['--format', 'json', '--', ...templates], {

@@ -6,14 +6,20 @@ import { promisify } from 'node:util';
 import { parseCommandLine, portOption, UsageError, visionOption } from '../../local/cli-args';
 
 const ROOT = path.resolve(__dirname, '../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 /** Spawning tsx loads TypeScript on a machine that may be busy: generous, never a timed assertion. */
 const SPAWN_TIMEOUT_MS = 60_000;
 
-/** Runs a local tool and returns its exit code and output, whatever the code. */
+/**
+ * Runs a local tool and returns its exit code and output, whatever the code. `node --import tsx`, as
+ * `npm start` runs: the same TypeScript loader as the `tsx` command, without its extra watcher process.
+ */
 async function runTool(script: string, args: string[]) {
   try {
-    const { stdout, stderr } = await promisify(execFile)(TSX, [script, ...args], { cwd: ROOT });
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', script, ...args],
+      { cwd: ROOT },
+    );
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };

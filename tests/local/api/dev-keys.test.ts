@@ -129,8 +129,17 @@ describe('token CLI', () => {
       const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'api-token-cli-'));
       try {
         const { stdout } = await run(
-          path.join(ROOT, 'node_modules/.bin/tsx'),
-          ['local/api/token-cli.ts', 'carol', '--data-dir', dataDir, '--audience', 'happy-path-api'],
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            'local/api/token-cli.ts',
+            'carol',
+            '--data-dir',
+            dataDir,
+            '--audience',
+            'happy-path-api',
+          ],
           { cwd: ROOT },
         );
 

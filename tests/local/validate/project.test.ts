@@ -41,7 +41,7 @@ describe('npm run validate on the project', () => {
 
     const run = spawnSync(
       process.execPath,
-      [require.resolve('tsx/cli'), join(projectRoot, 'local/validate/cli.ts'), brokenProject],
+      ['--import', 'tsx', join(projectRoot, 'local/validate/cli.ts'), brokenProject],
       // Only the project's own checks here (cfn-lint, where installed, is tested below).
       {
         cwd: projectRoot,
