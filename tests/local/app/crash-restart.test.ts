@@ -70,17 +70,20 @@ function killed(runtime: Runtime, signal: NodeJS.Signals): Promise<void> {
   });
 }
 
-describe.each(['SIGKILL', 'SIGINT'] as const)('npm start stopped by %s mid-batch', (signal) => {
+/**
+ * One data directory, three starts: the first start is killed (SIGKILL) mid-batch, the restart
+ * stopped with Ctrl-C (SIGINT) mid-batch, and the third start must finish what each stop left.
+ * Each batch has its own place, so each stop is judged on its own uploads.
+ */
+describe('npm start stopped mid-batch, then started again on the same data directory', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'crash-restart-'));
   let runtime: Runtime | undefined;
+  let ports: Record<string, number>;
+  let client: HappyPathClient;
+  let bytes: Buffer;
 
-  afterAll(async () => {
-    if (runtime) await killed(runtime, 'SIGINT');
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  it('brings every upload whose original landed to a final status after a restart', async () => {
-    const ports = {
+  beforeAll(async () => {
+    ports = {
       api: await freePort(),
       s3: await freePort(),
       dynamodb: await freePort(),
@@ -88,12 +91,21 @@ describe.each(['SIGKILL', 'SIGINT'] as const)('npm start stopped by %s mid-batch
       cdn: await freePort(),
     };
     runtime = await startRuntime(dataDir, ports);
-    const api = `http://127.0.0.1:${ports.api}`;
-    const client = new HappyPathClient(api, await signDevToken({ dataDir, subject: 'user-crash' }));
-    await client.createPlace({ id: 'crash-park', name: 'Crash Park', type: 'park', lat: 1, lng: 2 });
-    const bytes = await photo(1200, 900);
+    client = new HappyPathClient(
+      `http://127.0.0.1:${ports.api}`,
+      await signDevToken({ dataDir, subject: 'user-crash' }),
+    );
+    bytes = await photo(1200, 900);
+  });
 
-    // Four clients upload 16 photos; the runtime is killed once 6 POSTs have been answered.
+  afterAll(async () => {
+    if (runtime) await killed(runtime, 'SIGINT');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** Four clients upload 16 photos to a new place; the runtime gets `signal` once 6 POSTs are answered. */
+  async function uploadAndStop(placeId: string, signal: NodeJS.Signals): Promise<string[]> {
+    await client.createPlace({ id: placeId, name: `Place ${placeId}`, type: 'park', lat: 1, lng: 2 });
     const answered: string[] = [];
     let next = 0;
     let kill: Promise<void> | undefined;
@@ -101,7 +113,7 @@ describe.each(['SIGKILL', 'SIGINT'] as const)('npm start stopped by %s mid-batch
       while (next < 16) {
         next += 1;
         try {
-          answered.push(await client.upload('crash-park', bytes, `crash-${next}.jpg`));
+          answered.push(await client.upload(placeId, bytes, `crash-${next}.jpg`));
         } catch {
           return; // the runtime is gone: this upload may or may not have landed
         }
@@ -110,31 +122,47 @@ describe.each(['SIGKILL', 'SIGINT'] as const)('npm start stopped by %s mid-batch
     };
     await Promise.all([uploader(), uploader(), uploader(), uploader()]);
     await kill;
+    return answered;
+  }
 
-    runtime = await startRuntime(dataDir, ports);
+  /** The ids of the originals that landed in the upload bucket under the place, read from the local S3. */
+  async function landedUploads(placeId: string): Promise<string[]> {
     const s3 = new S3Client({
       endpoint: `http://127.0.0.1:${ports.s3}`,
       forcePathStyle: true,
       region: 'us-east-1',
       credentials: { accessKeyId: 'AKIDLOCALHAPPYPATH', secretAccessKey: 'local-happy-path-secret' },
     });
-    const buckets = await s3.send(new ListBucketsCommand({}));
-    const uploadBucket = buckets.Buckets?.find((bucket) => /uploadbucket/i.test(bucket.Name ?? ''))?.Name;
-    const landed = await s3.send(new ListObjectsV2Command({ Bucket: uploadBucket, Prefix: 'crash-park/' }));
-    s3.destroy();
-    const landedIds = (landed.Contents ?? []).map(
-      (object) => /\/([^/]+)\.jpg$/.exec(object.Key ?? '')?.[1] ?? '',
-    );
+    try {
+      const buckets = await s3.send(new ListBucketsCommand({}));
+      const uploadBucket = buckets.Buckets?.find((bucket) => /uploadbucket/i.test(bucket.Name ?? ''))?.Name;
+      const landed = await s3.send(new ListObjectsV2Command({ Bucket: uploadBucket, Prefix: `${placeId}/` }));
+      return (landed.Contents ?? []).map((object) => /\/([^/]+)\.jpg$/.exec(object.Key ?? '')?.[1] ?? '');
+    } finally {
+      s3.destroy();
+    }
+  }
 
-    const statuses = new Map<string, string>();
-    for (const uploadId of landedIds)
-      statuses.set(uploadId, (await client.waitForUpload(uploadId, 120_000)).status);
+  it.each([
+    ['SIGKILL', 'killed-park'],
+    ['SIGINT', 'stopped-park'],
+  ] as const)(
+    'brings every upload whose original landed to a final status after %s and a restart',
+    async (signal, placeId) => {
+      const answered = await uploadAndStop(placeId, signal);
 
-    expect(answered.every((uploadId) => landedIds.includes(uploadId))).toBe(true);
-    expect(landedIds.length).toBeGreaterThanOrEqual(6);
-    expect([...statuses.values()].filter((status) => !FINAL.has(status))).toEqual([]);
-    // An upload S3 answered before the kill is whole; one cut off by the kill may have left a
-    // partial object (the local S3 does not write objects atomically), which ends REJECTED.
-    expect(answered.map((uploadId) => statuses.get(uploadId))).toEqual(answered.map(() => 'PROCESSED'));
-  });
+      runtime = await startRuntime(dataDir, ports);
+      const landedIds = await landedUploads(placeId);
+      const statuses = new Map<string, string>();
+      for (const uploadId of landedIds)
+        statuses.set(uploadId, (await client.waitForUpload(uploadId, 120_000)).status);
+
+      expect(answered.every((uploadId) => landedIds.includes(uploadId))).toBe(true);
+      expect(landedIds.length).toBeGreaterThanOrEqual(6);
+      expect([...statuses.values()].filter((status) => !FINAL.has(status))).toEqual([]);
+      // An upload S3 answered before the kill is whole; one cut off by the kill may have left a
+      // partial object (the local S3 does not write objects atomically), which ends REJECTED.
+      expect(answered.map((uploadId) => statuses.get(uploadId))).toEqual(answered.map(() => 'PROCESSED'));
+    },
+  );
 });
