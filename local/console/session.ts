@@ -20,7 +20,12 @@ export interface ConsoleSession {
 
 export async function openConsoleSession(
   name: string,
-  options: { viewport: { width: number; height: number }; timeoutMs: number },
+  options: {
+    viewport: { width: number; height: number };
+    timeoutMs: number;
+    /** Function invocations at once (default: the runtime's, four per core). */
+    concurrency?: number;
+  },
 ): Promise<ConsoleSession> {
   const dataDir = mkdtempSync(join(tmpdir(), `console-${name}-`));
   const app = await startLocalApp({
@@ -29,6 +34,7 @@ export async function openConsoleSession(
     dataDir,
     functionEnvironment: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
     console: { port: 0 },
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
   });
   const browser = await launchChromium();
   const page = await browser.newPage({ viewport: options.viewport });

@@ -7,6 +7,7 @@ import { ListBucketsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/cli
 import { signDevToken } from '../../../local/api/dev-keys';
 import { HappyPathClient } from '../../../local/demo/client';
 import { photo } from '../../../local/demo/photos';
+import { TEST_APP_CONCURRENCY } from '../../helpers/local-app';
 
 /**
  * `npm start` killed with SIGKILL, or stopped with Ctrl-C (SIGINT), in the middle of a batch of
@@ -44,6 +45,8 @@ async function startRuntime(dataDir: string, ports: Record<string, number>): Pro
     '--vision',
     'declared',
     '--no-console',
+    '--concurrency',
+    String(TEST_APP_CONCURRENCY),
   ];
   for (const [name, port] of Object.entries(ports)) args.push(`--${name}-port`, String(port));
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });

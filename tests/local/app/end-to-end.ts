@@ -6,6 +6,7 @@ import { HappyPathClient } from '../../../local/demo/client';
 import { type DemoPhoto, demoPhotos } from '../../../local/demo/photos';
 import { placeIdOf, runDemo } from '../../../local/demo/scenario';
 import { type LocalApp, startLocalApp, type WorkflowVersion } from '../../../local/runtime/app';
+import { TEST_APP_CONCURRENCY } from '../../helpers/local-app';
 import { recordAuthorizations, refusals, undeclaredActions } from '../iam/recorded-authorizations';
 
 /**
@@ -36,6 +37,7 @@ export function describeImageWorkflowEndToEnd(version: WorkflowVersion): void {
         dataDir,
         functionEnvironment: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
         onAuthorization: authorizations.onAuthorization,
+        concurrency: TEST_APP_CONCURRENCY,
       });
       client = new HappyPathClient(app.api.url, app.token('user-e2e'));
     });

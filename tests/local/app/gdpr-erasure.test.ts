@@ -25,6 +25,7 @@ import {
 import { photo } from '../../../local/demo/photos';
 import { type LocalApp, startLocalApp } from '../../../local/runtime/app';
 import { readOutbox } from '../../../local/services';
+import { TEST_APP_CONCURRENCY } from '../../helpers/local-app';
 import { recordAuthorizations, refusals, undeclaredActions } from '../iam/recorded-authorizations';
 
 /**
@@ -107,6 +108,7 @@ describe('GDPR erasure, offline end to end', () => {
       dataDir,
       functionEnvironment: { POWERTOOLS_LOG_LEVEL: 'INFO' },
       onAuthorization: authorizations.onAuthorization,
+      concurrency: TEST_APP_CONCURRENCY,
       log: (line) => {
         output += `${line}\n`;
       },

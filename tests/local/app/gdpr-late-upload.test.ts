@@ -18,6 +18,7 @@ import { photo } from '../../../local/demo/photos';
 import { placeIdOf } from '../../../local/demo/scenario';
 import { type LocalApp, startLocalApp } from '../../../local/runtime/app';
 import { readOutbox } from '../../../local/services';
+import { TEST_APP_CONCURRENCY } from '../../helpers/local-app';
 
 /**
  * Erasure against uploads and executions that escape the flow, offline: a photo posted with an
@@ -69,6 +70,7 @@ describe('GDPR erasure against late uploads and stopped executions, offline', ()
       workflow: 'v1',
       dataDir,
       functionEnvironment: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      concurrency: TEST_APP_CONCURRENCY,
     });
     const owner = new GdprClient(app.api.url, app.token('user-owner'));
     await owner.createPlace({

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalApp, startLocalApp } from '../../../local/runtime/app';
+import { TEST_APP_CONCURRENCY } from '../../helpers/local-app';
 
 /**
  * The README's "Try it by hand" sequence, run as written by bash against a local runtime: only the
@@ -60,6 +61,7 @@ describe('the README example', () => {
       workflow: 'v4',
       dataDir,
       functionEnvironment: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      concurrency: TEST_APP_CONCURRENCY,
     });
   });
 

@@ -6,6 +6,7 @@ import { runDemo } from '../../../local/demo/scenario';
 import { type LocalApp, startLocalApp } from '../../../local/runtime/app';
 import { ModelVisionEngine } from '../../../local/vision/model-engine';
 import { isVisionEngineInstalled } from '../../../local/vision/packages';
+import { TEST_APP_CONCURRENCY } from '../../helpers/local-app';
 import { recordAuthorizations, refusals, undeclaredActions } from '../iam/recorded-authorizations';
 
 /**
@@ -38,6 +39,7 @@ maybe(`demo v4 with the model vision engine${installed ? '' : ' (SKIPPED: engine
       vision,
       functionEnvironment: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
       onAuthorization: authorizations.onAuthorization,
+      concurrency: TEST_APP_CONCURRENCY,
     });
   });
 
