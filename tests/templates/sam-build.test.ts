@@ -160,14 +160,16 @@ function layersOf(build: FunctionBuild): string[] {
 }
 
 let scratch = '';
-/** CodeUri folder → its scratch copy, after `npm install`. */
-const copies = new Map<string, string>();
+/** CodeUri folder → its scratch copy, after `npm install`, and the esbuild in `$(npm root)/.bin` there. */
+const copies = new Map<string, { copy: string; esbuild: string }>();
 /** Function (where) → its bundle. */
 const bundles = new Map<string, Bundle>();
 
-async function buildFunction(build: FunctionBuild, copy: string, outdir: string): Promise<Bundle> {
-  const { stdout } = await run('npm', ['root'], { cwd: copy });
-  const esbuild = join(stdout.trim(), '.bin', 'esbuild');
+async function buildFunction(
+  build: FunctionBuild,
+  { copy, esbuild }: { copy: string; esbuild: string },
+  outdir: string,
+): Promise<Bundle> {
   if (!existsSync(esbuild)) throw new Error(`${build.where}: no esbuild in ${relative(scratch, esbuild)}`);
   const metafile = join(outdir, '..', `${basename(outdir)}.meta.json`);
   mkdirSync(outdir, { recursive: true });
@@ -218,7 +220,9 @@ beforeAll(async () => {
       ],
       { cwd: copy },
     );
-    copies.set(codeUri, copy);
+    // `npm root` answers the same for every function of a copy: asked once per copy.
+    const { stdout } = await run('npm', ['root'], { cwd: copy });
+    copies.set(codeUri, { copy, esbuild: join(stdout.trim(), '.bin', 'esbuild') });
   }
   // One bundle per distinct CodeUri + BuildProperties (the workflow versions share functions), two at a time.
   const byKey = new Map<string, Promise<Bundle>>();
@@ -227,7 +231,7 @@ beforeAll(async () => {
     for (let build = queue.shift(); build; build = queue.shift()) {
       const key = JSON.stringify([build.codeUri, build.properties]);
       if (!byKey.has(key)) {
-        const copy = copies.get(build.codeUri) as string;
+        const copy = copies.get(build.codeUri) as { copy: string; esbuild: string };
         byKey.set(key, buildFunction(build, copy, join(scratch, 'artifacts', String(byKey.size))));
       }
       bundles.set(build.where, await (byKey.get(key) as Promise<Bundle>));
@@ -254,7 +258,7 @@ describe('sam build, reproduced: copy CodeUri, npm install --omit=dev, esbuild w
   });
 
   it('installs exactly the lockfile of the CodeUri folder, esbuild included, in the copy', () => {
-    for (const [codeUri, copy] of copies) {
+    for (const [codeUri, { copy }] of copies) {
       const lock = readJson<Lockfile>(join(codeUri, 'package-lock.json'));
       for (const [name, version] of topLevelPackages(lock)) {
         const installed = join(copy, 'node_modules', name, 'package.json');
