@@ -4,10 +4,11 @@
  *
  * jest orders suites by the durations of the last run, kept in its cache; without a cache (a clean
  * clone, CI) it falls back to the largest file first, which starts the end-to-end suites (files of
- * three lines that call a shared helper) last. Here a suite without a recorded duration that starts
- * something slow (the local app, `npm start` or another process, a browser, the vision models), in
- * its own file or in a test helper it imports, is ordered before every other such suite is
- * not; within each group, the larger file (with its helpers) first.
+ * three lines that call a shared helper) last. Here, among the suites without a recorded duration,
+ * those that start something slow (the local app, `npm start` or another process, a browser, the
+ * vision models), in their own file or in a test helper they import, run before the others; within
+ * each group, the larger file (with its helpers) first. Once slow suites all start early, the many
+ * quick ones fill both workers to the end.
  */
 const { readFileSync } = require('node:fs');
 const { dirname, resolve } = require('node:path');
