@@ -1,201 +1,358 @@
 /**
- * `npm run load`: phone-sized photos through workflow v4 offline, from concurrent clients, to show
- * that load loses nothing. Starts the whole app in this process on a temporary data directory
- * (loopback only), creates a park, and has each client upload its share through an upload ticket
- * and a presigned POST, then poll its uploads until they are final. Prints photos/s, CPU seconds
- * per photo (this process and every function environment), the final statuses and the 5xx answers.
- * Exits 1 unless every photo ends PROCESSED with no 5xx.
+ * `npm run load`: the offline app under load, in three phases run in order against one runtime
+ * process (started as `npm start` starts it; the clients run in this process):
  *
- *   npm run load -- [--photos 80] [--clients 16] [--timeout 600] [--concurrency N]
+ *   throughput  80 phone-sized photos (4032×3024, 4–8 MB) from 16 clients through workflow v4:
+ *               photos/s, CPU-s per photo, final statuses, 5xx.
+ *   saturated   one CPU hog process per core spins while 24 phone-sized photos and 1,000 API
+ *               requests run: every answer must be below 500 and every photo PROCESSED.
+ *   soak        after a warm-up, 20,000 API requests (the place page, a DynamoDB Query, and an
+ *               upload's status, a GetItem) then 500 photos (1600×1200): the runtime process's RSS
+ *               and heap after a full GC before, between and after must stay within the bounds.
+ *
+ *   npm run load -- [--phase throughput|saturated|soak] [--photos N] [--requests N] [--clients N]
+ *                   [--concurrency N] [--max-minutes M] [--verbose]
+ *
+ * --photos and --requests set the size of every phase run (instead of its default); --phase runs one
+ * phase. Exits 1 when a phase fails its bound: any 5xx or network failure, any photo not PROCESSED,
+ * or memory growth over the soak's bounds.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { smartphonePhoto } from '../../tests/bench/photo';
-import { ApiError, HappyPathClient, type UploadStatus } from '../demo/client';
-import { startLocalApp } from '../runtime/app';
-import { DeclaredLabelsVisionEngine } from '../services/declared-labels';
-import type { StepFunctionsEngine } from '../stepfunctions';
+import {
+  Answers,
+  createLoadPlace,
+  loadPhoto,
+  type MemorySample,
+  type PhotoRun,
+  photoOutcome,
+  type RuntimeProcess,
+  sendRequests,
+  startCpuHogs,
+  startRuntimeProcess,
+  treeCpuSeconds,
+  uploadPhotos,
+} from './harness';
 
-const FINAL = new Set(['PROCESSED', 'REJECTED', 'FAILED']);
-const POLL_INTERVAL_MS = 500;
+const PHASES = ['throughput', 'saturated', 'soak'] as const;
+type Phase = (typeof PHASES)[number];
 
-/** CPU seconds of this process plus its ended children (Linux /proc; children count once reaped). */
-function cpuSeconds(): number {
-  try {
-    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ') ?? [];
-    // utime, stime, cutime, cstime are fields 14-17 of stat(5); here indexes 11-14 after the name.
-    const ticks = [11, 12, 13, 14].reduce((sum, index) => sum + Number(fields[index] ?? 0), 0);
-    return ticks / 100;
-  } catch {
-    const usage = process.cpuUsage();
-    return (usage.user + usage.system) / 1e6;
-  }
+/** The soak's bounds on growth from before to after (after a full GC; RSS as the OS counts it). */
+export const SOAK_BOUNDS = { heapMb: 8, rssMb: 24 };
+
+interface Settings {
+  photos?: number;
+  requests?: number;
+  clients: number;
+  deadline: number;
 }
 
-/** Every failed task attempt of every execution (retried or not), by state, error and cause. */
-function countTaskFailures(engine: StepFunctionsEngine): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const machine of engine.listStateMachines()) {
-    for (const execution of engine.listExecutions({
-      stateMachineArn: machine.stateMachineArn,
-      maxResults: 1000,
-    }).executions) {
-      let state = '';
-      for (const event of engine.getExecutionHistory({
-        executionArn: execution.executionArn,
-        maxResults: 1000,
-      }).events as unknown as Array<
-        Record<string, { name?: string; error?: string; cause?: string } | string>
-      >) {
-        const entered = event.stateEnteredEventDetails;
-        if (typeof entered === 'object' && entered.name) state = entered.name;
-        for (const [key, details] of Object.entries(event)) {
-          if (!key.endsWith('FailedEventDetails') && !key.endsWith('TimedOutEventDetails')) continue;
-          if (typeof details !== 'object' || !details.error) continue;
-          const what = `${state}: ${details.error}: ${String(details.cause ?? '').slice(0, 160)}`;
-          counts.set(what, (counts.get(what) ?? 0) + 1);
-        }
-      }
-    }
-  }
-  return counts;
+interface PhaseResult {
+  failures: string[];
 }
 
-function positive(name: string, value: string): number {
+function positive(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
   const number = Number(value);
   if (!Number.isInteger(number) || number <= 0)
     throw new Error(`--${name} must be a positive integer, not ${value}`);
   return number;
 }
 
+/** CPU seconds of the runtime process tree (runtime and function environments) and of these clients. */
+function cpuNow(runtime: RuntimeProcess): { runtime: number; clients: number } {
+  const clients = process.cpuUsage();
+  return {
+    runtime: treeCpuSeconds(runtime.pid) ?? Number.NaN,
+    clients: (clients.user + clients.system) / 1e6,
+  };
+}
+
+function line(label: string, value: string): void {
+  console.log(`  ${label.padEnd(20)}${value}`);
+}
+
+/** The 5xx answers and network failures of a phase, as report lines and failure reasons. */
+function reportAnswers(answers: Answers, failures: string[]): void {
+  const total = answers.count(() => true);
+  const serverErrors = answers.serverErrors.length;
+  const byStatus = [...answers.byStatus]
+    .sort()
+    .map(([status, n]) => `${status}: ${n}`)
+    .join(', ');
+  line('answers', `${total} (${byStatus})`);
+  line(
+    '5xx answers',
+    `${serverErrors}${[...new Set(answers.serverErrors)]
+      .slice(0, 5)
+      .map((what) => `\n      ${what}`)
+      .join('')}`,
+  );
+  if (serverErrors > 0) failures.push(`${serverErrors} 5xx answers or network failures`);
+}
+
+function reportPhotos(run: PhotoRun, count: number, failures: string[]): void {
+  const outcome = photoOutcome(run);
+  line(
+    'photos',
+    `${run.statuses.size} of ${count} accepted; ${outcome.processed} PROCESSED, ${outcome.final - outcome.processed} REJECTED or FAILED, ${outcome.notFinal} not final`,
+  );
+  for (const [why, n] of run.reasons) line('', `${n} × ${why}`);
+  if (outcome.processed < count)
+    failures.push(`${count - outcome.processed} of ${count} photos not PROCESSED`);
+}
+
+async function throughput(runtime: RuntimeProcess, settings: Settings): Promise<PhaseResult> {
+  const count = settings.photos ?? 80;
+  const bytes = await loadPhoto('phone');
+  console.log(
+    `\nthroughput: ${count} photos of ${(bytes.length / 1e6).toFixed(1)} MB (4032×3024 JPEG) from ${settings.clients} clients`,
+  );
+  const answers = new Answers();
+  const cpuBefore = cpuNow(runtime);
+  const run = await uploadPhotos(runtime, bytes, {
+    count,
+    clients: settings.clients,
+    deadline: settings.deadline,
+    answers,
+    name: 'throughput',
+  });
+  const cpuAfter = cpuNow(runtime);
+  const failures: string[] = [];
+  reportPhotos(run, count, failures);
+  reportAnswers(answers, failures);
+  const { final } = photoOutcome(run);
+  const seconds = run.lastFinalMs / 1000;
+  const runtimeCpu = cpuAfter.runtime - cpuBefore.runtime;
+  const clientCpu = cpuAfter.clients - cpuBefore.clients;
+  line(
+    'throughput',
+    `${(final / Math.max(seconds, 0.001)).toFixed(2)} photos/s (${final} final in ${seconds.toFixed(1)} s)`,
+  );
+  line(
+    'CPU per photo',
+    `${((runtimeCpu + clientCpu) / Math.max(1, final)).toFixed(2)} CPU-s (runtime and function environments ${runtimeCpu.toFixed(1)} CPU-s, clients ${clientCpu.toFixed(1)} CPU-s)`,
+  );
+  return { failures };
+}
+
+async function saturated(runtime: RuntimeProcess, settings: Settings): Promise<PhaseResult> {
+  const count = settings.photos ?? 24;
+  const requests = settings.requests ?? 1000;
+  const bytes = await loadPhoto('phone');
+  const hogs = startCpuHogs();
+  console.log(
+    `\nsaturated: ${hogs.count} CPU hog processes spin (one per core) while ${count} phone-sized photos and ${requests} API requests run`,
+  );
+  const answers = new Answers();
+  const uploadIds: string[] = [];
+  const began = Date.now();
+  let run: PhotoRun;
+  try {
+    [run] = await Promise.all([
+      uploadPhotos(runtime, bytes, {
+        count,
+        clients: settings.clients,
+        deadline: settings.deadline,
+        answers,
+        name: 'saturated',
+        accepted: uploadIds,
+      }),
+      sendRequests(runtime, {
+        count: requests,
+        concurrency: settings.clients,
+        deadline: settings.deadline,
+        answers,
+        uploadIds: () => uploadIds,
+      }),
+    ]);
+  } finally {
+    await hogs.stop();
+  }
+  const failures: string[] = [];
+  reportPhotos(run, count, failures);
+  reportAnswers(answers, failures);
+  line(
+    'took',
+    `${((Date.now() - began) / 1000).toFixed(1)} s (${(photoOutcome(run).final / Math.max(run.lastFinalMs / 1000, 0.001)).toFixed(2)} photos/s with the hogs)`,
+  );
+  return { failures };
+}
+
+function memoryTable(samples: Array<[string, MemorySample]>): void {
+  const fields: Array<[string, keyof MemorySample]> = [
+    ['RSS', 'rssMb'],
+    ['  anonymous', 'rssAnonMb'],
+    ['  file-backed', 'rssFileMb'],
+    ['heap after GC', 'heapUsedMb'],
+    ['external', 'externalMb'],
+    ['  array buffers', 'arrayBuffersMb'],
+  ];
+  console.log(
+    `  ${'memory (MB)'.padEnd(20)}${samples.map(([title]) => title.padStart(15)).join('')}${'change'.padStart(10)}`,
+  );
+  for (const [label, field] of fields) {
+    const values = samples.map(([, sample]) => sample[field]);
+    const change = (values.at(-1) ?? 0) - (values[0] ?? 0);
+    console.log(
+      `  ${label.padEnd(20)}${values.map((value) => value.toFixed(1).padStart(15)).join('')}${`${change >= 0 ? '+' : ''}${change.toFixed(1)}`.padStart(10)}`,
+    );
+  }
+}
+
+async function soak(runtime: RuntimeProcess, settings: Settings): Promise<PhaseResult> {
+  const requests = settings.requests ?? 20_000;
+  const count = settings.photos ?? 500;
+  const clients = 10;
+  const bytes = await loadPhoto('small');
+  console.log(
+    `\nsoak: ${requests} API requests (${settings.clients} at a time), then ${count} photos of 1600×1200 (${clients} clients); memory of the runtime process (pid ${runtime.pid})`,
+  );
+  const uploadIds: string[] = [];
+  const warmUp = new Answers();
+  await uploadPhotos(runtime, bytes, {
+    count: clients,
+    clients,
+    deadline: settings.deadline,
+    answers: warmUp,
+    name: 'warm-up',
+    accepted: uploadIds,
+  });
+  await sendRequests(runtime, {
+    count: 500,
+    concurrency: settings.clients,
+    deadline: settings.deadline,
+    answers: warmUp,
+    uploadIds: () => uploadIds,
+  });
+
+  const before = await runtime.memory();
+  const answers = new Answers();
+  let started = Date.now();
+  const sent = await sendRequests(runtime, {
+    count: requests,
+    concurrency: settings.clients,
+    deadline: settings.deadline,
+    answers,
+    uploadIds: () => uploadIds,
+  });
+  const requestSeconds = (Date.now() - started) / 1000;
+  const afterRequests = await runtime.memory();
+  started = Date.now();
+  const run = await uploadPhotos(runtime, bytes, {
+    count,
+    clients,
+    deadline: settings.deadline,
+    answers,
+    name: 'soak',
+  });
+  const photoSeconds = (Date.now() - started) / 1000;
+  const after = await runtime.memory();
+
+  const failures: string[] = [];
+  line(
+    'requests',
+    `${sent} of ${requests} in ${requestSeconds.toFixed(1)} s (${(sent / Math.max(requestSeconds, 0.001)).toFixed(0)}/s)`,
+  );
+  if (sent < requests) failures.push(`the time limit cut the requests short at ${sent}`);
+  reportPhotos(run, count, failures);
+  line(
+    '',
+    `in ${photoSeconds.toFixed(1)} s (${(photoOutcome(run).final / Math.max(photoSeconds, 0.001)).toFixed(2)} photos/s)`,
+  );
+  reportAnswers(answers, failures);
+  const non2xx = answers.count((status) => !/^2\d\d$/.test(status));
+  if (non2xx > answers.serverErrors.length)
+    failures.push(`${non2xx - answers.serverErrors.length} answers neither 2xx nor 5xx`);
+  memoryTable([
+    ['before', before],
+    ['requests done', afterRequests],
+    ['photos done', after],
+  ]);
+  const heapGrowth = after.heapUsedMb - before.heapUsedMb;
+  const rssGrowth = after.rssMb - before.rssMb;
+  line('bounds', `heap after GC +${SOAK_BOUNDS.heapMb} MB, RSS +${SOAK_BOUNDS.rssMb} MB`);
+  if (heapGrowth > SOAK_BOUNDS.heapMb)
+    failures.push(`heap after GC grew ${heapGrowth.toFixed(1)} MB (bound ${SOAK_BOUNDS.heapMb} MB)`);
+  if (rssGrowth > SOAK_BOUNDS.rssMb)
+    failures.push(`RSS grew ${rssGrowth.toFixed(1)} MB (bound ${SOAK_BOUNDS.rssMb} MB)`);
+  return { failures };
+}
+
+const RUN: Record<Phase, (runtime: RuntimeProcess, settings: Settings) => Promise<PhaseResult>> = {
+  throughput,
+  saturated,
+  soak,
+};
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
-      photos: { type: 'string', default: '80' },
+      phase: { type: 'string' },
+      photos: { type: 'string' },
+      requests: { type: 'string' },
       clients: { type: 'string', default: '16' },
-      timeout: { type: 'string', default: '600' },
       concurrency: { type: 'string' },
+      'max-minutes': { type: 'string', default: '60' },
       verbose: { type: 'boolean', default: false },
     },
   });
-  const photoCount = Math.min(positive('photos', values.photos), 1000);
-  const clientCount = Math.min(positive('clients', values.clients), 64);
-  const timeoutMs = Math.min(positive('timeout', values.timeout), 3600) * 1000;
-  const concurrency =
-    values.concurrency === undefined ? undefined : positive('concurrency', values.concurrency);
-
-  const photo = await smartphonePhoto();
-  console.log(
-    `${photoCount} photos of ${(photo.length / 1e6).toFixed(1)} MB (4032×3024 JPEG) from ${clientCount} clients through workflow v4; ${cpus().length} CPUs, Node ${process.version}`,
-  );
-  const dataDir = mkdtempSync(join(tmpdir(), 'happy-path-load-'));
-  const logCounts = new Map<string, number>();
-  const watched = [
-    'Sandbox.Timedout',
-    'TooManyRequestsException',
-    'Runtime.OutOfMemory',
-    'Runtime.ExitError',
-  ];
-  const log = (line: string) => {
-    for (const word of watched) if (line.includes(word)) logCounts.set(word, (logCounts.get(word) ?? 0) + 1);
-    if (values.verbose) console.log(line);
+  if (values.phase !== undefined && !PHASES.includes(values.phase as Phase))
+    throw new Error(`--phase must be one of ${PHASES.join(', ')}, not ${values.phase}`);
+  const phases = values.phase === undefined ? PHASES : [values.phase as Phase];
+  const photos = positive('photos', values.photos);
+  const requests = positive('requests', values.requests);
+  const clients = Math.min(positive('clients', values.clients) ?? 16, 64);
+  const concurrency = positive('concurrency', values.concurrency);
+  const maxMinutes = positive('max-minutes', values['max-minutes']) ?? 60;
+  const settings: Settings = {
+    ...(photos ? { photos } : {}),
+    ...(requests ? { requests } : {}),
+    clients,
+    deadline: Date.now() + maxMinutes * 60_000,
   };
+
   const started = Date.now();
-  const app = await startLocalApp({
-    root: resolve(__dirname, '..', '..'),
-    workflow: 'v4',
-    dataDir,
-    host: '127.0.0.1',
-    vision: new DeclaredLabelsVisionEngine(),
-    functionEnvironment: { POWERTOOLS_LOG_LEVEL: 'WARN' },
+  const runtime = await startRuntimeProcess({
     ...(concurrency ? { concurrency } : {}),
-    log,
+    verbose: values.verbose,
   });
-  console.log(`runtime ready in ${Date.now() - started} ms (data in ${dataDir})`);
-  const cpuBefore = cpuSeconds();
-  const began = Date.now();
-  const deadline = began + timeoutMs;
-  const serverErrors: string[] = [];
-  const statuses = new Map<string, UploadStatus['status']>();
-  const reasons = new Map<string, number>();
-  let lastFinal = began;
-  let taskFailures = new Map<string, number>();
+  console.log(
+    `npm run load: ${phases.join(', ')}; workflow v4 in a runtime process (pid ${runtime.pid}, ready in ${Date.now() - started} ms); ${cpus().length} CPUs, Node ${process.version}`,
+  );
+  const results = new Map<Phase, PhaseResult>();
   try {
-    const token = app.token('load-user');
-    const setup = new HappyPathClient(app.api.url, token);
-    await setup.createPlace({ id: 'load-park', name: 'Load Park', type: 'park', lat: 48.2, lng: 16.37 });
-
-    let next = 0;
-    const client = async (index: number) => {
-      const api = new HappyPathClient(app.api.url, token);
-      const mine: string[] = [];
-      while (next < photoCount && Date.now() < deadline) {
-        const number = next++;
-        try {
-          const uploadId = await api.upload('load-park', photo, `load-${index}-${number}.jpg`);
-          mine.push(uploadId);
-          statuses.set(uploadId, 'PENDING');
-        } catch (error) {
-          if (error instanceof ApiError && error.status >= 500) serverErrors.push(error.message);
-          else throw error;
-        }
-      }
-      while (Date.now() < deadline) {
-        const waiting = mine.filter((id) => !FINAL.has(statuses.get(id) ?? 'PENDING'));
-        if (waiting.length === 0) return;
-        for (const uploadId of waiting) {
-          try {
-            const upload = await api.getUpload(uploadId);
-            statuses.set(uploadId, upload.status);
-            if (FINAL.has(upload.status)) lastFinal = Date.now();
-            if (upload.status === 'FAILED' || upload.status === 'REJECTED') {
-              const why = `${upload.status} ${upload.reason ?? ''} ${upload.detail ?? ''}`.trim();
-              reasons.set(why, (reasons.get(why) ?? 0) + 1);
-            }
-          } catch (error) {
-            if (error instanceof ApiError && error.status >= 500) serverErrors.push(error.message);
-            else throw error;
-          }
-        }
-        await new Promise((resolvePromise) => setTimeout(resolvePromise, POLL_INTERVAL_MS));
-      }
-    };
-    await Promise.all(Array.from({ length: clientCount }, (_, index) => client(index)));
-    taskFailures = countTaskFailures(app.runtime.engine);
+    await createLoadPlace(runtime);
+    for (const phase of phases) {
+      const result = await RUN[phase](runtime, settings);
+      results.set(phase, result);
+      console.log(`  ${result.failures.length === 0 ? 'PASS' : `FAIL: ${result.failures.join('; ')}`}`);
+    }
+    const { taskFailures, functionErrors } = await runtime.report();
+    console.log(
+      `\ntask failures      ${taskFailures.size === 0 ? 'none' : ''}${[...taskFailures]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 8)
+        .map(([what, n]) => `\n  ${n} × ${what}`)
+        .join('')}`,
+    );
+    console.log(
+      `function errors    ${functionErrors.size === 0 ? 'none' : [...functionErrors].map(([word, n]) => `${word} ${n}`).join(', ')}`,
+    );
   } finally {
-    await app.close();
+    await runtime.close();
   }
-  const cpu = cpuSeconds() - cpuBefore;
-  rmSync(dataDir, { recursive: true, force: true });
-
-  const count = (status: string) => [...statuses.values()].filter((value) => value === status).length;
-  const processed = count('PROCESSED');
-  const finals = processed + count('REJECTED') + count('FAILED');
-  const seconds = (lastFinal - began) / 1000;
-  console.log(`
-uploads accepted   ${statuses.size} of ${photoCount}
-PROCESSED          ${processed}
-REJECTED           ${count('REJECTED')}
-FAILED             ${count('FAILED')}
-${[...reasons].map(([why, n]) => `  ${n} × ${why}\n`).join('')}not final          ${statuses.size - finals}${Date.now() > deadline ? ` (gave up after ${timeoutMs / 1000} s)` : ''}
-5xx answers        ${serverErrors.length}${serverErrors.length > 0 ? `\n  ${[...new Set(serverErrors)].slice(0, 5).join('\n  ')}` : ''}
-throughput         ${(finals / seconds).toFixed(2)} photos/s (${finals} final in ${seconds.toFixed(1)} s)
-CPU per photo      ${(cpu / Math.max(1, finals)).toFixed(2)} CPU-s (runtime, function environments and clients: ${cpu.toFixed(1)} CPU-s)
-task failures      ${taskFailures.size === 0 ? 'none' : ''}${[...taskFailures]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, 8)
-    .map(([what, n]) => `\n  ${n} × ${what}`)
-    .join('')}
-function errors    ${watched.map((word) => `${word} ${logCounts.get(word) ?? 0}`).join(', ')}`);
-  return processed === photoCount && serverErrors.length === 0 ? 0 : 1;
+  const failed = [...results].filter(([, result]) => result.failures.length > 0).map(([phase]) => phase);
+  console.log(failed.length === 0 ? '\nevery phase passed' : `\nfailed: ${failed.join(', ')}`);
+  return failed.length === 0 ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    console.error(`npm run load failed: ${error.stack ?? error.message}`);
-    process.exit(1);
-  },
-);
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (error: Error) => {
+      console.error(`npm run load failed: ${error.stack ?? error.message}`);
+      process.exit(1);
+    },
+  );
+}
