@@ -30,7 +30,11 @@ export interface RuntimeProcess {
   token: string;
   dataDir: string;
   memory(): Promise<MemorySample>;
-  report(): Promise<{ taskFailures: Map<string, number>; functionErrors: Map<string, number> }>;
+  report(): Promise<{
+    taskFailures: Map<string, number>;
+    functionErrors: Map<string, number>;
+    problems: string[];
+  }>;
   /** Stops the app (drained), waits for the process to exit and deletes its data directory. */
   close(): Promise<void>;
 }
@@ -93,8 +97,8 @@ export async function startRuntimeProcess(options: RuntimeProcessOptions = {}): 
     report: async () => {
       const answer = next('report');
       child.send({ type: 'report' });
-      const { taskFailures, functionErrors } = await answer;
-      return { taskFailures: new Map(taskFailures), functionErrors: new Map(functionErrors) };
+      const { taskFailures, functionErrors, problems } = await answer;
+      return { taskFailures: new Map(taskFailures), functionErrors: new Map(functionErrors), problems };
     },
     close: () => {
       closing ??= (async () => {

@@ -184,6 +184,7 @@ function memoryTable(samples: Array<[string, MemorySample]>): void {
     ['RSS', 'rssMb'],
     ['  anonymous', 'rssAnonMb'],
     ['  file-backed', 'rssFileMb'],
+    ['V8 heap held', 'heapTotalMb'],
     ['heap after GC', 'heapUsedMb'],
     ['external', 'externalMb'],
     ['  array buffers', 'arrayBuffersMb'],
@@ -226,28 +227,40 @@ async function soak(runtime: RuntimeProcess, settings: Settings): Promise<PhaseR
     uploadIds: () => uploadIds,
   });
 
-  const before = await runtime.memory();
+  // Memory is sampled before, half-way through and after the requests and the photos, to tell a
+  // high-water mark that settles from growth that goes on.
+  const samples: Array<[string, MemorySample]> = [['before', await runtime.memory()]];
   const answers = new Answers();
   let started = Date.now();
-  const sent = await sendRequests(runtime, {
-    count: requests,
-    concurrency: settings.clients,
-    deadline: settings.deadline,
-    answers,
-    uploadIds: () => uploadIds,
-  });
+  let sent = 0;
+  for (const share of [Math.floor(requests / 2), requests - Math.floor(requests / 2)]) {
+    sent += await sendRequests(runtime, {
+      count: share,
+      concurrency: settings.clients,
+      deadline: settings.deadline,
+      answers,
+      uploadIds: () => uploadIds,
+    });
+    samples.push([samples.length === 1 ? 'requests ½' : 'requests done', await runtime.memory()]);
+  }
   const requestSeconds = (Date.now() - started) / 1000;
-  const afterRequests = await runtime.memory();
   started = Date.now();
-  const run = await uploadPhotos(runtime, bytes, {
-    count,
-    clients,
-    deadline: settings.deadline,
-    answers,
-    name: 'soak',
-  });
+  const run: PhotoRun = { statuses: new Map(), reasons: new Map(), notAccepted: 0, lastFinalMs: 0 };
+  for (const share of [Math.floor(count / 2), count - Math.floor(count / 2)]) {
+    const half = await uploadPhotos(runtime, bytes, {
+      count: share,
+      clients,
+      deadline: settings.deadline,
+      answers,
+      name: `soak-${run.statuses.size}`,
+    });
+    for (const [uploadId, status] of half.statuses) run.statuses.set(uploadId, status);
+    for (const [why, n] of half.reasons) run.reasons.set(why, (run.reasons.get(why) ?? 0) + n);
+    samples.push([samples.length === 3 ? 'photos ½' : 'photos done', await runtime.memory()]);
+  }
   const photoSeconds = (Date.now() - started) / 1000;
-  const after = await runtime.memory();
+  const before = samples[0]?.[1] as MemorySample;
+  const after = samples.at(-1)?.[1] as MemorySample;
 
   const failures: string[] = [];
   line(
@@ -264,11 +277,7 @@ async function soak(runtime: RuntimeProcess, settings: Settings): Promise<PhaseR
   const non2xx = answers.count((status) => !/^2\d\d$/.test(status));
   if (non2xx > answers.serverErrors.length)
     failures.push(`${non2xx - answers.serverErrors.length} answers neither 2xx nor 5xx`);
-  memoryTable([
-    ['before', before],
-    ['requests done', afterRequests],
-    ['photos done', after],
-  ]);
+  memoryTable(samples);
   const heapGrowth = after.heapUsedMb - before.heapUsedMb;
   const rssGrowth = after.rssMb - before.rssMb;
   line('bounds', `heap after GC +${SOAK_BOUNDS.heapMb} MB, RSS +${SOAK_BOUNDS.rssMb} MB`);
@@ -328,7 +337,7 @@ async function main(): Promise<number> {
       results.set(phase, result);
       console.log(`  ${result.failures.length === 0 ? 'PASS' : `FAIL: ${result.failures.join('; ')}`}`);
     }
-    const { taskFailures, functionErrors } = await runtime.report();
+    const { taskFailures, functionErrors, problems } = await runtime.report();
     console.log(
       `\ntask failures      ${taskFailures.size === 0 ? 'none' : ''}${[...taskFailures]
         .sort((a, b) => b[1] - a[1])
@@ -339,6 +348,7 @@ async function main(): Promise<number> {
     console.log(
       `function errors    ${functionErrors.size === 0 ? 'none' : [...functionErrors].map(([word, n]) => `${word} ${n}`).join(', ')}`,
     );
+    if (problems.length > 0) console.log(`runtime log: failures\n  ${problems.join('\n  ')}`);
   } finally {
     await runtime.close();
   }

@@ -28,6 +28,8 @@ export interface MemorySample {
   /** Resident file pages mapped by the process (code, LevelDB's memory-mapped tables); 0 elsewhere. */
   rssFileMb: number;
   heapUsedMb: number;
+  /** The V8 heap the process holds (used or not, e.g. the young generation grown under load). */
+  heapTotalMb: number;
   externalMb: number;
   arrayBuffersMb: number;
 }
@@ -35,7 +37,13 @@ export interface MemorySample {
 export type RuntimeMessage =
   | { type: 'ready'; apiUrl: string; token: string }
   | { type: 'memory'; sample: MemorySample }
-  | { type: 'report'; taskFailures: Array<[string, number]>; functionErrors: Array<[string, number]> };
+  | {
+      type: 'report';
+      taskFailures: Array<[string, number]>;
+      functionErrors: Array<[string, number]>;
+      /** The runtime's log lines that say a request, an invocation or a delivery failed (the first 20). */
+      problems: string[];
+    };
 
 /** Log words that mean a function invocation went wrong, counted for the report. */
 export const WATCHED_LOG_WORDS = [
@@ -74,6 +82,7 @@ async function sampleMemory(): Promise<MemorySample> {
     rssAnonMb: megabytes(statusKilobytes(status, 'RssAnon') * 1024),
     rssFileMb: megabytes(statusKilobytes(status, 'RssFile') * 1024),
     heapUsedMb: megabytes(usage.heapUsed),
+    heapTotalMb: megabytes(usage.heapTotal),
     externalMb: megabytes(usage.external),
     arrayBuffersMb: megabytes(usage.arrayBuffers),
   };
@@ -113,6 +122,7 @@ async function main(): Promise<void> {
   if (!send) throw new Error('local/load/runtime-process.ts runs as a child with an IPC channel');
   const config = JSON.parse(process.argv[2] ?? '') as RuntimeProcessConfig;
   const functionErrors = new Map<string, number>();
+  const problems: string[] = [];
   const app = await startLocalApp({
     root: resolve(__dirname, '..', '..'),
     workflow: 'v4',
@@ -124,6 +134,11 @@ async function main(): Promise<void> {
     log: (line) => {
       for (const word of WATCHED_LOG_WORDS)
         if (line.includes(word)) functionErrors.set(word, (functionErrors.get(word) ?? 0) + 1);
+      if (
+        problems.length < 20 &&
+        (/failed|error/i.test(line) || WATCHED_LOG_WORDS.some((word) => line.includes(word)))
+      )
+        problems.push(line.slice(0, 600));
       if (config.verbose) console.log(line);
     },
   });
@@ -136,6 +151,7 @@ async function main(): Promise<void> {
         type: 'report',
         taskFailures: [...countTaskFailures(app.runtime.engine)],
         functionErrors: [...functionErrors],
+        problems,
       });
     } else if (message.type === 'close') {
       void app.close().then(

@@ -1,30 +1,105 @@
 /**
- * A short soak of the whole offline app (workflow v4): after a warm-up, 2,000 place-page requests
- * (each a DynamoDB Query) and 20 photos must leave the heap, measured after a full GC, within 8 MB
- * of where it was (measured: about 2 MB; with dynalite's iterator leak and every execution record
- * kept in memory, about 15 MB).
- * `npx tsx local/load/soak.ts` runs the long one (20,000 requests, 500 photos) and prints RSS too.
+ * The offline app under load, as `npm run load` drives it but small: one runtime process (workflow
+ * v4, started the way `npm start` starts, so its memory is the runtime's alone), clients in this
+ * process. First a saturated machine (one CPU hog process spinning per core): event-loop stalls must
+ * not turn into 5xx or lost uploads. Then a short soak: the heap after a full GC stays within 8 MB
+ * (measured: about 1–2 MB; with dynalite's iterator leak and every execution record kept in memory
+ * it grew about 15 MB over the same run). `npm run load` runs the full-size phases and bounds RSS too.
  */
-import { join } from 'node:path';
-import { soak } from '../../../local/load/soak';
+import {
+  Answers,
+  createLoadPlace,
+  loadPhoto,
+  photoOutcome,
+  type RuntimeProcess,
+  sendRequests,
+  startCpuHogs,
+  startRuntimeProcess,
+  uploadPhotos,
+} from '../../../local/load/harness';
 
-jest.setTimeout(240_000);
+jest.setTimeout(300_000);
 
-describe('offline runtime soak', () => {
-  it('keeps heap-after-GC growth under 8 MB over 2,000 place-page requests (DynamoDB Queries) and 20 photos, all answered 200 and processed', async () => {
-    const report = await soak(join(__dirname, '..', '..', '..'), {
-      requests: 2000,
-      photos: 20,
-      concurrency: 16,
-      batch: 10,
-      maxMinutes: 3,
-      warmUpRequests: 200,
-      placePageShare: 1,
+describe('offline runtime under load', () => {
+  let runtime: RuntimeProcess | undefined;
+  const uploadIds: string[] = [];
+
+  beforeAll(async () => {
+    runtime = await startRuntimeProcess();
+    await createLoadPlace(runtime);
+  });
+
+  afterAll(async () => {
+    await runtime?.close();
+  });
+
+  it('answers no 5xx and ends all 8 uploads PROCESSED while a CPU hog spins on every core', async () => {
+    const app = runtime as RuntimeProcess;
+    const photo = await loadPhoto('phone');
+    const answers = new Answers();
+    const deadline = Date.now() + 240_000;
+    const hogs = startCpuHogs();
+    let run: Awaited<ReturnType<typeof uploadPhotos>>;
+    try {
+      [run] = await Promise.all([
+        uploadPhotos(app, photo, {
+          count: 8,
+          clients: 8,
+          deadline,
+          answers,
+          name: 'saturated',
+          accepted: uploadIds,
+        }),
+        sendRequests(app, { count: 300, concurrency: 8, deadline, answers, uploadIds: () => uploadIds }),
+      ]);
+    } finally {
+      await hogs.stop();
+    }
+
+    // On a 5xx, the runtime's log of what failed shows in the difference.
+    const runtimeLog = answers.serverErrors.length > 0 ? (await app.report()).problems : [];
+    expect({ serverErrors: answers.serverErrors, runtimeLog }).toEqual({ serverErrors: [], runtimeLog: [] });
+    expect(photoOutcome(run)).toEqual({ processed: 8, final: 8, notFinal: 0 });
+    expect(answers.count(() => true)).toBeGreaterThanOrEqual(300 + 8 * 3);
+  });
+
+  it('keeps heap-after-GC growth under 8 MB over 2,000 API requests (half of them DynamoDB Queries) and 20 photos, all answered 2xx and PROCESSED', async () => {
+    const app = runtime as RuntimeProcess;
+    const photo = await loadPhoto('small');
+    const deadline = Date.now() + 240_000;
+    // Warm-up, so that the first measurement is taken with every function and cache loaded.
+    const warmUp = new Answers();
+    await uploadPhotos(app, photo, {
+      count: 2,
+      clients: 2,
+      deadline,
+      answers: warmUp,
+      name: 'warm-up',
+      accepted: uploadIds,
     });
+    await sendRequests(app, {
+      count: 100,
+      concurrency: 16,
+      deadline,
+      answers: warmUp,
+      uploadIds: () => uploadIds,
+    });
+    const before = await app.memory();
 
-    expect(report.cutShort).toBe(false);
-    expect(report.requests.byStatus).toEqual({ 200: 2000 });
-    expect(report.photos.byStatus).toEqual({ PROCESSED: 20 });
-    expect(report.after.heapUsedMb - report.before.heapUsedMb).toBeLessThan(8);
+    const answers = new Answers();
+    const sent = await sendRequests(app, {
+      count: 2000,
+      concurrency: 16,
+      deadline,
+      answers,
+      uploadIds: () => uploadIds,
+    });
+    const run = await uploadPhotos(app, photo, { count: 20, clients: 10, deadline, answers, name: 'soak' });
+    const after = await app.memory();
+
+    expect(sent).toBe(2000);
+    expect(answers.count((status) => !/^2\d\d$/.test(status))).toBe(0);
+    expect(photoOutcome(run)).toEqual({ processed: 20, final: 20, notFinal: 0 });
+    expect(after.heapUsedMb - before.heapUsedMb).toBeLessThan(8);
   });
 });
