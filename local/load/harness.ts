@@ -4,7 +4,7 @@
  * upload photos and send API requests while counting every answer, CPU hogs that saturate the
  * machine, and the CPU time of a process tree.
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,23 @@ const POLL_INTERVAL_MS = 250;
 /** The photos: `phone` is 4032×3024 q92 (4–8 MB, as a phone takes it), `small` 1600×1200. */
 export async function loadPhoto(size: 'phone' | 'small'): Promise<Buffer> {
   return size === 'phone' ? smartphonePhoto() : photo(1600, 1200);
+}
+
+/**
+ * The variables `npm start` sets before node starts: the `NAME=value` words that lead its script in
+ * package.json (the glibc allocator settings, which only work when set before the process starts).
+ */
+export function startScriptEnvironment(root = join(__dirname, '..', '..')): Record<string, string> {
+  const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    scripts?: Record<string, string>;
+  };
+  const environment: Record<string, string> = {};
+  for (const word of (scripts?.start ?? '').split(/\s+/)) {
+    const assignment = /^([A-Z_][A-Z0-9_]*)=(\S*)$/.exec(word);
+    if (!assignment) break;
+    environment[assignment[1] as string] = assignment[2] as string;
+  }
+  return environment;
 }
 
 export interface RuntimeProcess {
@@ -42,13 +59,14 @@ export interface RuntimeProcess {
 export interface RuntimeProcessOptions {
   concurrency?: number;
   verbose?: boolean;
-  /** Variables over this process's environment (e.g. MALLOC_ARENA_MAX to compare allocators). */
+  /** Variables over `npm start`'s and this process's environment (e.g. other allocator settings). */
   environment?: Record<string, string>;
 }
 
 /**
  * Starts the app (workflow v4, declared-labels vision, a fresh data directory, loopback only) in a
- * child process with the node options and allocator settings of `npm start`, and waits until it serves.
+ * child process with the node options and allocator settings of `npm start` (variables already set in
+ * this environment win), and waits until it serves.
  */
 export async function startRuntimeProcess(options: RuntimeProcessOptions = {}): Promise<RuntimeProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'happy-path-load-'));
@@ -57,7 +75,7 @@ export async function startRuntimeProcess(options: RuntimeProcessOptions = {}): 
     [JSON.stringify({ dataDir, concurrency: options.concurrency, verbose: options.verbose ?? false })],
     {
       execArgv: ['--expose-gc', '--import', 'tsx'],
-      env: { ...process.env, ...options.environment },
+      env: { ...startScriptEnvironment(), ...process.env, ...options.environment },
       stdio: ['ignore', 'inherit', options.verbose ? 'inherit' : 'pipe', 'ipc'],
     },
   );
@@ -110,6 +128,24 @@ export async function startRuntimeProcess(options: RuntimeProcessOptions = {}): 
       return closing;
     },
   };
+}
+
+/**
+ * Has glibc give the pages of freed memory in process `pid` back to the OS (malloc_trim(0), called
+ * through gdb), to tell memory in use from memory the allocator keeps for later. False when gdb is
+ * missing, may not attach, or the process does not use glibc.
+ */
+export function trimMalloc(pid: number): boolean {
+  try {
+    const output = execFileSync('gdb', ['-p', String(pid), '-batch', '-ex', 'call (int)malloc_trim(0)'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
+    return /\$1 = [01]\b/.test(output);
+  } catch {
+    return false;
+  }
 }
 
 /** CPU hogs: one process spinning per core (or `count`), at the same priority as the app. */
