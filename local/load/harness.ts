@@ -23,23 +23,6 @@ export async function loadPhoto(size: 'phone' | 'small'): Promise<Buffer> {
   return size === 'phone' ? smartphonePhoto() : photo(1600, 1200);
 }
 
-/**
- * The variables `npm start` sets before node starts: the `NAME=value` words that lead its script in
- * package.json (the glibc allocator settings, which only work when set before the process starts).
- */
-export function startScriptEnvironment(root = join(__dirname, '..', '..')): Record<string, string> {
-  const { scripts } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-    scripts?: Record<string, string>;
-  };
-  const environment: Record<string, string> = {};
-  for (const word of (scripts?.start ?? '').split(/\s+/)) {
-    const assignment = /^([A-Z_][A-Z0-9_]*)=(\S*)$/.exec(word);
-    if (!assignment) break;
-    environment[assignment[1] as string] = assignment[2] as string;
-  }
-  return environment;
-}
-
 export interface RuntimeProcess {
   pid: number;
   apiUrl: string;
@@ -59,14 +42,13 @@ export interface RuntimeProcess {
 export interface RuntimeProcessOptions {
   concurrency?: number;
   verbose?: boolean;
-  /** Variables over `npm start`'s and this process's environment (e.g. other allocator settings). */
+  /** Variables over this process's environment (e.g. MALLOC_ARENA_MAX, to compare allocator settings). */
   environment?: Record<string, string>;
 }
 
 /**
  * Starts the app (workflow v4, declared-labels vision, a fresh data directory, loopback only) in a
- * child process with the node options and allocator settings of `npm start` (variables already set in
- * this environment win), and waits until it serves.
+ * child process with the node options of `npm start`, and waits until it serves.
  */
 export async function startRuntimeProcess(options: RuntimeProcessOptions = {}): Promise<RuntimeProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'happy-path-load-'));
@@ -75,7 +57,7 @@ export async function startRuntimeProcess(options: RuntimeProcessOptions = {}): 
     [JSON.stringify({ dataDir, concurrency: options.concurrency, verbose: options.verbose ?? false })],
     {
       execArgv: ['--expose-gc', '--import', 'tsx'],
-      env: { ...startScriptEnvironment(), ...process.env, ...options.environment },
+      env: { ...process.env, ...options.environment },
       stdio: ['ignore', 'inherit', options.verbose ? 'inherit' : 'pipe', 'ipc'],
     },
   );

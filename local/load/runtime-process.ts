@@ -41,7 +41,7 @@ export type RuntimeMessage =
       type: 'report';
       taskFailures: Array<[string, number]>;
       functionErrors: Array<[string, number]>;
-      /** The runtime's log lines that say a request, an invocation or a delivery failed (the first 20). */
+      /** The runtime's log lines that say an API request or a function invocation failed (the first 20). */
       problems: string[];
     };
 
