@@ -1,8 +1,8 @@
 /**
  * The offline app under load, as `npm run load` drives it but small: one runtime process (workflow
  * v4, started the way `npm start` starts, so its memory is the runtime's alone), clients in this
- * process. First a saturated machine (one CPU hog process spinning per core): event-loop stalls must
- * not turn into 5xx or lost uploads. Then a short soak: the heap after a full GC stays within 8 MB
+ * process. First a saturated machine (one CPU hog process spinning per core, 8 photos of 1600×1200 and
+ * 300 API requests): event-loop stalls must not turn into 5xx or lost uploads. Then a short soak: the heap after a full GC stays within 8 MB
  * (measured: about 1–2 MB; with dynalite's iterator leak and every execution record kept in memory
  * it grew about 15 MB over the same run). `npm run load` runs the full-size phases and bounds RSS too.
  */
@@ -35,7 +35,7 @@ describe('offline runtime under load', () => {
 
   it('answers no 5xx and ends all 8 uploads PROCESSED while a CPU hog spins on every core', async () => {
     const app = runtime as RuntimeProcess;
-    const photo = await loadPhoto('phone');
+    const photo = await loadPhoto('small');
     const answers = new Answers();
     const deadline = Date.now() + 240_000;
     const hogs = startCpuHogs();
