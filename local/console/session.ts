@@ -14,7 +14,10 @@ export interface ConsoleSession {
   app: LocalApp;
   consoleUrl: string;
   browser: Browser;
+  /** The first page, opened with the session. */
   page: Page;
+  /** Another page in a browser context of its own (no shared storage), with the same viewport and timeout. */
+  newPage(): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -28,28 +31,40 @@ export async function openConsoleSession(
   },
 ): Promise<ConsoleSession> {
   const dataDir = mkdtempSync(join(tmpdir(), `console-${name}-`));
-  const app = await startLocalApp({
-    root: resolve(__dirname, '..', '..'),
-    workflow: 'v4',
-    dataDir,
-    functionEnvironment: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
-    console: { port: 0 },
-    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
-  });
-  const browser = await launchChromium();
-  const page = await browser.newPage({ viewport: options.viewport });
-  page.setDefaultTimeout(options.timeoutMs);
-  return {
-    app,
-    consoleUrl: app.console?.url ?? '',
-    browser,
-    page,
-    close: async () => {
-      await browser.close();
-      await app.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+  // The app and the browser start side by side; when one fails, the other is closed again.
+  const [started, launched] = await Promise.allSettled([
+    startLocalApp({
+      root: resolve(__dirname, '..', '..'),
+      workflow: 'v4',
+      dataDir,
+      functionEnvironment: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+      console: { port: 0 },
+      ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    }),
+    launchChromium(),
+  ]);
+  const close = async () => {
+    if (launched.status === 'fulfilled') await launched.value.close();
+    if (started.status === 'fulfilled') await started.value.close();
+    rmSync(dataDir, { recursive: true, force: true });
   };
+  if (started.status === 'rejected' || launched.status === 'rejected') {
+    await close();
+    throw started.status === 'rejected' ? started.reason : (launched as PromiseRejectedResult).reason;
+  }
+  const app = started.value;
+  const browser = launched.value;
+  const newPage = async () => {
+    const page = await browser.newPage({ viewport: options.viewport });
+    page.setDefaultTimeout(options.timeoutMs);
+    return page;
+  };
+  try {
+    return { app, consoleUrl: app.console?.url ?? '', browser, page: await newPage(), newPage, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
 
 /** Signs in on the photo page as `userId`. */
