@@ -16,7 +16,7 @@ const TestSequencer = require('@jest/test-sequencer').default;
 
 /** Calls that take seconds: they start the local app, a process, a browser or the vision models. */
 const SLOW_WORK =
-  /\b(startLocalApp|startRuntime|soak|spawn\w*|execFile\w*|fork|[cC]hromium\w*|openConsole|ModelVisionEngine)\b/;
+  /\b(startLocalApp|startRuntime|soak|spawn\w*|execFile\w*|fork|[cC]hromium\w*|openConsoleSession|ModelVisionEngine)\b/;
 
 /** The test file and the files it imports by a relative path from under tests/ (one level). */
 function sourceWithHelpers(path) {
