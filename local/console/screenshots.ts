@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { photo } from '../demo/photos';
 import { declareLabels } from '../services';
 import { chromiumMissing } from './browser';
-import { createPlace, openConsoleSession, signIn } from './session';
+import { createPlace, mintApproverToken, openConsoleSession, signIn } from './session';
 
 const root = resolve(__dirname, '..', '..');
 const target = join(root, 'docs', 'console');
@@ -72,8 +72,7 @@ async function main(): Promise<void> {
       page.waitForEvent('popup'),
       email.getByRole('link', { name: 'Approve erasure' }).click(),
     ]);
-    await page.getByRole('button', { name: 'Mint an approver token' }).click();
-    const approverToken = await page.getByLabel('Token of approver-console').inputValue();
+    const approverToken = await mintApproverToken(page);
     await approval.getByLabel(/approver access token/).fill(approverToken);
     await approval.getByRole('button', { name: 'Approve erasure' }).click();
     await approval.waitForLoadState();

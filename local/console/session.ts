@@ -85,3 +85,15 @@ export async function createPlace(
   await page.getByRole('button', { name: 'Create place' }).click();
   await page.getByRole('heading', { name: `Upload to ${place.id}` }).waitFor();
 }
+
+/**
+ * Mints a token for approver-console on the GDPR page and returns it once the page has filled it in
+ * (the page asks the console for it, so the field is empty until that request answers).
+ */
+export async function mintApproverToken(page: Page): Promise<string> {
+  await page.getByRole('button', { name: 'Mint an approver token' }).click();
+  const field = await page.getByLabel('Token of approver-console').elementHandle();
+  // A function, not a string: the console's CSP forbids eval.
+  await page.waitForFunction((input) => (input as unknown as { value: string }).value !== '', field);
+  return page.getByLabel('Token of approver-console').inputValue();
+}

@@ -5,7 +5,13 @@
  */
 import type { Page } from 'playwright-core';
 import { chromiumMissing, dropFiles } from '../../../local/console/browser';
-import { type ConsoleSession, createPlace, openConsoleSession, signIn } from '../../../local/console/session';
+import {
+  type ConsoleSession,
+  createPlace,
+  mintApproverToken,
+  openConsoleSession,
+  signIn,
+} from '../../../local/console/session';
 import { photo } from '../../../local/demo/photos';
 import { declareLabels } from '../../../local/services';
 import { TEST_APP_CONCURRENCY } from '../../helpers/local-app';
@@ -182,8 +188,7 @@ describe('console pages in Chromium', () => {
         page.waitForEvent('popup'),
         email.getByRole('link', { name: 'Approve erasure' }).click(),
       ]);
-      await page.getByRole('button', { name: 'Mint an approver token' }).click();
-      const approverToken = await page.getByLabel('Token of approver-console').inputValue();
+      const approverToken = await mintApproverToken(page);
       await approvalPage.getByLabel(/approver access token/).fill(approverToken);
       await approvalPage.getByRole('button', { name: 'Approve erasure' }).click();
       await approvalPage.waitForLoadState();
