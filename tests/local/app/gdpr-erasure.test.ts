@@ -9,11 +9,18 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import {
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  SFNClient,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { approvalLinkUrl } from '../../../functions/gdpr/approval-links';
 import { loadGdprKeys } from '../../../functions/gdpr/gdpr-keys';
 import {
   approverToken,
+  findLeftovers,
   GdprClient,
   type GdprDemoResult,
   openPage,
@@ -23,6 +30,7 @@ import {
   waitForApprovalEmail,
 } from '../../../local/demo/gdpr-scenario';
 import { photo } from '../../../local/demo/photos';
+import { placeIdOf } from '../../../local/demo/scenario';
 import { type LocalApp, startLocalApp } from '../../../local/runtime/app';
 import { readOutbox } from '../../../local/services';
 import { TEST_APP_CONCURRENCY } from '../../helpers/local-app';
@@ -31,9 +39,13 @@ import { recordAuthorizations, refusals, undeclaredActions } from '../iam/record
 /**
  * The GDPR erasure flow offline, end to end: intake API, bus, start function, state machine from
  * its ASL, purge report in S3, approval email in the outbox, the links against the local API,
- * purge, verification, audit and the SNS notification.
+ * purge, verification, audit and the SNS notification. Then, in the same app (each test with users
+ * of its own), erasure against uploads and executions that escape the flow: a photo posted with an
+ * upload ticket issued before the erasure, after the purge completed, leaves nothing behind; no
+ * ticket is issued while a request is open; an erasure execution stopped from outside closes its
+ * request, so the user can ask again.
  */
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -91,6 +103,36 @@ async function addHistory(s3: S3Client, buckets: { upload: string; distribution:
         await rewrite();
       }
     }
+  }
+}
+
+interface Ticket {
+  uploadId: string;
+  url: string;
+  fields: Record<string, string>;
+}
+
+async function requestTicket(app: LocalApp, userId: string) {
+  const response = await fetch(`${app.api.url}/uploads/url?placeId=${placeIdOf('park')}`, {
+    headers: { authorization: `Bearer ${app.token(userId)}` },
+  });
+  return { status: response.status, body: (await response.json()) as Ticket & { code?: string } };
+}
+
+async function post(ticket: Ticket, bytes: Buffer): Promise<number> {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(ticket.fields)) form.append(name, value);
+  form.append('file', new Blob([bytes], { type: 'image/jpeg' }), 'late.jpg');
+  return (await fetch(ticket.url, { method: 'POST', body: form })).status;
+}
+
+/** Polls `check` until it returns true or the deadline passes; returns its last answer. */
+async function eventually(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
@@ -217,6 +259,91 @@ describe('GDPR erasure, offline end to end', () => {
 
     expect([page.status, post.status]).toEqual([410, 410]);
     expect((await dave.erasureStatus(requestId)).status).toBe('AWAITING_APPROVAL');
+  });
+
+  it('leaves nothing of the user when a ticket issued before the erasure is used after the purge completed', async () => {
+    const gina = new GdprClient(app.api.url, app.token('user-gina'));
+    const bytes = await photo(1000, 800);
+    const processed = await gina.upload(placeIdOf('park'), bytes, 'first.jpg');
+    await gina.waitForUpload(processed);
+    const early = await requestTicket(app, 'user-gina');
+    expect(early.status).toBe(201);
+
+    const started = Date.now();
+    const { requestId } = (await gina.requestErasure()).body;
+    const email = await waitForApprovalEmail(dataDir, requestId, { after: started - 1000 });
+    const duringRequest = await requestTicket(app, 'user-gina');
+    expect([duringRequest.status, duringRequest.body.code]).toEqual([409, 'ERASURE_IN_PROGRESS']);
+    expect((await submitDecision(email.approve, await approverToken(dataDir))).status).toBe(200);
+    expect((await gina.waitForErasure(requestId, ['COMPLETED', 'PARTIALLY_FAILED', 'FAILED'])).status).toBe(
+      'COMPLETED',
+    );
+
+    // The old ticket is still valid: S3 takes the photo, with the erased user's id in its metadata.
+    expect(await post(early.body, bytes)).toBeLessThan(300);
+
+    const uploads = [processed, early.body.uploadId];
+    const gone = await eventually(async () => {
+      const left = await findLeftovers(app, 'user-gina', uploads);
+      return left.objectVersions.length === 0 && left.items.length === 0;
+    });
+    expect(await findLeftovers(app, 'user-gina', uploads)).toEqual({ objectVersions: [], items: [] });
+    expect(gone).toBe(true);
+  });
+
+  it('closes a request whose execution was stopped from outside the flow, and lets the user ask again', async () => {
+    const finn = new GdprClient(app.api.url, app.token('user-finn'));
+    const uploadId = await finn.upload(placeIdOf('park'), await photo(1000, 800), 'finn.jpg');
+    await finn.waitForUpload(uploadId);
+    const started = Date.now();
+    const { requestId } = (await finn.requestErasure()).body;
+    await waitForApprovalEmail(dataDir, requestId, { after: started - 1000 });
+
+    const sfn = new SFNClient({});
+    const stateMachineArn = String(
+      app.runtime.stacks
+        .flatMap((stack) => Object.entries(stack.resources))
+        .find(([logicalId]) => logicalId === 'ErasureWorkflow')?.[1].physicalId,
+    );
+    const executions = await sfn.send(new ListExecutionsCommand({ stateMachineArn }));
+    const execution = executions.executions?.find((candidate) => candidate.name === requestId);
+    await sfn.send(new StopExecutionCommand({ executionArn: execution?.executionArn }));
+    const stopped = await sfn.send(new DescribeExecutionCommand({ executionArn: execution?.executionArn }));
+    expect(stopped.status).toBe('ABORTED');
+    // The local Step Functions puts the status change on the default bus, as AWS does; the
+    // erasure stack's rule hands it to the close function.
+    const statusChanges = await eventually(
+      async () =>
+        app.runtime.buses
+          .get('default')
+          ?.listArchivedEvents()
+          .some(
+            (record) =>
+              record.event['detail-type'] === 'Step Functions Execution Status Change' &&
+              JSON.stringify(record.event.detail).includes('ABORTED'),
+          ) ?? false,
+    );
+    expect(statusChanges).toBe(true);
+
+    const closed = await finn.waitForErasure(requestId, ['FAILED'], 30_000);
+    expect(closed.status).toBe('FAILED');
+    const notified = await eventually(async () =>
+      readOutbox(dataDir).some(
+        (message) =>
+          message.kind === 'sns' &&
+          message.message.includes(requestId) &&
+          message.message.includes('ExecutionAborted'),
+      ),
+    );
+    expect(notified).toBe(true);
+    const askedAgain = Date.now();
+    const again = await finn.requestErasure();
+    expect(again.status).toBe(202);
+    expect(again.body.requestId).not.toBe(requestId);
+    expect((await requestTicket(app, 'user-finn')).status).toBe(409);
+    // The new request's flow has written its report and waits for a decision: nothing is in flight at teardown.
+    await waitForApprovalEmail(dataDir, again.body.requestId, { after: askedAgain - 1000 });
+    sfn.destroy();
   });
 
   it("makes only calls the templates' roles allow, each declared in the static call list of tests/local/iam", () => {
