@@ -79,12 +79,12 @@ export function withDeclaredSize(jpeg: Buffer, width: number, height: number): B
 }
 
 export async function demoPhotos(): Promise<DemoPhoto[]> {
-  const good = await photo(1200, 900);
+  const good = await photo(1600, 1200);
   return [
     {
       file: 'good-park.jpg',
       place: 'park',
-      what: 'a good 1200×900 photo',
+      what: 'a good 1600×1200 photo',
       bytes: good,
       expected: everywhere(processed),
     },
@@ -127,7 +127,7 @@ export async function demoPhotos(): Promise<DemoPhoto[]> {
       file: 'rotated.jpg',
       place: 'park',
       what: 'stored landscape, EXIF orientation 6 (portrait)',
-      bytes: await photo(1200, 900, { orientation: 6 }),
+      bytes: await photo(1600, 1200, { orientation: 6 }),
       expected: everywhere(processed),
     },
     {

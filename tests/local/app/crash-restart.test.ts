@@ -98,7 +98,7 @@ describe('npm start stopped mid-batch, then started again on the same data direc
       `http://127.0.0.1:${ports.api}`,
       await signDevToken({ dataDir, subject: 'user-crash' }),
     );
-    bytes = await photo(1000, 800);
+    bytes = await photo(1200, 900);
   });
 
   afterAll(async () => {
