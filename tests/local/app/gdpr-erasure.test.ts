@@ -211,11 +211,8 @@ describe('GDPR erasure, offline end to end', () => {
     const buckets = { upload: bucketOf('UploadBucket'), distribution: bucketOf('DistributionBucket') };
     const erin = new GdprClient(app.api.url, app.token('user-erin'));
     const frank = new GdprClient(app.api.url, app.token('user-frank'));
-    const bytes = await photo(1000, 800);
-    const [[erinUpload = ''], [frankUpload = '']] = await Promise.all([
-      uploadPhotos(erin, [{ place: 'park', bytes }]),
-      uploadPhotos(frank, [{ place: 'park', bytes }]),
-    ]);
+    const [erinUpload = ''] = await uploadPhotos(erin, [{ place: 'park', bytes: await photo(1000, 800) }]);
+    const [frankUpload = ''] = await uploadPhotos(frank, [{ place: 'park', bytes: await photo(1000, 800) }]);
     const s3 = new S3Client({});
     await addHistory(s3, buckets, erinUpload);
     await addHistory(s3, buckets, frankUpload);
