@@ -2,7 +2,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { RequestContext } from './conditions';
-import { type EvaluationResult, evaluate } from './evaluate';
+import { type Caller, type EvaluationResult, evaluate } from './evaluate';
 import { type AccessDeniedError, accessDeniedError, deniedLogLine } from './messages';
 import { authorizationsFor, type ServiceRequest } from './requests';
 import { callerOf, type IamModel, type Principal, resourcePoliciesFor } from './roles';
@@ -132,54 +132,76 @@ export class AccessControl {
 
   /**
    * Whether `identity` may make `request`. The administrator may do anything; with enforcement
-   * off everything is allowed. A refusal is logged with the statement that is missing.
-   * `context` adds global condition keys the service knows (`aws:SecureTransport`,
-   * `aws:SourceArn`, `aws:SourceAccount`, …).
+   * off everything is allowed (each decision is still recorded). A refusal is logged with the
+   * statement that is missing. `context` adds global condition keys the service knows
+   * (`aws:SecureTransport`, `aws:SourceArn`, `aws:SourceAccount`, …).
    */
   authorize(identity: Identity, request: ServiceRequest, context: RequestContext = {}): AccessDecision {
     if (identity.kind === 'admin') return { allowed: true };
-    for (const authorization of authorizationsFor(request)) {
-      const caller =
-        identity.kind === 'principal'
-          ? callerOf(identity.principal)
-          : ({ kind: 'service', service: identity.service } as const);
-      const result = evaluate({
-        caller,
-        action: authorization.action,
-        resource: authorization.resource,
-        context: { ...context, ...authorization.context },
-        resourcePolicies: resourcePoliciesFor(this.model, authorization.resource),
-      });
-      this.options.onAuthorization?.({
-        identity,
-        action: authorization.action,
-        resource: authorization.resource,
-        decision: result.decision,
-      });
-      if (result.decision === 'Allow' || !this.enforce) continue;
-      const service = authorization.action.slice(0, authorization.action.indexOf(':'));
-      const who = identity.kind === 'principal' ? identity.principal.sessionArn : identity.service;
-      const label =
-        identity.kind === 'principal'
-          ? `${identity.principal.kind} ${identity.principal.name}`
-          : identity.service;
-      const denial = {
-        allowed: false as const,
-        action: authorization.action,
-        resource: authorization.resource,
-        result,
-        error: accessDeniedError(
-          request.service === 'rekognition' ? 'rekognition' : service,
-          who,
-          authorization.action,
-          authorization.resource,
-          result,
-        ),
-        logLine: deniedLogLine(label, authorization.action, authorization.resource, result),
-      };
-      this.options.log?.(denial.logLine);
-      return denial;
+    const who = identity.kind === 'principal' ? identity.principal : { service: identity.service };
+    const decision = authorize(this.model, who, request, context, {
+      onEach: (action, resource, result) =>
+        this.options.onAuthorization?.({ identity, action, resource, decision: result.decision }),
+      stopAtRefusal: this.enforce,
+    });
+    if (!decision.allowed) {
+      if (!this.enforce) return { allowed: true };
+      this.options.log?.(decision.logLine);
     }
-    return { allowed: true };
+    return decision;
   }
+}
+
+/**
+ * Whether a role session (`principal`) or an AWS service may make `request`: every authorization
+ * the request needs is evaluated against the caller's policies and the resource's policies; the
+ * first refused one is returned with the service's error and a log line. `context` adds global
+ * condition keys (`aws:SecureTransport`, `aws:SourceIp`, `aws:SourceArn`, …) the caller knows.
+ * `onEach` sees every decision; with `stopAtRefusal: false` the rest are still evaluated.
+ */
+export function authorize(
+  model: IamModel,
+  who: Principal | { readonly service: string },
+  request: ServiceRequest,
+  context: RequestContext = {},
+  options: {
+    readonly onEach?: (action: string, resource: string, result: EvaluationResult) => void;
+    readonly stopAtRefusal?: boolean;
+  } = {},
+): AccessDecision {
+  const caller: Caller = 'service' in who ? { kind: 'service', service: who.service } : callerOf(who);
+  let refusal: AccessDecision | undefined;
+  for (const authorization of authorizationsFor(request)) {
+    const result = evaluate({
+      caller,
+      action: authorization.action,
+      resource: authorization.resource,
+      context: { ...context, ...authorization.context },
+      resourcePolicies: resourcePoliciesFor(model, authorization.resource),
+    });
+    options.onEach?.(authorization.action, authorization.resource, result);
+    if (result.decision === 'Allow' || refusal) continue;
+    const service = authorization.action.slice(0, authorization.action.indexOf(':'));
+    refusal = {
+      allowed: false,
+      action: authorization.action,
+      resource: authorization.resource,
+      result,
+      error: accessDeniedError(
+        request.service === 'rekognition' ? 'rekognition' : service,
+        'service' in who ? who.service : who.sessionArn,
+        authorization.action,
+        authorization.resource,
+        result,
+      ),
+      logLine: deniedLogLine(
+        'service' in who ? who.service : `${who.kind} ${who.name}`,
+        authorization.action,
+        authorization.resource,
+        result,
+      ),
+    };
+    if (options.stopAtRefusal !== false) return refusal;
+  }
+  return refusal ?? { allowed: true };
 }

@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  type AuthorizeResult,
+  type AccessDecision,
   authorize,
   buildIamModel,
   findPrincipal,
@@ -32,10 +32,7 @@ function seeded(file: string, from: string, to: string): ResolvedStack[] {
 }
 
 /** The first refused call of a function's code, or `{ allowed: true }`. */
-function firstRefusal(
-  stacks: ResolvedStack[],
-  logicalId: string,
-): AuthorizeResult & { principal: Principal } {
+function firstRefusal(stacks: ResolvedStack[], logicalId: string): AccessDecision & { principal: Principal } {
   const model = buildIamModel(stacks);
   const principal = findPrincipal(model, logicalId, 'function') as Principal;
   const stack = stacks.find((candidate) => candidate.resources[logicalId]) as ResolvedStack;
