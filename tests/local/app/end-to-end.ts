@@ -10,8 +10,8 @@ import { TEST_APP_CONCURRENCY } from '../../helpers/local-app';
 import { recordAuthorizations, refusals, undeclaredActions } from '../iam/recorded-authorizations';
 
 /**
- * End to end, offline, for one workflow version (one test file per version: the functions' modules,
- * and so their SDK clients, are loaded once per process, as in one Lambda sandbox): the app from its templates, real upload tickets,
+ * End to end, offline, for one workflow version (one test file per version, since every version is
+ * the same stack and one app runs one of them): the app from its templates, real upload tickets,
  * real presigned POSTs to the local S3, the notifier, the bus, the state machine from its ASL,
  * every task function, DynamoDB, the CloudFront stand-in.
  */
