@@ -181,11 +181,14 @@ export function createNotifier(options: NotifierOptions): Notifier {
     },
     async recover(resolveIntent) {
       for (const [id, pending] of previous.pending) {
+        // A stop in the middle of recovery leaves the rest pending in the journal, for the next start.
+        if (stopping) return;
         if ('record' in pending) {
           deliver(id, pending.record);
           continue;
         }
         const object = await resolveIntent(pending.intent);
+        if (stopping) return;
         if (object) recordAndDeliver(id, buildRecord(object, pending.intent.origin, options.now()));
         else append({ id, done: true });
       }
