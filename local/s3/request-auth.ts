@@ -13,6 +13,7 @@ import {
   canonicalUri,
   formatAmzDate,
   parseAmzDate,
+  parseAuthorizationComponents,
   parseCredential,
   SIGV4_ALGORITHM,
   signaturesMatch,
@@ -271,18 +272,12 @@ function parseAuthorizationHeader(value: string): {
   signedHeaders: string;
   signature: string;
 } {
-  const space = value.indexOf(' ');
-  const algorithm = space === -1 ? value : value.slice(0, space);
+  const { algorithm, components } = parseAuthorizationComponents(value);
   if (algorithm !== SIGV4_ALGORITHM) {
     throw new S3RequestError('InvalidArgument', 400, 'Unsupported Authorization Type', {
       ArgumentName: 'Authorization',
       ArgumentValue: value,
     });
-  }
-  const components = new Map<string, string>();
-  for (const part of value.slice(space + 1).split(',')) {
-    const equals = part.indexOf('=');
-    if (equals !== -1) components.set(part.slice(0, equals).trim(), part.slice(equals + 1).trim());
   }
   const credential = components.get('Credential');
   const signedHeaders = components.get('SignedHeaders');

@@ -56,6 +56,24 @@ export function parseQuery(rawQuery: string): Array<[string, string]> {
     });
 }
 
+/**
+ * Splits an `Authorization` header value into its algorithm and its `Name=value` components
+ * (`Credential`, `SignedHeaders`, `Signature`); each service words its own error for a bad one.
+ */
+export function parseAuthorizationComponents(value: string): {
+  algorithm: string;
+  components: Map<string, string>;
+} {
+  const space = value.indexOf(' ');
+  const components = new Map<string, string>();
+  if (space === -1) return { algorithm: value, components };
+  for (const part of value.slice(space + 1).split(',')) {
+    const equals = part.indexOf('=');
+    if (equals !== -1) components.set(part.slice(0, equals).trim(), part.slice(equals + 1).trim());
+  }
+  return { algorithm: value.slice(0, space), components };
+}
+
 /** Parses `AKID/20240101/eu-west-1/s3/aws4_request`; undefined when it does not have five parts. */
 export function parseCredential(credential: string): CredentialScope | undefined {
   const parts = credential.split('/');

@@ -8,7 +8,13 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Credentials, Identity } from '../iam';
-import { parseAmzDate, signaturesMatch } from '../s3/sigv4';
+import {
+  parseAmzDate,
+  parseAuthorizationComponents,
+  parseCredential,
+  SIGV4_ALGORITHM,
+  signaturesMatch,
+} from '../s3/sigv4';
 
 export interface SignedRequest {
   method: string;
@@ -47,8 +53,6 @@ export interface VerifiedSignature {
   signingName: string;
 }
 
-const ALGORITHM = 'AWS4-HMAC-SHA256';
-
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value.join(',') : value;
@@ -58,14 +62,10 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
 export async function verifySignature(request: SignedRequest, keys: KeyLookup): Promise<VerifiedSignature> {
   const authorization = header(request.headers, 'authorization');
   if (authorization === undefined) throw new SignatureError('missing', 'no Authorization header');
-  if (!authorization.startsWith(`${ALGORITHM} `))
-    throw new SignatureError('incomplete', `Authorization header is not ${ALGORITHM}`);
-  const parts = new Map<string, string>();
-  for (const part of authorization.slice(ALGORITHM.length + 1).split(',')) {
-    const equals = part.indexOf('=');
-    if (equals !== -1) parts.set(part.slice(0, equals).trim(), part.slice(equals + 1).trim());
-  }
-  const credential = parts.get('Credential')?.split('/');
+  if (!authorization.startsWith(`${SIGV4_ALGORITHM} `))
+    throw new SignatureError('incomplete', `Authorization header is not ${SIGV4_ALGORITHM}`);
+  const parts = parseAuthorizationComponents(authorization).components;
+  const credential = parseCredential(parts.get('Credential') ?? '');
   const signedHeaders = parts.get('SignedHeaders');
   const signature = parts.get('Signature');
   const amzDate = header(request.headers, 'x-amz-date');
@@ -79,12 +79,12 @@ export async function verifySignature(request: SignedRequest, keys: KeyLookup): 
       ? []
       : ["Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."]),
   ];
-  if (missing.length > 0 || credential?.length !== 5 || !signedHeaders || !signature || !signedAt)
+  if (missing.length > 0 || !credential || !signedHeaders || !signature || !signedAt)
     throw new SignatureError(
       'incomplete',
       `${missing.length > 0 ? missing.join(' ') : `Credential '${parts.get('Credential')}' is not <key>/<date>/<region>/<service>/aws4_request.`} Authorization=${authorization}`,
     );
-  const [accessKeyId = '', , region = '', signingName = ''] = credential;
+  const { accessKeyId, region, service: signingName } = credential;
   const known = keys.lookup(accessKeyId);
   if (!known) throw new SignatureError('unknown-key', `access key ${accessKeyId} is unknown`);
   if (header(request.headers, 'x-amz-security-token') !== known.credentials.sessionToken)
