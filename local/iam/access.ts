@@ -60,6 +60,12 @@ export interface AccessControlOptions {
   readonly onAuthorization?: (record: AuthorizationRecord) => void;
 }
 
+/**
+ * What a local service needs of the runtime's AccessControl: who an access key belongs to, and
+ * whether that identity may make a call (`enforce` is false with `--iam off`).
+ */
+export type ServiceAccess = Pick<AccessControl, 'enforce' | 'lookup' | 'authorize'>;
+
 /** Which principal an access key belongs to: ASIA + 16 characters of the role session's hash. */
 function accessKeyIdOf(principal: Principal): string {
   const digest = createHash('sha256').update(principal.sessionArn).digest();

@@ -6,6 +6,7 @@ export {
   authorize,
   type Credentials,
   type Identity,
+  type ServiceAccess,
 } from './access';
 export {
   type ContextValue,

@@ -3,23 +3,14 @@
  * policies (and the bucket policy) can be checked as S3 checks them.
  */
 import {
-  type AccessDecision,
-  type Credentials,
   IamPolicyError,
   type Identity,
   type RequestContext,
+  type ServiceAccess,
   type ServiceRequest,
 } from '../iam';
 import { S3RequestError } from './errors';
 import { isBucketOperation, type S3Request, singleHeader } from './s3-request';
-
-/** What the local S3 needs of the runtime's AccessControl. */
-export interface S3Access {
-  /** false with `--iam off`: every signed call is allowed. */
-  readonly enforce: boolean;
-  lookup(accessKeyId: string): { readonly credentials: Credentials; readonly identity: Identity } | undefined;
-  authorize(identity: Identity, request: ServiceRequest, context?: RequestContext): AccessDecision;
-}
 
 /**
  * The global condition keys S3 knows of a local request. The SDK reaches S3 over HTTPS on AWS,
@@ -91,7 +82,7 @@ export function s3Operation(request: S3Request): { operation: string; params: Re
  * missing). An operation the local IAM has no mapping for is refused too, saying so.
  */
 export function authorizeS3(
-  access: S3Access,
+  access: ServiceAccess,
   identity: Identity,
   call: { operation: string; params: Record<string, unknown> },
   context: RequestContext,

@@ -9,8 +9,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { S3EventRecord } from 'aws-lambda';
+import type { ServiceAccess } from '../iam';
 import { escapeXml } from '../xml';
-import { authorizeS3, type S3Access, s3Operation, s3RequestContext } from './authorization';
+import { authorizeS3, s3Operation, s3RequestContext } from './authorization';
 import { type Backend, readBody, startBackend } from './backend';
 import { answerPreflight, type CfnCorsRule, headersForActualRequest } from './cors';
 import { accessDenied, errorToXml, S3RequestError } from './errors';
@@ -71,7 +72,7 @@ export interface LocalS3Options {
    * Who may call: the keys signatures are verified against (the administrator's and each role
    * session's, with its session token) and the IAM check of each operation.
    */
-  access: S3Access;
+  access: ServiceAccess;
   buckets: LocalS3Bucket[];
   /**
    * Receives every notification record, at least once: object creations (POST upload, PUT, copy,

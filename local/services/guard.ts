@@ -9,11 +9,11 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import {
-  type AccessDecision,
   accessDeniedShape,
   IamPolicyError,
   type Identity,
   type RequestContext,
+  type ServiceAccess,
   type ServiceRequest,
 } from '../iam';
 import { cloudFrontDistributionId, isCloudFrontRequest } from './cloudfront';
@@ -21,15 +21,8 @@ import { ServiceError } from './errors';
 import { parseQueryParams, type QueryParams, renderQueryError } from './query-protocol';
 import { queryServiceOf, type RequestListener } from './router';
 import { SES_XML_NAMESPACE } from './ses';
-import { type KeyLookup, SignatureError, type SignatureProblem, verifySignature } from './signature';
+import { SignatureError, type SignatureProblem, verifySignature } from './signature';
 import { SNS_XML_NAMESPACE } from './sns';
-
-/** What the guard needs of the runtime's AccessControl. */
-export interface ServiceAccess extends KeyLookup {
-  /** false with `--iam off`: every signed call is allowed. */
-  readonly enforce: boolean;
-  authorize(identity: Identity, request: ServiceRequest, context?: RequestContext): AccessDecision;
-}
 
 export interface GuardOptions {
   access: ServiceAccess;

@@ -19,7 +19,6 @@ export {
   guardServer,
   replayed,
   runtimeFacts,
-  type ServiceAccess,
 } from './guard';
 export {
   type EmailOutboxMessage,
