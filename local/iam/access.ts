@@ -137,6 +137,25 @@ export class AccessControl {
   }
 
   /**
+   * Whether an AWS service (S3 for notifications, EventBridge for rules, API Gateway for routes)
+   * may invoke a function for a source: the function's resource-based policy (the Lambda
+   * permissions SAM adds for its events) must allow the service with this `aws:SourceArn` and
+   * `aws:SourceAccount`.
+   */
+  serviceMayInvoke(
+    service: string,
+    functionArn: string,
+    sourceArn: string,
+    where: { readonly region: string; readonly accountId: string },
+  ): AccessDecision {
+    return this.authorize(
+      { kind: 'service', service },
+      { service: 'lambda', operation: 'Invoke', params: { FunctionName: functionArn }, ...where },
+      { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': where.accountId },
+    );
+  }
+
+  /**
    * Whether `identity` may make `request`. The administrator may do anything; with enforcement
    * off everything is allowed (each decision is still recorded). A refusal is logged with the
    * statement that is missing. `context` adds global condition keys the service knows

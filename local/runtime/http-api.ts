@@ -77,16 +77,14 @@ export async function startHttpApis(options: {
         // As API Gateway names the invoking route: <api>/<stage>/<METHOD><path>.
         const sourceArn = `arn:${stack.partition}:execute-api:${stack.region}:${stack.accountId}:${String(properties.ApiId ?? api.id)}/$default/${method}${String(properties.Path ?? '')}`;
         const mayInvoke = () => {
-          const decision = options.access?.authorize(
-            { kind: 'service', service: 'apigateway.amazonaws.com' },
+          const decision = options.access?.serviceMayInvoke(
+            'apigateway.amazonaws.com',
+            functionArn,
+            sourceArn,
             {
-              service: 'lambda',
-              operation: 'Invoke',
-              params: { FunctionName: functionArn },
               region: stack.region,
               accountId: stack.accountId,
             },
-            { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': stack.accountId },
           );
           // API Gateway answers 500 when it may not invoke the integration.
           if (decision && !decision.allowed) throw new Error(decision.error.message);

@@ -10,7 +10,6 @@ import { createDynalite } from '../dynamodb/dynalite';
 import { type DeliveryContext, handleEventBridgeRequest, LocalEventBus } from '../eventbridge';
 import {
   AccessControl,
-  type AccessDecision,
   type AuthorizationRecord,
   buildIamModel,
   integrationRequest,
@@ -401,23 +400,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       invocationsInFlight.add(invocation);
       return invocation;
     };
-    /**
-     * Whether an AWS service (S3 for notifications, EventBridge for rules) may invoke a function: the
-     * function's resource-based policy (the Lambda permissions SAM adds for its events) must allow
-     * the service for this source (`aws:SourceArn`, `aws:SourceAccount`).
-     */
-    const serviceMayInvoke = (service: string, target: string, sourceArn: string): AccessDecision =>
-      access.authorize(
-        { kind: 'service', service },
-        {
-          service: 'lambda',
-          operation: 'Invoke',
-          params: { FunctionName: functions.find(target)?.arn ?? target },
-          region,
-          accountId,
-        },
-        { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': accountId },
-      );
+    /** Whether S3 or EventBridge may invoke a function (name or ARN) for a source, by its Lambda permissions. */
+    const serviceMayInvoke = (service: string, target: string, sourceArn: string) =>
+      access.serviceMayInvoke(service, functions.find(target)?.arn ?? target, sourceArn, {
+        region,
+        accountId,
+      });
     /** An S3 notification: S3 invokes the function asynchronously, if the function's policy lets it. */
     const notifyFunction = (functionName: string, record: { s3: { bucket: { name: string } } }) => {
       const bucketArn = `arn:aws:s3:::${record.s3.bucket.name}`;
