@@ -79,13 +79,21 @@ describe('console pages in Chromium', () => {
       await row.getByText('✓ PROCESSED').waitFor();
       const tile = row.getByRole('img', { name: 'Published tile of good.jpg' });
       await tile.waitFor();
+      // The tile's element appears before its picture has loaded: wait for the load (or its failure).
       const size = await tile.evaluate((element) => {
         const image = element as unknown as {
           complete: boolean;
           naturalWidth: number;
           naturalHeight: number;
+          addEventListener(type: string, listener: () => void, options: { once: boolean }): void;
         };
-        return image.complete ? { width: image.naturalWidth, height: image.naturalHeight } : undefined;
+        const loaded = () =>
+          image.naturalWidth > 0 ? { width: image.naturalWidth, height: image.naturalHeight } : undefined;
+        if (image.complete) return loaded();
+        return new Promise<ReturnType<typeof loaded>>((resolve) => {
+          image.addEventListener('load', () => resolve(loaded()), { once: true });
+          image.addEventListener('error', () => resolve(undefined), { once: true });
+        });
       });
       expect(size).toEqual({ width: 400, height: 400 });
     });
