@@ -131,10 +131,12 @@ class Environment {
   constructor(
     readonly definition: FunctionDefinition,
     bootstrap: string,
+    /** Where the bootstrap keeps V8's code cache, shared by every environment. */
+    codeCacheDir: string,
     environment: Record<string, string>,
     output: (line: string) => void,
   ) {
-    this.child = fork(bootstrap, [], {
+    this.child = fork(bootstrap, [`--code-cache=${codeCacheDir}`], {
       env: environment,
       execPath: process.execPath,
       execArgv: [`--max-old-space-size=${Math.max(16, Math.floor(definition.memoryMb * 0.9))}`],
@@ -511,6 +513,7 @@ export class FunctionHost {
     const environment = new Environment(
       definition,
       bootstrap,
+      join(this.options.cacheDir, 'code-cache'),
       this.environmentVariables(definition, taskRoot, dirname(bootstrap)),
       this.options.output ?? ((line) => process.stdout.write(`${line}\n`)),
     );
@@ -637,8 +640,11 @@ export class FunctionHost {
   private bootstrapFile(): Promise<string> {
     this.bootstrap ??= (async () => {
       const source = join(__dirname, 'lambda-bootstrap.ts');
-      const hash = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 12);
-      const outfile = join(this.options.cacheDir, 'runtime', `bootstrap-${hash}.js`);
+      // The bootstrap and the one module it imports.
+      const hash = createHash('sha256');
+      for (const file of [source, join(__dirname, 'code-cache.ts')]) hash.update(readFileSync(file));
+      const version = hash.digest('hex').slice(0, 12);
+      const outfile = join(this.options.cacheDir, 'runtime', `bootstrap-${version}.js`);
       if (!existsSync(outfile)) {
         const esbuild = await import('esbuild');
         await esbuild.build({

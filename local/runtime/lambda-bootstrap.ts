@@ -5,6 +5,9 @@
  * received over IPC one at a time, with Lambda's context object and error shape. Packages the
  * bundle leaves external resolve only from NODE_PATH (the layers), as in Lambda's /var/task.
  *
+ * Started with `--code-cache=<directory>`, modules are compiled with V8's code cache kept there
+ * (code-cache.ts), written after an invocation that compiled modules without it.
+ *
  * Messages: parent → child `{ type: 'invoke', requestId, event, deadline, invokedFunctionArn }`;
  * child → parent `{ type: 'ready' }`, `{ type: 'initError', error }`, `{ type: 'result', requestId,
  * result }` or `{ type: 'error', requestId, error }` where error is `{ errorType, errorMessage, trace }`.
@@ -14,6 +17,7 @@ import { existsSync } from 'node:fs';
 import Module from 'node:module';
 import { join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { enableCodeCache } from './code-cache';
 
 type Handler = (event: unknown, context: unknown, callback?: unknown) => unknown;
 
@@ -132,7 +136,15 @@ function call(handler: Handler, event: unknown, context: unknown): Promise<unkno
   return Promise.resolve().then(() => handler(event, context));
 }
 
+/** The directory given as `--code-cache=<directory>`, if any. */
+function codeCacheDirectory(): string | undefined {
+  const option = process.argv.slice(2).find((argument) => argument.startsWith('--code-cache='));
+  return option?.slice('--code-cache='.length) || undefined;
+}
+
 async function main(): Promise<void> {
+  const cacheDirectory = codeCacheDirectory();
+  const codeCache = cacheDirectory ? enableCodeCache(cacheDirectory) : undefined;
   let handler: Handler;
   try {
     handler = await loadHandler();
@@ -144,11 +156,17 @@ async function main(): Promise<void> {
     if (message.type !== 'invoke') return;
     // Lambda's runtime sets the invocation's trace header (Lambda-Runtime-Trace-Id) before each call.
     process.env._X_AMZN_TRACE_ID = traceHeader();
-    call(handler, JSON.parse(message.event) as unknown, contextFor(message)).then(
-      (result) =>
-        send({ type: 'result', requestId: message.requestId, result: JSON.stringify(result ?? null) }),
-      (error: unknown) => send({ type: 'error', requestId: message.requestId, error: toLambdaError(error) }),
-    );
+    call(handler, JSON.parse(message.event) as unknown, contextFor(message))
+      .then(
+        (result) =>
+          send({ type: 'result', requestId: message.requestId, result: JSON.stringify(result ?? null) }),
+        (error: unknown) =>
+          send({ type: 'error', requestId: message.requestId, error: toLambdaError(error) }),
+      )
+      .then(() => {
+        // After the answer, so the invocation does not wait for it: the modules compiled since the last save.
+        if (codeCache) setImmediate(() => codeCache.save());
+      });
   });
   send({ type: 'ready' });
 }
