@@ -30,14 +30,24 @@ export function signJwt(
   return `${signingInput}.${base64url.encode(sign(RSA_DIGESTS[alg], Buffer.from(signingInput), privateKey))}`;
 }
 
+/** Tokens whose signature a verifier remembers as checked (a client reuses its token for every call). */
+const VERIFIED_TOKENS_KEPT = 256;
+
 /**
  * Checks a token's signature against the key of `keys` its `kid` names, with an RSA algorithm
  * (never `none`, never HMAC); returns the payload with its claims unchecked (the authorizer checks them).
+ * The keys never change, so a token string whose signature was checked once is not checked again:
+ * an RSA verification costs more than the rest of a local API request.
  */
 export function signatureVerifier(keys: JSONWebKeySet): (token: string) => Promise<JWTPayload> {
   const keySet = createLocalJWKSet(keys);
+  const verified = new Set<string>();
   return async (token) => {
-    await compactVerify(token, keySet, { algorithms: RSA_ALGORITHMS });
+    if (!verified.has(token)) {
+      await compactVerify(token, keySet, { algorithms: RSA_ALGORITHMS });
+      if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.values().next().value as string);
+      verified.add(token);
+    }
     return decodeJwt(token);
   };
 }

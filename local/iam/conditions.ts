@@ -157,6 +157,8 @@ function asStrings(value: ContextValue | undefined): string[] | undefined {
  * pattern then matches nothing) or a multivalued one.
  */
 export function substituteVariables(text: string, context: RequestContext): string | undefined {
+  // Most ARNs and values hold no variable: skip the replace, which every authorization runs per pattern.
+  if (!text.includes('${')) return text;
   let missing = false;
   const replaced = text.replace(/\$\{([^}]+)\}/g, (_, inner: string) => {
     if (inner === '*' || inner === '?' || inner === '$') return inner;

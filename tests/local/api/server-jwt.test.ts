@@ -82,6 +82,21 @@ describe('local HTTP API JWT authorizer', () => {
     });
   });
 
+  it('accepts a token again on its next call but refuses a copy of it with another payload', async () => {
+    const valid = token();
+    const [header, , signature] = valid.split('.');
+    const forged = Buffer.from(JSON.stringify({ ...decodeJwt(valid), sub: 'admin' })).toString('base64url');
+
+    const statuses = [
+      (await getPrivate(`Bearer ${valid}`)).status,
+      (await getPrivate(`Bearer ${valid}`)).status,
+      (await getPrivate(`Bearer ${header}.${forged}.${signature}`)).status,
+    ];
+
+    expect(statuses).toEqual([200, 200, 401]);
+    expect(events).toHaveLength(2);
+  });
+
   it('accepts a token sent without the Bearer prefix', async () => {
     expect((await getPrivate(token())).status).toBe(200);
   });
