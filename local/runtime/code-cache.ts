@@ -7,10 +7,11 @@
  * Modules with a source map are left to Node.js when stack traces are source-mapped
  * (--enable-source-maps): it maps traces only through the modules it compiles itself.
  *
- * One file per module path: the SHA-1 of the module's path and source, then V8's data. A changed
- * source is compiled afresh and its file rewritten, so the cache never serves stale code and never
- * holds more than one entry per module. The cache is written once per environment, after its first
- * invocation, so that it also holds the functions that invocation compiled.
+ * One folder per set of Node.js and V8 flags; in it, one file per module path: the SHA-1 of the
+ * module's path and source, then V8's data. A changed source is compiled afresh and its file
+ * rewritten, so the cache never serves stale code and holds one entry per module and flag set. An
+ * environment writes what it compiled after an invocation, so that the entries also hold the
+ * functions the invocation compiled.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -61,14 +62,25 @@ function requireFor(module: ModuleInternals): NodeJS.Require {
 }
 
 /**
- * Compiles every CommonJS module from here on with the code cache in `directory`. Returns `save`,
+ * The cache's folder for this process's Node.js and V8 flags: V8 refuses data made under other
+ * flags (`--max-old-space-size` differs with each function's MemorySize), so functions of different
+ * memory sizes would otherwise overwrite each other's entries at every cold start.
+ */
+function folderForFlags(directory: string): string {
+  const flags = [process.version, process.arch, ...process.execArgv, process.env.NODE_OPTIONS ?? ''];
+  return join(directory, createHash('sha1').update(flags.join('\0')).digest('hex').slice(0, 16));
+}
+
+/**
+ * Compiles every CommonJS module from here on with the code cache in `cacheRoot`. Returns `save`,
  * which writes the cache of the modules compiled without a usable one (call it once the code has run).
  */
-export function enableCodeCache(directory: string): {
+export function enableCodeCache(cacheRoot: string): {
   save(): void;
   /** Modules compiled from the cache, and without it, so far. */
   usage(): { fromCache: number; compiled: number };
 } {
+  const directory = folderForFlags(cacheRoot);
   mkdirSync(directory, { recursive: true });
   const statics = Module as unknown as ModuleStatics;
   const prototype = Module.prototype as unknown as ModuleInternals;

@@ -70,6 +70,21 @@ describe('V8 code cache shared by function environments', () => {
     expect(second).toEqual({ exported: { answer: 42 }, fromCache: 1, compiled: 0 });
   });
 
+  it('keeps apart the caches of environments with different heap limits, as functions of different memory sizes have', () => {
+    writeFileSync(join(modules, 'sized.js'), 'exports.sized = true;');
+
+    const runs = ['100', '200', '100', '200'].map((megabytes) =>
+      load('sized.js', [`--max-old-space-size=${megabytes}`]),
+    );
+
+    expect(runs.map(({ fromCache, compiled }) => ({ fromCache, compiled }))).toEqual([
+      { fromCache: 0, compiled: 1 },
+      { fromCache: 0, compiled: 1 },
+      { fromCache: 1, compiled: 0 },
+      { fromCache: 1, compiled: 0 },
+    ]);
+  });
+
   it('compiles a changed module afresh, even at the same length, and never serves the old code', () => {
     writeFileSync(join(modules, 'word.js'), "module.exports = 'old';");
     load('word.js');
