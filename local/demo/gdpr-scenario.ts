@@ -5,7 +5,7 @@ import { loadOrCreateDevKeys, signWithDevKeys } from '../api/dev-keys';
 import { APPROVER_SCOPE } from '../api/token-cli';
 import type { LocalApp } from '../runtime/app';
 import { readOutbox } from '../services';
-import { ApiError, HappyPathClient } from './client';
+import { ApiError, HappyPathClient, pollPauses } from './client';
 import { photo } from './photos';
 import { placeIdOf } from './scenario';
 
@@ -51,10 +51,11 @@ export class GdprClient extends HappyPathClient {
 
   async waitForErasure(requestId: string, statuses: readonly string[], timeoutMs = 60_000) {
     const deadline = Date.now() + timeoutMs;
+    const pause = pollPauses();
     for (;;) {
       const view = await this.erasureStatus(requestId);
       if (statuses.includes(view.status) || Date.now() > deadline) return view;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await pause();
     }
   }
 }

@@ -38,6 +38,16 @@ describe('demo client polling an upload', () => {
     expect(api.calls()).toBe(3);
   });
 
+  it('polls an upload that stays PROCESSING for 1.5 s at most 8 times (pauses grow from 100 to 500 ms), then returns its status', async () => {
+    api = await apiAnswering([[200, { ...processed, status: 'PROCESSING' }]]);
+
+    const upload = await new HappyPathClient(api.url, 'token').waitForUpload('u-1', 1_500);
+
+    expect(upload.status).toBe('PROCESSING');
+    // A fixed 100 ms pause polls about 15 times.
+    expect(api.calls()).toBeLessThanOrEqual(8);
+  });
+
   it('throws a 4xx answer at once', async () => {
     api = await apiAnswering([[404, { code: 'NOT_FOUND' }]]);
 
