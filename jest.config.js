@@ -12,6 +12,8 @@ module.exports = {
   transform: { '^.+\\.[tj]s$': '<rootDir>/tests/helpers/esbuild-transformer.js' },
   // Slow suites (the local app, processes, a browser, the vision models) first, also without a cache.
   testSequencer: '<rootDir>/tests/helpers/sequencer.js',
+  // jest's runtime with V8's code cache: each suite no longer compiles the same modules afresh.
+  runtime: '<rootDir>/tests/helpers/code-cache-runtime.js',
   moduleNameMapper: {
     '^#shared/(.*)$': '<rootDir>/functions/shared/$1',
     '^#clients/(.*)$': '<rootDir>/functions/shared/clients/$1',
