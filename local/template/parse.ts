@@ -11,11 +11,28 @@ export interface ParsedTemplate {
   readonly resourceLines: Readonly<Record<string, number>>;
 }
 
+/** Templates parsed in this process, by file name and text: an app start reads each one up to three times. */
+const parsedTexts = new Map<string, ParsedTemplate>();
+const PARSED_TEXTS_KEPT = 32;
+
 /**
  * Parses a YAML or JSON CloudFormation/SAM template. Short-form tags (`!Ref`, `!Sub`, …) become
- * their long JSON form. Syntax errors become a `TemplateError` naming the file and line.
+ * their long JSON form. Syntax errors become a `TemplateError` naming the file and line. A text
+ * parsed before is not parsed again (YAML parsing costs about 0.1 s per template); each caller gets
+ * its own copy to change.
  */
 export function parseTemplate(text: string, fileName: string): ParsedTemplate {
+  const key = `${fileName}\0${text}`;
+  let parsed = parsedTexts.get(key);
+  if (!parsed) {
+    parsed = parseTemplateText(text, fileName);
+    if (parsedTexts.size >= PARSED_TEXTS_KEPT) parsedTexts.delete(parsedTexts.keys().next().value as string);
+    parsedTexts.set(key, parsed);
+  }
+  return structuredClone(parsed);
+}
+
+function parseTemplateText(text: string, fileName: string): ParsedTemplate {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, {
     customTags: [...customTags],
