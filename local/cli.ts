@@ -6,11 +6,10 @@ import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { choiceOption, portOption, visionOption } from './cli-args';
-import { startLocalApp, type WorkflowVersion } from './runtime/app';
+import type { WorkflowVersion } from './runtime/app';
 import { defaultConcurrency } from './runtime/function-host';
 import { parameterOverrideArguments, parseCliParameterOverrides } from './runtime/parameter-overrides';
 import { readableLogLine } from './runtime/readable-log';
-import { chooseVisionEngine } from './vision/choose';
 
 const USAGE = `Usage: npm start -- [options]
   --workflow v1|v2|v3|v4   image workflow version to run, as if that stack were deployed (default v4)
@@ -91,6 +90,11 @@ async function main(): Promise<void> {
   const started = Date.now();
   const format = values['json-logs'] ? (line: string) => line : readableLogLine;
   const log = (line: string) => console.log(`${new Date().toISOString().slice(11, 23)} ${format(line)}`);
+  // The runtime loads only once the command line is known good: a refusal or --help answers at once.
+  const [{ startLocalApp }, { chooseVisionEngine }] = await Promise.all([
+    import('./runtime/app'),
+    import('./vision/choose'),
+  ]);
   const vision = await chooseVisionEngine(visionMode, log);
 
   const app = await startLocalApp({

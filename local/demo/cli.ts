@@ -9,10 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { choiceOption, parseCommandLine, runCommand, visionOption } from '../cli-args';
-import { startLocalApp, WORKFLOW_VERSIONS, type WorkflowVersion } from '../runtime/app';
-import { chooseVisionEngine } from '../vision/choose';
-import { demoPhotos, modelDemoPhotos } from './photos';
-import { formatDemoTable, runDemo } from './scenario';
+import type { WorkflowVersion } from '../runtime/app';
 
 const USAGE = `Usage: npm run demo -- [options]
   --workflow v1|v2|v3|v4   the image workflow to run the demo photos through (default v4)
@@ -31,6 +28,19 @@ async function main(): Promise<number> {
       vision: { type: 'string' },
     },
   });
+  // The runtime loads only once the options parse: --help answers at once.
+  const [
+    { startLocalApp, WORKFLOW_VERSIONS },
+    { chooseVisionEngine },
+    { demoPhotos, modelDemoPhotos },
+    scenario,
+  ] = await Promise.all([
+    import('../runtime/app'),
+    import('../vision/choose'),
+    import('./photos'),
+    import('./scenario'),
+  ]);
+  const { formatDemoTable, runDemo } = scenario;
   const version: WorkflowVersion = choiceOption('workflow', values.workflow, WORKFLOW_VERSIONS);
   const visionMode = visionOption(values.vision);
   const dataDir = mkdtempSync(join(tmpdir(), `happy-path-demo-${version}-`));

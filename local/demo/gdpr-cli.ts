@@ -8,8 +8,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseCommandLine, runCommand } from '../cli-args';
-import { startLocalApp } from '../runtime/app';
-import { runGdprDemo } from './gdpr-scenario';
 
 const USAGE = `Usage: npm run demo:gdpr -- [options]
   --verbose     print the runtime's and the functions' logs
@@ -23,6 +21,11 @@ async function main(): Promise<number> {
       'keep-data': { type: 'boolean', default: false },
     },
   });
+  // The runtime loads only once the command line is known good: a refusal or --help answers at once.
+  const [{ startLocalApp }, { runGdprDemo }] = await Promise.all([
+    import('../runtime/app'),
+    import('./gdpr-scenario'),
+  ]);
   const dataDir = mkdtempSync(join(tmpdir(), 'happy-path-demo-gdpr-'));
   const app = await startLocalApp({
     root: resolve(__dirname, '..', '..'),
