@@ -56,6 +56,7 @@ describe('FunctionHost', () => {
   host.register(definition('exits'));
   host.register(definition('sees-environment'));
   host.register(definition('logs'));
+  host.register(definition('sees-node', { memoryMb: 512 }));
 
   it('runs a function with the environment its template declares, read at init', async () => {
     const result = await host.invoke('stack-echo', { photo: 1 });
@@ -148,6 +149,16 @@ describe('FunctionHost', () => {
       ),
     });
     expect(host.environmentCount('stack-hoards-memory')).toBe(0);
+  });
+
+  it("starts node as Lambda's bootstrap does: gc exposed, 80 KiB headers, a tenth of MemorySize for the young generation", async () => {
+    const started = (await host.invoke('stack-sees-node', {})) as Record<string, unknown>;
+
+    // 512 MB: 461 MB old generation and 25 MB per semi-space, of which V8 counts three in its limit
+    // (rounded up to 32 MB).
+    expect(started).toMatchObject({ gc: 'function', maxHeaderSize: 81920 });
+    expect(started.heapLimitMb).toBeGreaterThanOrEqual(461 + 3 * 25);
+    expect(started.heapLimitMb).toBeLessThanOrEqual(461 + 3 * 32);
   });
 
   it('fails an invocation whose runtime exits with Runtime.ExitError', async () => {
