@@ -6,11 +6,11 @@
  *               photos/s, CPU-s per photo, final statuses, 5xx.
  *   saturated   one CPU hog process per core spins while 24 phone-sized photos and 1,000 API
  *               requests run: every answer must be below 500 and every photo PROCESSED.
- *   soak        after a warm-up (a tenth of the run), 20,000 API requests (the place page, a
- *               DynamoDB Query, and an upload's status, a GetItem) then 500 photos (1600×1200): the
- *               runtime process's RSS and heap after a full GC before, between and after, and RSS
- *               once glibc has returned freed pages (malloc_trim through gdb, when gdb can attach),
- *               must stay within SOAK_BOUNDS.
+ *   soak        20,000 API requests (the place page, a DynamoDB Query, and an upload's status, a
+ *               GetItem) and 500 photos (1600×1200) at the same time, in two halves after a warm-up
+ *               of the same mix (a tenth): the runtime process's RSS and heap after a full GC when
+ *               warm, half-way and at the end, and RSS once glibc has returned freed pages
+ *               (malloc_trim through gdb, when gdb can attach), must stay within SOAK_BOUNDS.
  *
  *   npm run load -- [--phase throughput|saturated|soak] [--photos N] [--requests N] [--clients N]
  *                   [--concurrency N] [--max-minutes M] [--verbose]
@@ -191,7 +191,11 @@ async function saturated(runtime: RuntimeProcess, settings: Settings): Promise<P
   return { failures };
 }
 
-/** A point of the soak: memory as the OS counts it, then once glibc has returned its free pages. */
+/**
+ * A point of the soak: memory as the OS counts it, then once glibc has returned its free pages. Each
+ * sample ends with that trim, so RSS as counted at the next one is what the work in between left
+ * resident (its high-water mark in glibc's free lists), the same for every interval.
+ */
 interface SoakSample {
   label: string;
   counted: MemorySample;
@@ -229,7 +233,7 @@ function memoryTable(samples: SoakSample[]): void {
   const [first, last] = [samples[1], samples.at(-1)];
   if (!first || !last) return;
   row(
-    'change over the soak',
+    'change warm → end',
     columns.map(([, pick]) => {
       const [from, to] = [pick(first), pick(last)];
       if (from === undefined || to === undefined) return '-';
@@ -238,98 +242,121 @@ function memoryTable(samples: SoakSample[]): void {
   );
 }
 
+/** Photos and API requests at the same time; the requests also read the uploads' statuses. */
+async function mixedLoad(
+  runtime: RuntimeProcess,
+  bytes: Buffer,
+  work: { photos: number; requests: number; clients: number; concurrency: number; name: string },
+  deadline: number,
+  answers: Answers,
+  uploadIds: string[],
+): Promise<{ run: PhotoRun; sent: number }> {
+  const [run, sent] = await Promise.all([
+    uploadPhotos(runtime, bytes, {
+      count: work.photos,
+      clients: work.clients,
+      deadline,
+      answers,
+      name: work.name,
+      accepted: uploadIds,
+    }),
+    sendRequests(runtime, {
+      count: work.requests,
+      concurrency: work.concurrency,
+      deadline,
+      answers,
+      uploadIds: () => uploadIds,
+    }),
+  ]);
+  return { run, sent };
+}
+
 async function soak(runtime: RuntimeProcess, settings: Settings): Promise<PhaseResult> {
   const requests = settings.requests ?? 20_000;
   const count = settings.photos ?? 500;
   const clients = 10;
   const bytes = await loadPhoto('small');
   console.log(
-    `\nsoak: ${requests} API requests (${settings.clients} at a time), then ${count} photos of 1600×1200 (${clients} clients); memory of the runtime process (pid ${runtime.pid})`,
+    `\nsoak: ${requests} API requests (${settings.clients} at a time) and ${count} photos of 1600×1200 (${clients} clients) at the same time, in two halves after a warm-up; memory of the runtime process (pid ${runtime.pid})`,
   );
-  // A warm-up of a tenth of the run (at least 500 requests and 10 photos) first: V8's young
-  // generation and the allocator's arenas grow to what this load needs, once (see 'start').
+  // A warm-up of the same mix, a tenth of the run (at least 500 requests and 10 photos): every
+  // function loaded, V8's young generation, JIT code and the allocator's arenas grown to what this
+  // load needs, LevelDB's caches filled. Growth after it that goes on with the work is a leak.
   const samples: SoakSample[] = [await sampleSoak(runtime, 'start (before warm-up)')];
   const uploadIds: string[] = [];
   const warmUp = new Answers();
-  await uploadPhotos(runtime, bytes, {
-    count: Math.max(clients, Math.ceil(count / 10)),
-    clients,
-    deadline: settings.deadline,
-    answers: warmUp,
-    name: 'warm-up',
-    accepted: uploadIds,
-  });
-  await sendRequests(runtime, {
-    count: Math.max(500, Math.ceil(requests / 10)),
-    concurrency: settings.clients,
-    deadline: settings.deadline,
-    answers: warmUp,
-    uploadIds: () => uploadIds,
-  });
+  await mixedLoad(
+    runtime,
+    bytes,
+    {
+      photos: Math.max(clients, Math.ceil(count / 10)),
+      requests: Math.max(500, Math.ceil(requests / 10)),
+      clients,
+      concurrency: settings.clients,
+      name: 'warm-up',
+    },
+    settings.deadline,
+    warmUp,
+    uploadIds,
+  );
   if (warmUp.serverErrors.length > 0)
     console.log(`  warm-up: ${warmUp.serverErrors.length} 5xx (${warmUp.serverErrors[0]})`);
+  samples.push(await sampleSoak(runtime, 'warm'));
 
-  // Memory is sampled before, half-way through and after the requests and the photos, to tell a
-  // high-water mark that settles from growth that goes on; each sample is taken as the OS counts
-  // it, then once more after glibc has returned its free pages (what the process really uses).
-  samples.push(await sampleSoak(runtime, 'before'));
+  // Two equal halves of the same mix: memory that settled stays put from 'warm' to 'half' to 'end';
+  // a leak grows by about the same amount in each half.
   const answers = new Answers();
-  let started = Date.now();
+  const started = Date.now();
   let sent = 0;
-  for (const share of [Math.floor(requests / 2), requests - Math.floor(requests / 2)]) {
-    sent += await sendRequests(runtime, {
-      count: share,
-      concurrency: settings.clients,
-      deadline: settings.deadline,
-      answers,
-      uploadIds: () => uploadIds,
-    });
-    samples.push(await sampleSoak(runtime, samples.length === 2 ? 'requests ½' : 'requests done'));
-  }
-  const requestSeconds = (Date.now() - started) / 1000;
-  started = Date.now();
   const run: PhotoRun = { statuses: new Map(), reasons: new Map(), notAccepted: 0, lastFinalMs: 0 };
-  for (const share of [Math.floor(count / 2), count - Math.floor(count / 2)]) {
-    const half = await uploadPhotos(runtime, bytes, {
-      count: share,
-      clients,
-      deadline: settings.deadline,
+  for (const [index, label] of ['half', 'end'].entries()) {
+    const half = await mixedLoad(
+      runtime,
+      bytes,
+      {
+        photos: index === 0 ? Math.floor(count / 2) : count - Math.floor(count / 2),
+        requests: index === 0 ? Math.floor(requests / 2) : requests - Math.floor(requests / 2),
+        clients,
+        concurrency: settings.clients,
+        name: `soak-${label}`,
+      },
+      settings.deadline,
       answers,
-      name: `soak-${run.statuses.size}`,
-    });
-    for (const [uploadId, status] of half.statuses) run.statuses.set(uploadId, status);
-    for (const [why, n] of half.reasons) run.reasons.set(why, (run.reasons.get(why) ?? 0) + n);
-    samples.push(await sampleSoak(runtime, samples.length === 4 ? 'photos ½' : 'photos done'));
+      uploadIds,
+    );
+    sent += half.sent;
+    for (const [uploadId, status] of half.run.statuses) run.statuses.set(uploadId, status);
+    for (const [why, n] of half.run.reasons) run.reasons.set(why, (run.reasons.get(why) ?? 0) + n);
+    samples.push(await sampleSoak(runtime, label));
   }
-  const photoSeconds = (Date.now() - started) / 1000;
-  const [before, after] = [samples[1] as SoakSample, samples.at(-1) as SoakSample];
+  const seconds = (Date.now() - started) / 1000;
+  const [warm, end] = [samples[1] as SoakSample, samples.at(-1) as SoakSample];
 
   const failures: string[] = [];
   line(
     'requests',
-    `${sent} of ${requests} in ${requestSeconds.toFixed(1)} s (${(sent / Math.max(requestSeconds, 0.001)).toFixed(0)}/s)`,
+    `${sent} of ${requests} (${(sent / Math.max(seconds, 0.001)).toFixed(0)}/s beside the photos)`,
   );
   if (sent < requests) failures.push(`the time limit cut the requests short at ${sent}`);
   reportPhotos(run, count, failures);
   line(
     '',
-    `in ${photoSeconds.toFixed(1)} s (${(photoOutcome(run).final / Math.max(photoSeconds, 0.001)).toFixed(2)} photos/s)`,
+    `in ${seconds.toFixed(1)} s (${(photoOutcome(run).final / Math.max(seconds, 0.001)).toFixed(2)} photos/s beside the requests)`,
   );
   reportAnswers(answers, failures);
   const non2xx = answers.count((status) => !/^2\d\d$/.test(status));
   if (non2xx > answers.serverErrors.length)
     failures.push(`${non2xx - answers.serverErrors.length} answers neither 2xx nor 5xx`);
-  if (!before.trimmed)
-    console.log('  (gdb could not call malloc_trim in the runtime process: no trimmed RSS)');
+  if (!warm.trimmed) console.log('  (gdb could not call malloc_trim in the runtime process: no trimmed RSS)');
   memoryTable(samples);
   const checks: Array<[string, number | undefined, number]> = [
-    ['heap after GC', after.counted.heapUsedMb - before.counted.heapUsedMb, SOAK_BOUNDS.heapMb],
+    ['heap after GC', end.counted.heapUsedMb - warm.counted.heapUsedMb, SOAK_BOUNDS.heapMb],
     [
       'native memory in use',
-      before.trimmed && after.trimmed ? nativeMb(after.trimmed) - nativeMb(before.trimmed) : undefined,
+      warm.trimmed && end.trimmed ? nativeMb(end.trimmed) - nativeMb(warm.trimmed) : undefined,
       SOAK_BOUNDS.nativeMb,
     ],
-    ['RSS', after.counted.rssMb - before.counted.rssMb, SOAK_BOUNDS.rssMb],
+    ['RSS', end.counted.rssMb - warm.counted.rssMb, SOAK_BOUNDS.rssMb],
   ];
   line('bounds', checks.map(([what, , bound]) => `${what} +${bound} MB`).join(', '));
   for (const [what, value, bound] of checks)
