@@ -10,7 +10,8 @@ export interface BackendRequest {
   /** Path and query, already encoded. */
   path: string;
   headers: http.OutgoingHttpHeaders;
-  body?: Buffer | Readable;
+  /** In memory, a stream (sent once), or a function that opens the body (sent again when needed). */
+  body?: Buffer | Readable | (() => Readable);
 }
 
 export interface Backend {
@@ -51,9 +52,10 @@ export function isConnectionReset(error: unknown): boolean {
 }
 
 /**
- * Sends one request to s3rver at `port`; a request whose body is in memory (or absent) is sent
- * again, `retries` times at most, when the connection is reset before the answer. A streamed body
- * is never retried (it is consumed): avoiding stale sockets is what keeps those safe.
+ * Sends one request to s3rver at `port`; a request whose body is in memory, opened by a function
+ * (or absent) is sent again, `retries` times at most, when the connection is reset before the
+ * answer. A streamed body is never retried (it is consumed): avoiding stale sockets is what keeps
+ * those safe.
  */
 export function requestOnce(
   port: number,
@@ -64,17 +66,20 @@ export function requestOnce(
   const { method, path, headers, body } = backendRequest;
   return new Promise<http.IncomingMessage>((resolve, reject) => {
     const outgoing = http.request({ host: '127.0.0.1', port, method, path, headers, agent }, resolve);
+    const opened = typeof body === 'function' ? body() : undefined;
+    const content = opened ?? (body as Buffer | Readable | undefined);
     outgoing.on('error', (error) => {
-      const resendable = body === undefined || Buffer.isBuffer(body);
+      opened?.destroy();
+      const resendable = body === undefined || Buffer.isBuffer(body) || typeof body === 'function';
       if (retries > 0 && resendable && isConnectionReset(error)) {
         resolve(requestOnce(port, agent, backendRequest, retries - 1));
       } else reject(error);
     });
-    if (body === undefined) outgoing.end();
-    else if (Buffer.isBuffer(body)) outgoing.end(body);
+    if (content === undefined) outgoing.end();
+    else if (Buffer.isBuffer(content)) outgoing.end(content);
     else {
-      body.on('error', (error) => outgoing.destroy(error));
-      body.pipe(outgoing);
+      content.on('error', (error) => outgoing.destroy(error));
+      content.pipe(outgoing);
     }
   });
 }

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import type { S3EventRecord } from 'aws-lambda';
 import type { ServiceAccess } from '../iam';
@@ -17,7 +18,7 @@ import { answerPreflight, type CfnCorsRule, headersForActualRequest } from './co
 import { accessDenied, errorToXml, S3RequestError } from './errors';
 import type { ObjectCreatedEventName } from './event-record';
 import { type CreatedObject, createNotifier, type RequestOrigin, type WriteIntent } from './notifier';
-import { readPostForm } from './post-form';
+import { type PostForm, readPostForm } from './post-form';
 import { fileSizeCap, postSuccess, verifyPostUpload } from './post-upload';
 import { forwardToBackend } from './proxy';
 import {
@@ -178,6 +179,9 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const corsRulesByBucket = new Map(options.buckets.map((bucket) => [bucket.name, bucket.corsRules]));
   const versionedNames = options.buckets.filter((bucket) => bucket.versioned).map((bucket) => bucket.name);
   fs.mkdirSync(options.dataDir, { recursive: true });
+  // POST uploads are written here as they arrive, then streamed to s3rver once verified: a temporary
+  // directory, not one in dataDir, where s3rver would list it as a bucket.
+  const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'happy-path-s3-post-'));
   const versions = await VersionStore.open(options.dataDir, versionedNames);
   const backend: Backend = await startBackend(options.dataDir, [
     ...options.buckets.map((bucket) => bucket.name),
@@ -267,7 +271,21 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     response: http.ServerResponse,
     origin: Omit<RequestOrigin, 'accessKeyId'>,
   ) => {
-    const form = await readPostForm(incoming, { fileSizeCap });
+    const form = await readPostForm(incoming, { fileSizeCap, spoolDir });
+    try {
+      await storePostUpload(request, form, incoming, response, origin);
+    } finally {
+      await form.discard();
+    }
+  };
+
+  const storePostUpload = async (
+    request: S3Request,
+    form: PostForm,
+    incoming: http.IncomingMessage,
+    response: http.ServerResponse,
+    origin: Omit<RequestOrigin, 'accessKeyId'>,
+  ) => {
     if (form.file?.truncated) response.setHeader('Connection', 'close');
     const upload = await verifyPostUpload(form, request.bucket, settings);
     const refusal = authorizeS3(
@@ -292,8 +310,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     const stored = await backend.request({
       method: 'PUT',
       path: versionId === undefined ? objectPath : versionDataPath(request.bucket, versionId),
-      headers: { ...upload.objectHeaders, 'content-length': upload.data.length },
-      body: upload.data,
+      headers: { ...upload.objectHeaders, 'content-length': upload.size },
+      body: upload.read,
     });
     const storedBody = await readBody(stored, MAX_XML_BODY_BYTES);
     if (stored.statusCode !== 200) {
@@ -657,6 +675,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       await notifier.close(DRAIN_TIMEOUT_MS);
       await versions.close();
       await backend.close();
+      fs.rmSync(spoolDir, { recursive: true, force: true });
     },
   };
 }

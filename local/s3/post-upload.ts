@@ -1,4 +1,5 @@
 /** Verification of browser POST uploads (SigV4 POST policy) and what to store and answer once accepted. */
+import type { Readable } from 'node:stream';
 import { invalidArgument, S3RequestError } from './errors';
 import type { PostForm } from './post-form';
 import {
@@ -12,7 +13,7 @@ import {
 import { checkCredentialScope, signWithScope, type VerifierSettings } from './request-auth';
 import { SIGV4_ALGORITHM, signaturesMatch } from './sigv4';
 
-/** Largest POST upload kept in memory when the policy sets no content-length-range. */
+/** Largest POST upload accepted when the policy sets no content-length-range. */
 export const MAX_POST_UPLOAD_BYTES = 256 * 1024 * 1024;
 /** Bytes read past the policy's maximum before giving up, so that small overruns report their exact size. */
 export const OVERSIZE_READ_MARGIN = 64 * 1024;
@@ -34,7 +35,9 @@ const STORED_HEADER_FIELDS = [
 export interface AcceptedUpload {
   key: string;
   accessKeyId: string;
-  data: Buffer;
+  size: number;
+  /** The file's bytes, read again from the start at each call. */
+  read(): Readable;
   /** Headers for storing the object: content headers and x-amz-meta-* metadata. */
   objectHeaders: Record<string, string>;
 }
@@ -133,7 +136,7 @@ export async function verifyPostUpload(
       MaxSizeAllowed: MAX_POST_UPLOAD_BYTES,
     });
   }
-  return { key, accessKeyId, data: file.data, objectHeaders: objectHeaders(fields) };
+  return { key, accessKeyId, size: file.size, read: file.read, objectHeaders: objectHeaders(fields) };
 }
 
 export type PostSuccess =

@@ -74,6 +74,33 @@ describe('the hop from the S3 front to s3rver', () => {
     expect(put.statusCode).toBe(200);
   });
 
+  it('opens a body given as a function again and sends it once more after a reset socket', async () => {
+    await readBody(await get('/first', 1), 1024);
+    let opened = 0;
+
+    const put = await requestOnce(
+      dropping.port,
+      agent,
+      {
+        method: 'PUT',
+        path: '/object',
+        headers: { 'content-length': 4 },
+        body: () => {
+          opened++;
+          return Readable.from([Buffer.from('data')]);
+        },
+      },
+      1,
+    );
+
+    expect(put.statusCode).toBe(200);
+    expect(opened).toBe(2);
+    expect(dropping.seen.filter((line) => line.startsWith('PUT'))).toEqual([
+      'PUT /object #2',
+      'PUT /object #1',
+    ]);
+  });
+
   it('never sends a streamed body twice: the request fails instead', async () => {
     await readBody(await get('/first', 1), 1024);
 
