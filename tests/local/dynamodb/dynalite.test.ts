@@ -1,9 +1,13 @@
 /**
  * The dynalite iterator fix: every Query and Scan opens a LevelDB iterator, which must be closed
  * (detached from the database's resources) once the request is answered, however many requests
- * run. Open iterators are counted through abstract-level's attach/detach of resources.
+ * run. Open iterators are counted through abstract-level's attach/detach of resources. And the
+ * bounded LevelDB caches of the on-disk database.
  */
+import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import {
   CreateTableCommand,
   DynamoDBClient,
@@ -11,7 +15,7 @@ import {
   QueryCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
-import { createDynalite } from '../../../local/dynamodb/dynalite';
+import { createDynalite, LEVELDB_MEMORY } from '../../../local/dynamodb/dynalite';
 
 type Resource = object;
 interface AbstractLevelPrototype {
@@ -110,5 +114,51 @@ describe('dynalite with the iterator fix', () => {
     }
 
     expect(await openIteratorsOnceSettled()).toBe(0);
+  });
+});
+
+describe('dynalite on disk with bounded LevelDB memory', () => {
+  it('flushes its write buffer to a table file once about 1 MB is written (LevelDB keeps 4 MB by default)', async () => {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'dynalite-memory-'));
+    const onDisk = createDynalite({ path: path.join(directory, 'db'), createTableMs: 0 });
+    await new Promise<void>((listening) => onDisk.listen(0, '127.0.0.1', listening));
+    const writer = new DynamoDBClient({
+      endpoint: `http://127.0.0.1:${(onDisk.address() as AddressInfo).port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const tableFiles = () =>
+      fs.readdirSync(path.join(directory, 'db')).filter((name) => name.endsWith('.ldb'));
+    try {
+      await writer.send(
+        new CreateTableCommand({
+          TableName: 'blobs',
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        }),
+      );
+      // 2 MB of items: twice the bounded write buffer, half of classic-level's default.
+      for (let index = 0; index < 8; index++) {
+        await writer.send(
+          new PutItemCommand({
+            TableName: 'blobs',
+            Item: { pk: { S: `blob-${index}` }, data: { S: String(index).repeat(256 * 1024) } },
+          }),
+        );
+      }
+      const deadline = Date.now() + 5000;
+      while (tableFiles().length === 0 && Date.now() < deadline) {
+        await new Promise((tick) => setTimeout(tick, 20));
+      }
+
+      expect(LEVELDB_MEMORY.writeBufferSize).toBe(1024 * 1024);
+      expect(tableFiles().length).toBeGreaterThan(0);
+    } finally {
+      writer.destroy();
+      onDisk.closeAllConnections();
+      await new Promise((closed) => onDisk.close(closed));
+      fs.rmSync(directory, { recursive: true, force: true });
+    }
   });
 });
