@@ -166,6 +166,16 @@ export interface Runtime {
 
 type Properties = Record<string, unknown>;
 
+/**
+ * A GetObject body as a Buffer over the bytes the SDK collected, without copying them: an image
+ * read for Rekognition is a megabyte or more, and each copy is one more large allocation that
+ * glibc keeps in its free lists afterwards.
+ */
+async function objectBytes(body: unknown): Promise<Buffer> {
+  const bytes = await (body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 function resourcesOfType(stacks: readonly ResolvedStack[], ...types: string[]) {
   return stacks.flatMap((stack) =>
     Object.entries(stack.resources)
@@ -622,9 +632,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       try {
         const object = await s3Client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
         return {
-          body: Buffer.from(
-            await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
-          ),
+          body: await objectBytes(object.Body),
           ...(object.ContentType ? { contentType: object.ContentType } : {}),
           ...(object.CacheControl ? { cacheControl: object.CacheControl } : {}),
           ...(object.ETag ? { etag: object.ETag } : {}),
@@ -662,9 +670,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       log,
       readObject: async (bucket, key) => {
         const object = await s3Client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        return Buffer.from(
-          await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
-        );
+        return objectBytes(object.Body);
       },
     });
     const cloudFront = createCloudFrontHandler({
