@@ -5,7 +5,7 @@
  * machine, and the CPU time of a process tree.
  */
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { smartphonePhoto } from '../../tests/bench/photo';
@@ -112,21 +112,68 @@ export async function startRuntimeProcess(options: RuntimeProcessOptions = {}): 
   };
 }
 
+/** glibc's heap in a process: memory its arenas hold, and how much of it is free (kept for reuse). */
+export interface MallocState {
+  systemMb: number;
+  freeMb: number;
+}
+
+/** The totals after the last arena of malloc_info's XML: free chunks (fast bins, the rest), arena size. */
+export function parseMallocInfo(xml: string): MallocState | undefined {
+  const totals =
+    /<\/heap>\s*<total type="fast" count="\d+" size="(\d+)"\/>\s*<total type="rest" count="\d+" size="(\d+)"\/>[\s\S]*?<system type="current" size="(\d+)"\/>/.exec(
+      xml,
+    );
+  if (!totals) return undefined;
+  const [, fast, rest, system] = totals.map(Number) as [number, number, number, number];
+  const megabytes = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+  return { systemMb: megabytes(system), freeMb: megabytes(fast + rest) };
+}
+
 /**
- * Has glibc give the pages of freed memory in process `pid` back to the OS (malloc_trim(0), called
- * through gdb), to tell memory in use from memory the allocator keeps for later. False when gdb is
- * missing, may not attach, or the process does not use glibc.
+ * Reads glibc's heap state in process `pid` (malloc_info), then has glibc give the pages of freed
+ * memory back to the OS (malloc_trim(0)), both called through gdb, to tell memory in use from memory
+ * the allocator keeps for later. Returns the state before the trim; undefined when gdb is missing,
+ * may not attach, or the process does not use glibc.
  */
-export function trimMalloc(pid: number): boolean {
+export function trimMalloc(pid: number): MallocState | undefined {
+  const directory = mkdtempSync(join(tmpdir(), 'happy-path-malloc-'));
+  const report = join(directory, 'malloc-info.xml');
+  const script = join(directory, 'trim.gdb');
+  // A call that faults is unwound instead of killing the process; no report without a FILE.
+  writeFileSync(
+    script,
+    [
+      'set unwindonsignal on',
+      `set $report = (void *) fopen("${report}", "w")`,
+      'if $report != 0',
+      '  call (int) malloc_info(0, $report)',
+      '  call (int) fclose($report)',
+      'end',
+      'call (int) malloc_trim(0)',
+      '',
+    ].join('\n'),
+  );
   try {
-    const output = execFileSync('gdb', ['-p', String(pid), '-batch', '-ex', 'call (int)malloc_trim(0)'], {
+    const output = execFileSync('gdb', ['-p', String(pid), '-batch', '-x', script], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 60_000,
     });
-    return /\$1 = [01]\b/.test(output);
+    // The last value gdb printed is malloc_trim's: 1 when it gave memory back, 0 when there was none.
+    const trimmed = [...output.matchAll(/^\$\d+ = (-?\d+)$/gm)].at(-1)?.[1];
+    if (trimmed !== '0' && trimmed !== '1') return undefined;
+    let xml = '';
+    try {
+      xml = readFileSync(report, 'utf8');
+    } catch {
+      // fopen failed in the process: trimmed, but no report.
+    }
+    return parseMallocInfo(xml) ?? { systemMb: Number.NaN, freeMb: Number.NaN };
   } catch {
-    return false;
+    return undefined;
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
   }
 }
 

@@ -25,6 +25,7 @@ import {
   Answers,
   createLoadPlace,
   loadPhoto,
+  type MallocState,
   type MemorySample,
   type PhotoRun,
   photoOutcome,
@@ -202,12 +203,15 @@ async function saturated(runtime: RuntimeProcess, settings: Settings): Promise<P
 interface SoakSample {
   label: string;
   counted: MemorySample;
+  /** glibc's arenas as counted (before the trim): their size and the free memory they keep. */
+  malloc?: MallocState;
   trimmed?: MemorySample;
 }
 
 async function sampleSoak(runtime: RuntimeProcess, label: string): Promise<SoakSample> {
   const counted = await runtime.memory();
-  return trimMalloc(runtime.pid) ? { label, counted, trimmed: await runtime.memory() } : { label, counted };
+  const malloc = trimMalloc(runtime.pid);
+  return malloc ? { label, counted, malloc, trimmed: await runtime.memory() } : { label, counted };
 }
 
 /** One row per sample, then the change from the second (the warmed-up state) to the last. */
@@ -219,6 +223,8 @@ function memoryTable(samples: SoakSample[]): void {
     ['V8 held', (sample) => sample.counted.heapTotalMb],
     ['heap (GC)', (sample) => sample.counted.heapUsedMb],
     ['external', (sample) => sample.counted.externalMb],
+    ['malloc held', (sample) => sample.malloc?.systemMb],
+    ['malloc free', (sample) => sample.malloc?.freeMb],
     ['RSS trimmed', (sample) => sample.trimmed?.rssMb],
     ['native used', (sample) => (sample.trimmed ? nativeMb(sample.trimmed) : undefined)],
   ];
