@@ -10,6 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
   DynamoDBClient,
   PutItemCommand,
   QueryCommand,
@@ -31,6 +33,18 @@ const iteratorBase = Object.getPrototypeOf(AbstractIterator.prototype) as object
 const openIterators = new Set<Resource>();
 const { attachResource, detachResource } = AbstractLevel.prototype;
 
+/** Creates a table and waits until dynalite reports it ACTIVE (it answers CREATING first, even at createTableMs 0). */
+async function createActiveTable(dynamodb: DynamoDBClient, input: CreateTableCommandInput): Promise<void> {
+  await dynamodb.send(new CreateTableCommand(input));
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: input.TableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    if (Date.now() > deadline) throw new Error(`table ${input.TableName} is still ${Table?.TableStatus}`);
+    await new Promise((tick) => setTimeout(tick, 10));
+  }
+}
+
 const server = createDynalite({ createTableMs: 0 });
 let client: DynamoDBClient;
 
@@ -49,20 +63,18 @@ beforeAll(async () => {
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  await client.send(
-    new CreateTableCommand({
-      TableName: 'places',
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createActiveTable(client, {
+    TableName: 'places',
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+  });
   for (let index = 0; index < 20; index++) {
     await client.send(
       new PutItemCommand({
@@ -130,14 +142,12 @@ describe('dynalite on disk with bounded LevelDB memory', () => {
     const tableFiles = () =>
       fs.readdirSync(path.join(directory, 'db')).filter((name) => name.endsWith('.ldb'));
     try {
-      await writer.send(
-        new CreateTableCommand({
-          TableName: 'blobs',
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        }),
-      );
+      await createActiveTable(writer, {
+        TableName: 'blobs',
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      });
       // 2 MB of items: twice the bounded write buffer, half of classic-level's default.
       for (let index = 0; index < 8; index++) {
         await writer.send(
