@@ -65,7 +65,11 @@ class CodeCachingRuntime extends Runtime {
       typeof executor.environment?.getVmContext === 'function';
     if (!usable) return;
     this.directory = join(config.cacheDirectory, 'code-cache', flagsFolder);
-    mkdirSync(this.directory, { recursive: true });
+    try {
+      mkdirSync(this.directory, { recursive: true });
+    } catch {
+      // No cache directory to write to: the worker's memory still serves the suites after the first.
+    }
     const jestCompile = executor.compile.bind(executor);
     const parameters = executor.injectedModuleParameters.join(', ');
 
