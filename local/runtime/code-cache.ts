@@ -42,8 +42,7 @@ interface ModuleStatics {
 }
 
 interface Compiled {
-  file: string;
-  digest: Buffer;
+  entry: CacheEntry;
   script: vm.Script;
 }
 
@@ -71,6 +70,66 @@ function folderForFlags(directory: string): string {
   return join(directory, createHash('sha1').update(flags.join('\0')).digest('hex').slice(0, 16));
 }
 
+/** Where a module's cached code lives, and the SHA-1 of its path and source that the entry must match. */
+export interface CacheEntry {
+  file: string;
+  digest: Buffer;
+}
+
+/**
+ * The code cache on disk (also the one jest's runtime keeps, tests/helpers/code-cache-runtime.js):
+ * one folder per set of Node.js and V8 flags, one file per module path, holding the digest of the
+ * source it was made from, then V8's data. With `keepInMemory`, what was read or written is also
+ * kept in this process for the next lookups (a function environment loads each module once and
+ * does not need it).
+ */
+export class CodeCacheStore {
+  private readonly directory: string;
+  private readonly inMemory?: Map<string, Buffer>;
+
+  constructor(cacheRoot: string, options: { keepInMemory?: boolean } = {}) {
+    this.directory = folderForFlags(cacheRoot);
+    if (options.keepInMemory) this.inMemory = new Map();
+    try {
+      mkdirSync(this.directory, { recursive: true });
+    } catch {
+      // Nothing is written then: every module compiles as without a cache (or from memory).
+    }
+  }
+
+  /** The entry for a module, and V8's data for it when the cache holds this very source. */
+  lookup(filename: string, source: string): { entry: CacheEntry; data: Buffer | undefined } {
+    const entry = {
+      file: join(this.directory, createHash('sha1').update(filename).digest('hex')),
+      digest: createHash('sha1').update(filename).update('\0').update(source).digest(),
+    };
+    let stored = this.inMemory?.get(entry.file);
+    if (!stored) {
+      try {
+        stored = readFileSync(entry.file);
+        this.inMemory?.set(entry.file, stored);
+      } catch {
+        // Not cached yet.
+      }
+    }
+    const matches = stored?.subarray(0, DIGEST_BYTES).equals(entry.digest) === true;
+    return { entry, data: matches ? stored?.subarray(DIGEST_BYTES) : undefined };
+  }
+
+  /** Keeps V8's data for an entry, written aside and renamed into place. */
+  keep(entry: CacheEntry, data: Buffer): void {
+    const stored = Buffer.concat([entry.digest, data]);
+    this.inMemory?.set(entry.file, stored);
+    const scratch = `${entry.file}.${process.pid}`;
+    try {
+      writeFileSync(scratch, stored);
+      renameSync(scratch, entry.file);
+    } catch {
+      // A cache that cannot be written only costs the next compile its time.
+    }
+  }
+}
+
 /**
  * Compiles every CommonJS module from here on with the code cache in `cacheRoot`. Returns `save`,
  * which writes the cache of the modules compiled without a usable one (call it once the code has run).
@@ -80,8 +139,7 @@ export function enableCodeCache(cacheRoot: string): {
   /** Modules compiled from the cache, and without it, so far. */
   usage(): { fromCache: number; compiled: number };
 } {
-  const directory = folderForFlags(cacheRoot);
-  mkdirSync(directory, { recursive: true });
+  const store = new CodeCacheStore(cacheRoot);
   const statics = Module as unknown as ModuleStatics;
   const prototype = Module.prototype as unknown as ModuleInternals;
   const unsaved: Compiled[] = [];
@@ -93,15 +151,7 @@ export function enableCodeCache(cacheRoot: string): {
     if (mapsStackTraces() && SOURCE_MAP_COMMENT.test(content.slice(-SOURCE_MAP_TAIL))) {
       return compile.call(this, content, filename);
     }
-    const file = join(directory, createHash('sha1').update(filename).digest('hex'));
-    const digest = createHash('sha1').update(filename).update('\0').update(content).digest();
-    let cachedData: Buffer | undefined;
-    try {
-      const stored = readFileSync(file);
-      if (stored.subarray(0, DIGEST_BYTES).equals(digest)) cachedData = stored.subarray(DIGEST_BYTES);
-    } catch {
-      // Not cached yet.
-    }
+    const { entry, data: cachedData } = store.lookup(filename, content);
     const script = new vm.Script(statics.wrap(content), {
       filename,
       cachedData,
@@ -109,7 +159,7 @@ export function enableCodeCache(cacheRoot: string): {
     });
     if (cachedData === undefined || script.cachedDataRejected) {
       usage.compiled += 1;
-      unsaved.push({ file, digest, script });
+      unsaved.push({ entry, script });
     } else usage.fromCache += 1;
     const wrapper = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => unknown;
     return wrapper.call(this.exports, this.exports, requireFor(this), this, filename, dirname(filename));
@@ -117,15 +167,7 @@ export function enableCodeCache(cacheRoot: string): {
 
   return {
     save() {
-      for (const { file, digest, script } of unsaved.splice(0)) {
-        const scratch = `${file}.${process.pid}`;
-        try {
-          writeFileSync(scratch, Buffer.concat([digest, script.createCachedData()]));
-          renameSync(scratch, file);
-        } catch {
-          // A cache that cannot be written only costs the next cold start its compile time.
-        }
-      }
+      for (const { entry, script } of unsaved.splice(0)) store.keep(entry, script.createCachedData());
     },
     usage: () => ({ ...usage }),
   };
