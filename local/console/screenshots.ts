@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { photo } from '../demo/photos';
 import { declareLabels } from '../services';
 import { chromiumMissing } from './browser';
-import { createPlace, mintApproverToken, openConsoleSession, signIn } from './session';
+import { approveErasureFromEmail, createPlace, openConsoleSession, signIn } from './session';
 
 const root = resolve(__dirname, '..', '..');
 const target = join(root, 'docs', 'console');
@@ -66,17 +66,7 @@ async function main(): Promise<void> {
 
     await page.getByRole('link', { name: 'GDPR' }).click();
     await page.getByRole('button', { name: /^Request erasure/ }).click();
-    const email = page.frameLocator('iframe.email');
-    await email.getByRole('link', { name: 'Approve erasure' }).waitFor();
-    const [approval] = await Promise.all([
-      page.waitForEvent('popup'),
-      email.getByRole('link', { name: 'Approve erasure' }).click(),
-    ]);
-    const approverToken = await mintApproverToken(page);
-    await approval.getByLabel(/approver access token/).fill(approverToken);
-    await approval.getByRole('button', { name: 'Approve erasure' }).click();
-    await approval.waitForLoadState();
-    await approval.close();
+    await (await approveErasureFromEmail(page)).close();
     await page.getByRole('heading', { name: 'Notifications (SNS)' }).waitFor();
     await shoot('gdpr', 1200);
 

@@ -97,3 +97,18 @@ export async function mintApproverToken(page: Page): Promise<string> {
   await page.waitForFunction((input) => (input as unknown as { value: string }).value !== '', field);
   return page.getByLabel('Token of approver-console').inputValue();
 }
+
+/**
+ * Follows the approval link of the email rendered on the GDPR page, as the approver would: the
+ * approval page opens in a new tab, takes a console-minted approver token and approves. Returns
+ * that tab once the decision's answer has loaded.
+ */
+export async function approveErasureFromEmail(page: Page): Promise<Page> {
+  const approveLink = page.frameLocator('iframe.email').getByRole('link', { name: 'Approve erasure' });
+  const [approval] = await Promise.all([page.waitForEvent('popup'), approveLink.click()]);
+  const approverToken = await mintApproverToken(page);
+  await approval.getByLabel(/approver access token/).fill(approverToken);
+  await approval.getByRole('button', { name: 'Approve erasure' }).click();
+  await approval.waitForLoadState();
+  return approval;
+}

@@ -6,9 +6,9 @@
 import type { Page } from 'playwright-core';
 import { chromiumMissing, dropFiles } from '../../../local/console/browser';
 import {
+  approveErasureFromEmail,
   type ConsoleSession,
   createPlace,
-  mintApproverToken,
   openConsoleSession,
   signIn,
 } from '../../../local/console/session';
@@ -191,15 +191,7 @@ describe('console pages in Chromium', () => {
       await page.getByRole('link', { name: 'GDPR' }).click();
       await page.getByRole('button', { name: 'Request erasure of user-erased’s data' }).click();
       await page.getByText('AWAITING_APPROVAL', { exact: false }).first().waitFor();
-      const email = page.frameLocator('iframe.email');
-      const [approvalPage] = await Promise.all([
-        page.waitForEvent('popup'),
-        email.getByRole('link', { name: 'Approve erasure' }).click(),
-      ]);
-      const approverToken = await mintApproverToken(page);
-      await approvalPage.getByLabel(/approver access token/).fill(approverToken);
-      await approvalPage.getByRole('button', { name: 'Approve erasure' }).click();
-      await approvalPage.waitForLoadState();
+      await approveErasureFromEmail(page);
 
       await page.getByText('✓ COMPLETED').first().waitFor({ timeout: 60_000 });
       await page.getByRole('heading', { name: 'Verification result' }).waitFor();
