@@ -123,7 +123,7 @@ type Outcome = { ok: true; result: unknown } | { ok: false; error: FunctionError
  * young generation (half of it per semi-space), the rest for the old generation, gc() exposed, and
  * HTTP headers up to 80 KiB.
  */
-export function lambdaNodeFlags(memoryMb: number): string[] {
+function lambdaNodeFlags(memoryMb: number): string[] {
   const newSpace = Math.floor(memoryMb / 10);
   return [
     '--expose-gc',
