@@ -7,7 +7,7 @@ import type { ExecutionRecord, ExecutionStatus, StateMachineType } from './execu
 import { type HistoryEvent, type StoredHistoryEvent, toHistoryEvent, withoutExecutionData } from './history';
 import { type Integrations, noIntegrations } from './integrations';
 import { parseResource, unsupportedReason } from './resources';
-import { ExecutionStore, type ExecutionSummary, isWholeRecord, summaryOf } from './store';
+import { ExecutionStore } from './store';
 import { TaskTokenRegistry } from './task-tokens';
 import { parseDefinition } from './validate';
 
@@ -167,10 +167,13 @@ export class StepFunctionsEngine {
   private readonly clock: Clock;
   private readonly integrations: Integrations;
   private readonly store: ExecutionStore;
-  private readonly tokens = new TaskTokenRegistry();
+  private readonly tokens: TaskTokenRegistry;
   private readonly stateMachines = new Map<string, RegisteredStateMachine>();
-  /** Running executions whole; finished ones as summaries once on disk (whole without a dataDir). */
-  private readonly executions = new Map<string, ExecutionRecord | ExecutionSummary>();
+  /**
+   * The executions in memory: the running ones, and finished ones until they are on disk (all of
+   * them without a dataDir). The store has the rest, read when asked for.
+   */
+  private readonly executions = new Map<string, ExecutionRecord>();
   private readonly runs = new Map<string, ExecutionRun>();
   private readonly finishWaiters = new Map<string, Array<() => void>>();
   private readonly pendingSaves = new Set<ExecutionRecord>();
@@ -181,9 +184,11 @@ export class StepFunctionsEngine {
     this.clock = options.clock ?? systemClock;
     this.integrations = options.integrations ?? noIntegrations;
     this.store = new ExecutionStore(options.dataDir, options.logger);
-    const recovered = this.store.recover();
-    for (const execution of recovered.executions) this.executions.set(execution.executionArn, execution);
-    this.tokens.markClosed(recovered.closedTokens);
+    this.tokens = new TaskTokenRegistry((token) => this.store.closedByFinished(token));
+    for (const record of this.store.recover()) {
+      this.executions.set(record.executionArn, record);
+      this.tokens.markClosed(record.closedTokens);
+    }
   }
 
   registerStateMachine(input: RegisterStateMachineInput): StateMachineDescription {
@@ -246,8 +251,8 @@ export class StepFunctionsEngine {
         ? `arn:aws:states:${region}:${account}:express:${machine.name}:${name}:${randomUUID()}`
         : `arn:aws:states:${region}:${account}:execution:${machine.name}:${name}`;
     const existing = this.executions.get(executionArn);
-    if (existing) {
-      if (isWholeRecord(existing) && existing.status === 'RUNNING' && existing.input === inputText) {
+    if (existing || this.store.hasFinished(executionArn)) {
+      if (existing?.status === 'RUNNING' && existing.input === inputText) {
         return { executionArn, startDate: new Date(existing.startDate) };
       }
       throw new StepFunctionsApiError(
@@ -283,7 +288,7 @@ export class StepFunctionsEngine {
     this.assertOpen();
     let resumed = 0;
     for (const record of this.executions.values()) {
-      if (!isWholeRecord(record) || record.status !== 'RUNNING' || this.runs.has(record.executionArn)) {
+      if (record.status !== 'RUNNING' || this.runs.has(record.executionArn)) {
         continue;
       }
       this.launch(record);
@@ -312,8 +317,14 @@ export class StepFunctionsEngine {
 
   listExecutions(input: ListExecutionsInput): { executions: ExecutionListItem[]; nextToken?: string } {
     this.requireStateMachine(input.stateMachineArn);
-    const matching = [...this.executions.values()]
-      .filter((record) => record.stateMachineArn === input.stateMachineArn)
+    const inMemory = [...this.executions.values()].filter(
+      (record) => record.stateMachineArn === input.stateMachineArn,
+    );
+    const held = new Set(inMemory.map((record) => record.executionArn));
+    const finished = this.store
+      .listFinished(input.stateMachineArn)
+      .filter((summary) => !held.has(summary.executionArn));
+    const matching = [...inMemory, ...finished]
       .filter((record) => input.statusFilter === undefined || record.status === input.statusFilter)
       .sort((a, b) => b.startDate - a.startDate);
     const { page, nextToken } = paginate(matching, input.maxResults, input.nextToken);
@@ -339,7 +350,7 @@ export class StepFunctionsEngine {
   }
 
   stopExecution(input: { executionArn: string; error?: string; cause?: string }): { stopDate: Date } {
-    const record = this.requireSummary(input.executionArn);
+    const record = this.requireExecution(input.executionArn);
     if (record.status === 'RUNNING') {
       const run = this.runs.get(record.executionArn);
       if (run) run.stop(input.error, input.cause);
@@ -370,7 +381,7 @@ export class StepFunctionsEngine {
     executionArn: string,
     options: { timeoutMs?: number } = {},
   ): Promise<ExecutionDescription> {
-    const record = this.requireSummary(executionArn);
+    const record = this.requireExecution(executionArn);
     if (record.status !== 'RUNNING') return Promise.resolve(this.describeExecution(executionArn));
     const timeoutMs = options.timeoutMs ?? 5000;
     return new Promise<ExecutionDescription>((resolve, reject) => {
@@ -474,9 +485,10 @@ export class StepFunctionsEngine {
     this.pendingSaves.delete(record);
     try {
       this.store.save(record);
-      // Finished and on disk: memory keeps what listing needs; the record is read when asked for.
+      // Finished and on disk: the record and its closed task tokens are read when asked for.
       if (record.status !== 'RUNNING' && this.store.persistent) {
-        this.executions.set(record.executionArn, summaryOf(record));
+        this.executions.delete(record.executionArn);
+        this.tokens.forgetClosed(record.closedTokens);
       }
     } catch (error) {
       this.options.logger?.(`Could not persist ${record.executionArn}: ${(error as Error).message}`);
@@ -506,18 +518,13 @@ export class StepFunctionsEngine {
     return machine;
   }
 
-  private requireSummary(arn: string): ExecutionRecord | ExecutionSummary {
+  private requireExecution(arn: string): ExecutionRecord {
     if (!/^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:(execution|express):/.test(arn)) {
       throw new StepFunctionsApiError('InvalidArn', `Invalid Arn: '${arn}'`);
     }
-    const execution = this.executions.get(arn);
+    const execution = this.executions.get(arn) ?? this.store.readFinished(arn);
     if (!execution)
       throw new StepFunctionsApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
     return execution;
-  }
-
-  private requireExecution(arn: string): ExecutionRecord {
-    const execution = this.requireSummary(arn);
-    return isWholeRecord(execution) ? execution : this.store.readFinished(arn);
   }
 }

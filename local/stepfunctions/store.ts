@@ -21,15 +21,17 @@ import type { StoredHistoryEvent } from './history';
  *   the change. A restart replays the journal; a torn last line (a kill mid-write) is ignored.
  * - `<id>.json` for a finished execution: the whole record, written once (temp file + rename)
  *   when it ends; its journal is then deleted.
- * - `index.jsonl`: one summary line per finished execution (what listing needs), so a start reads
- *   the index and the journals, never the finished records; those are read when asked for.
+ * - `index.jsonl`: one summary line per finished execution (what listing needs, and the task
+ *   tokens it closed), so a start reads the index and the journals, never the finished records.
+ * Memory holds running executions only: a finished execution is read from here when asked for
+ * (its record when described, the index when listed or when one of its task tokens is answered).
  * Every step leaves a readable store: a start repairs what a kill between two steps left (a
  * journal beside its finished record, a finished record missing from the index). Records
  * written by the earlier one-JSON-file-per-execution store are taken over the same way.
  * Without a directory nothing is persisted.
  */
 
-/** What listing an execution needs: all the engine keeps in memory of a finished execution. */
+/** What listing an execution needs: a line of the index. */
 export interface ExecutionSummary {
   executionArn: string;
   stateMachineArn: string;
@@ -68,21 +70,9 @@ interface JournalCursor {
   closedTokens: number;
 }
 
-/** What the store hands a starting engine. */
-export interface RecoveredExecutions {
-  /** Finished executions (summaries) and running ones (whole records, to resume). */
-  executions: Array<ExecutionSummary | ExecutionRecord>;
-  /** Task tokens closed by finished executions. */
-  closedTokens: string[];
-}
-
 const INDEX_FILE = 'index.jsonl';
 
-export function isWholeRecord(execution: ExecutionSummary | ExecutionRecord): execution is ExecutionRecord {
-  return 'history' in execution;
-}
-
-export function summaryOf(record: ExecutionRecord): ExecutionSummary {
+function summaryOf(record: ExecutionRecord): ExecutionSummary {
   return {
     executionArn: record.executionArn,
     stateMachineArn: record.stateMachineArn,
@@ -168,18 +158,73 @@ export class ExecutionStore {
     else this.writeFinished(record);
   }
 
-  /** The whole record of a finished execution the engine keeps only as a summary. */
-  readFinished(executionArn: string): ExecutionRecord {
-    return JSON.parse(readFileSync(this.pathOf(executionArn, 'json'), 'utf8')) as ExecutionRecord;
+  /** The whole record of a finished execution; undefined when none of that ARN has finished here. */
+  readFinished(executionArn: string): ExecutionRecord | undefined {
+    if (!this.directory) return undefined;
+    let text: string;
+    try {
+      text = readFileSync(this.pathOf(executionArn, 'json'), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    return JSON.parse(text) as ExecutionRecord;
+  }
+
+  hasFinished(executionArn: string): boolean {
+    return this.directory !== undefined && existsSync(this.pathOf(executionArn, 'json'));
+  }
+
+  /** The finished executions of a state machine, from the index (each once, in finishing order). */
+  listFinished(stateMachineArn: string): ExecutionSummary[] {
+    const needle = JSON.stringify(stateMachineArn);
+    const found = new Map<string, ExecutionSummary>();
+    for (const line of this.indexLines((text) => text.includes(needle))) {
+      if (line.stateMachineArn !== stateMachineArn) continue;
+      const { closedTokens, ...summary } = line;
+      found.set(summary.executionArn, summary);
+    }
+    return [...found.values()];
+  }
+
+  /** Whether a finished execution closed `token` (answering it now gets TaskTimedOut). */
+  closedByFinished(token: string): boolean {
+    const needle = JSON.stringify(token);
+    return this.indexLines((text) => text.includes(needle)).some((line) =>
+      line.closedTokens?.includes(token),
+    );
+  }
+
+  /** The index's complete lines that pass `select` (a cheap test of the text before parsing). */
+  private indexLines(select: (text: string) => boolean): IndexLine[] {
+    if (!this.directory) return [];
+    let text: string;
+    try {
+      text = readFileSync(join(this.directory, INDEX_FILE), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const lines: IndexLine[] = [];
+    for (const line of text.split('\n')) {
+      if (line === '' || !select(line)) continue;
+      try {
+        lines.push(JSON.parse(line) as IndexLine);
+      } catch {
+        // a line torn by a kill: the next start repairs the index
+      }
+    }
+    return lines;
   }
 
   /**
-   * For a starting engine: the index and the running executions' journals, after repairing what a
-   * kill left behind (stray temporary files, journals of finished executions, index lines lost).
+   * For a starting engine: the running executions, replayed from their journals, after repairing
+   * what a kill left behind (stray temporary files, journals of finished executions, index lines
+   * lost or torn). Finished executions stay on disk.
    */
-  recover(): RecoveredExecutions {
+  recover(): ExecutionRecord[] {
     const directory = this.directory;
-    if (!directory) return { executions: [], closedTokens: [] };
+    if (!directory) return [];
     const files = readdirSync(directory);
     for (const file of files.filter((name) => name.endsWith('.tmp')))
       rmSync(join(directory, file), { force: true });
@@ -243,14 +288,7 @@ export class ExecutionStore {
       }
       running.push(record);
     }
-
-    const closedTokens: string[] = [];
-    const executions: Array<ExecutionSummary | ExecutionRecord> = [];
-    for (const { closedTokens: tokens, ...summary } of index.values()) {
-      if (tokens) closedTokens.push(...tokens);
-      executions.push(summary);
-    }
-    return { executions: [...executions, ...running], closedTokens };
+    return running;
   }
 
   /** Every execution, whole, read-only (for reports): finished records and replayed journals. */

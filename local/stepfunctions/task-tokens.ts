@@ -35,10 +35,15 @@ interface OpenTask {
   heartbeat: () => void;
 }
 
-/** Tokens of tasks waiting for SendTaskSuccess/Failure, and of tasks already closed. */
+/**
+ * Tokens of tasks waiting for SendTaskSuccess/Failure, and of tasks already closed: those of
+ * running executions here, those of finished ones where `closedByFinished` looks (the store).
+ */
 export class TaskTokenRegistry {
   private readonly open = new Map<string, OpenTask>();
   private readonly closed = new Set<string>();
+
+  constructor(private readonly closedByFinished: (token: string) => boolean = () => false) {}
 
   /** Starts waiting on `token`; the returned promise settles with the caller's outcome. */
   wait(token: string, executionArn: string, onHeartbeat: () => void): Promise<TaskOutcome> {
@@ -62,11 +67,17 @@ export class TaskTokenRegistry {
     for (const token of tokens) this.closed.add(token);
   }
 
+  /** Tokens now kept where `closedByFinished` looks (their execution has finished and is on disk). */
+  forgetClosed(tokens: Iterable<string>): void {
+    for (const token of tokens) this.closed.delete(token);
+  }
+
   private find(token: unknown): OpenTask {
     if (!isWellFormedTaskToken(token)) throw new StepFunctionsApiError('InvalidToken', 'Invalid Token');
     const task = this.open.get(token);
     if (task) return task;
-    if (this.closed.has(token)) throw new StepFunctionsApiError('TaskTimedOut', 'Task Timed Out');
+    if (this.closed.has(token) || this.closedByFinished(token))
+      throw new StepFunctionsApiError('TaskTimedOut', 'Task Timed Out');
     throw new StepFunctionsApiError('TaskDoesNotExist', 'Task does not exist anymore');
   }
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { ManualClock } from '../../../local/stepfunctions/clock';
 import { StepFunctionsEngine } from '../../../local/stepfunctions/engine';
 import { ExecutionStore } from '../../../local/stepfunctions/store';
-import { STATE_MACHINE_ARN, start, waitUntil } from './helpers';
+import { fakeIntegrations, STATE_MACHINE_ARN, start, waitUntil } from './helpers';
 
 /** Three Pass states around a one-hour Wait: the execution stops at the Wait until the clock moves. */
 const WAITING = {
@@ -199,5 +199,83 @@ describe('execution store (journal per running execution, one record per finishe
     expect(listed.map((execution) => execution.name).sort()).toEqual(['done', 'held']);
     expect(filesIn(dataDir)).not.toContain('old-running.json');
     await engine.close();
+  });
+
+  it('keeps a finished execution on disk only: described, listed and refused as a duplicate from the store', async () => {
+    const dataDir = newDataDir();
+    const engine = new StepFunctionsEngine({ dataDir, clock: new ManualClock(T0) });
+    const arn = start(
+      engine,
+      { StartAt: 'Only', States: { Only: { Type: 'Pass', End: true } } },
+      { a: 1 },
+      'done',
+    );
+    await engine.waitForExecution(arn);
+    // Changed on disk after it finished: the engine must answer from disk, not from a copy of its own.
+    const recordFile = join(
+      dataDir,
+      'executions',
+      filesIn(dataDir).find((name) => name.endsWith('.json')) ?? '',
+    );
+    writeFileSync(
+      recordFile,
+      JSON.stringify({ ...JSON.parse(readFileSync(recordFile, 'utf8')), output: '{"from":"disk"}' }),
+    );
+    const otherArn = `${arn.slice(0, arn.lastIndexOf(':'))}:other`;
+    appendFileSync(
+      join(dataDir, 'executions', 'index.jsonl'),
+      `${JSON.stringify({ executionArn: otherArn, stateMachineArn: STATE_MACHINE_ARN, stateMachineName: 'Test', name: 'other', status: 'FAILED', startDate: T0 - 1000, stopDate: T0 })}\n`,
+    );
+
+    const described = engine.describeExecution(arn);
+    const listed = engine.listExecutions({ stateMachineArn: STATE_MACHINE_ARN }).executions;
+    const again = () =>
+      engine.startExecution({ stateMachineArn: STATE_MACHINE_ARN, input: '{"a":1}', name: 'done' });
+
+    expect(described.output).toBe('{"from":"disk"}');
+    expect(listed.map((execution) => [execution.name, execution.status])).toEqual([
+      ['done', 'SUCCEEDED'],
+      ['other', 'FAILED'],
+    ]);
+    expect(again).toThrow(expect.objectContaining({ code: 'ExecutionAlreadyExists' }));
+    await engine.close();
+  });
+
+  it('answers a task token of a finished execution with TaskTimedOut from the index, before and after a restart', async () => {
+    const dataDir = newDataDir();
+    const integrations = fakeIntegrations();
+    const engine = new StepFunctionsEngine({ dataDir, clock: new ManualClock(T0), integrations });
+    const waitForToken = {
+      StartAt: 'Approve',
+      States: {
+        Approve: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+          Parameters: { FunctionName: 'SendApprovalEmail', Payload: { 'token.$': '$$.Task.Token' } },
+          End: true,
+        },
+      },
+    };
+    const arn = start(engine, waitForToken, {}, 'approval');
+    const token = await waitUntil(() => (integrations.invocations[0]?.payload as { token?: string })?.token);
+    engine.sendTaskSuccess(token, '{"approved":true}');
+    await engine.waitForExecution(arn);
+    const codeOf = (target: StepFunctionsEngine, answer: string) => {
+      try {
+        target.sendTaskSuccess(answer, '{}');
+        return 'accepted';
+      } catch (error) {
+        return (error as { code?: string }).code;
+      }
+    };
+    const sameRun = [codeOf(engine, token), codeOf(engine, `AQ${'B'.repeat(40)}==`)];
+    await engine.close();
+
+    const restarted = new StepFunctionsEngine({ dataDir, clock: new ManualClock(T0) });
+    const afterRestart = [codeOf(restarted, token), codeOf(restarted, `AQ${'B'.repeat(40)}==`)];
+
+    expect(sameRun).toEqual(['TaskTimedOut', 'TaskDoesNotExist']);
+    expect(afterRestart).toEqual(['TaskTimedOut', 'TaskDoesNotExist']);
+    await restarted.close();
   });
 });
