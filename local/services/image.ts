@@ -2,6 +2,11 @@ import sharp from 'sharp';
 
 /** Reads an image's header only (format, size, EXIF block) without decoding its pixels. */
 
+// The runtime decodes each photo once per Rekognition call and never asks for the
+// same operation again: libvips' operation cache (up to 50 MB and 100 operations by default) would
+// only keep decoded images of past uploads in memory.
+sharp.cache(false);
+
 export interface ImageFacts {
   format: 'jpeg' | 'png';
   width: number;
