@@ -182,7 +182,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   // POST uploads are written here as they arrive, then streamed to s3rver once verified: a temporary
   // directory, not one in dataDir, where s3rver would list it as a bucket.
   const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'happy-path-s3-post-'));
-  const versions = await VersionStore.open(options.dataDir, versionedNames);
+  const versions = await VersionStore.open(options.dataDir, versionedNames, log);
   const backend: Backend = await startBackend(options.dataDir, [
     ...options.buckets.map((bucket) => bucket.name),
     ...(versionedNames.length > 0 ? [VERSION_BLOB_BUCKET] : []),
@@ -234,7 +234,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   ): Promise<CreatedObject> => {
     if (versionId !== undefined) {
       const version =
-        versions.find(bucket, key, versionId) ?? (await objects.recordStored(bucket, key, versionId));
+        (await versions.find(bucket, key, versionId)) ?? (await objects.recordStored(bucket, key, versionId));
       return { eventName, bucket, key, versionId, size: version.size ?? 0, eTag: version.eTag ?? '' };
     }
     const metadata = await backend.store.getMetadata(bucket, key);
@@ -253,7 +253,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     const stored =
       versionId === undefined
         ? await backend.store.existsObject(bucket, key)
-        : versions.find(bucket, key, versionId) !== undefined ||
+        : (await versions.find(bucket, key, versionId)) !== undefined ||
           (await backend.store.existsObject(VERSION_BLOB_BUCKET, versionBlobKey(bucket, versionId)));
     return stored ? describeStored(eventName, bucket, key, versionId) : undefined;
   };
@@ -361,7 +361,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     }
     if (incoming.headers['if-none-match'] === '*') {
       const exists = versioned
-        ? versions.current(bucket, key)?.deleteMarker === false
+        ? (await versions.current(bucket, key))?.deleteMarker === false
         : await backend.store.existsObject(bucket, key);
       if (exists) {
         // Conditional write (PutObject IfNoneMatch '*'): never overwrite an existing object.
@@ -378,7 +378,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     if (eventName === 'ObjectCreated:Copy' && copySourceHeader !== undefined) {
       const source = parseCopySource(copySourceHeader);
       if (versions.isVersioned(source.bucket)) {
-        const version = versionToCopy(versions, source);
+        const version = await versionToCopy(versions, source);
         forwardHeaders['x-amz-copy-source'] = versionDataPath(source.bucket, version.versionId);
         answerHeaders['x-amz-copy-source-version-id'] = version.versionId;
       } else {
@@ -415,7 +415,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     incoming: http.IncomingMessage,
     response: http.ServerResponse,
   ) => {
-    const version = objects.versionToRead(
+    const version = await objects.versionToRead(
       request.bucket,
       request.key,
       request.params.get('versionId'),
@@ -506,7 +506,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       await requireBucket(request.bucket);
       const query = readListVersionsQuery(request.bucket, request.params);
       const page = versioned
-        ? versions.listVersions(request.bucket, query)
+        ? await versions.listVersions(request.bucket, query)
         : await unversionedVersionsPage(backend.store, query);
       sendXml(response, 200, listVersionsXml(query, page, OWNER));
       return;
@@ -527,7 +527,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       }
       if ([...request.params.keys()].every((name) => LIST_OBJECTS_PARAMS.has(name))) {
         const query = readListObjectsQuery(request.bucket, request.params);
-        sendXml(response, 200, listObjectsXml(query, versions.listCurrent(request.bucket, query), OWNER));
+        const page = await versions.listCurrent(request.bucket, query);
+        sendXml(response, 200, listObjectsXml(query, page, OWNER));
         return;
       }
     }

@@ -39,7 +39,12 @@ export interface VersionedObjects {
    * 404 NoSuchKey when current and 405 MethodNotAllowed when asked for by id, both with
    * `x-amz-delete-marker: true`.
    */
-  versionToRead(bucket: string, key: string, versionId: string | undefined, method: string): ObjectVersion;
+  versionToRead(
+    bucket: string,
+    key: string,
+    versionId: string | undefined,
+    method: string,
+  ): Promise<ObjectVersion>;
   /** Records the version just stored at `versionDataPath(bucket, versionId)` as the key's current one. */
   recordStored(bucket: string, key: string, versionId: string): Promise<ObjectVersion>;
   /** DeleteObject: a new delete marker without a version id; the version removed for good with one. */
@@ -58,9 +63,9 @@ export interface DeleteResult {
 
 export function versionedObjects(versions: VersionStore, store: S3rver.S3rverStore): VersionedObjects {
   return {
-    versionToRead(bucket, key, versionId, method) {
+    async versionToRead(bucket, key, versionId, method) {
       if (versionId === undefined) {
-        const current = versions.current(bucket, key);
+        const current = await versions.current(bucket, key);
         if (!current) throw noSuchKey(key);
         if (current.deleteMarker) {
           throw noSuchKey(key, { 'x-amz-delete-marker': 'true', 'x-amz-version-id': current.versionId });
@@ -68,7 +73,7 @@ export function versionedObjects(versions: VersionStore, store: S3rver.S3rverSto
         return current;
       }
       if (!isWellFormedVersionId(versionId)) throw invalidVersionId(versionId);
-      const version = versions.find(bucket, key, versionId);
+      const version = await versions.find(bucket, key, versionId);
       if (!version) throw noSuchVersion(key, versionId);
       if (version.deleteMarker) {
         throw new S3RequestError(
@@ -117,7 +122,7 @@ export function versionedObjects(versions: VersionStore, store: S3rver.S3rverSto
         };
       }
       if (!isWellFormedVersionId(versionId)) throw invalidVersionId(versionId);
-      const version = versions.find(bucket, key, versionId);
+      const version = await versions.find(bucket, key, versionId);
       // Deleting a version that does not exist succeeds, as in S3.
       if (!version) return { versionId, deleteMarker: false, markerCreated: false, versionRemoved: false };
       await versions.remove(bucket, key, versionId);
@@ -176,14 +181,14 @@ export function parseCopySource(header: string): CopySource {
 }
 
 /** The version a copy reads from a versioned source bucket; a delete marker is refused as S3 does. */
-export function versionToCopy(versions: VersionStore, source: CopySource): ObjectVersion {
+export async function versionToCopy(versions: VersionStore, source: CopySource): Promise<ObjectVersion> {
   if (source.versionId === undefined) {
-    const current = versions.current(source.bucket, source.key);
+    const current = await versions.current(source.bucket, source.key);
     if (!current || current.deleteMarker) throw noSuchKey(source.key);
     return current;
   }
   if (!isWellFormedVersionId(source.versionId)) throw invalidVersionId(source.versionId);
-  const version = versions.find(source.bucket, source.key, source.versionId);
+  const version = await versions.find(source.bucket, source.key, source.versionId);
   if (!version) throw noSuchVersion(source.key, source.versionId);
   if (version.deleteMarker) {
     throw new S3RequestError(
