@@ -97,7 +97,8 @@ export interface LocalS3 {
   deliverPending(): Promise<void>;
   /**
    * Stops accepting requests, lets the ones in flight finish and the deliveries in flight end
-   * (both bounded; what is not delivered is delivered at the next start), stops s3rver.
+   * (both bounded; what is not delivered is delivered at the next start), closes the version index
+   * once the recovery of pending notifications has stopped, stops s3rver.
    */
   close(): Promise<void>;
 }
@@ -674,6 +675,9 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       server.closeAllConnections();
       await closed;
       await notifier.close(DRAIN_TIMEOUT_MS);
+      // A recovery stops after the intent it is resolving, which may still read or add versions;
+      // its failure, if any, is its caller's to report.
+      await Promise.allSettled([recovery]);
       await versions.close();
       await backend.close();
       fs.rmSync(spoolDir, { recursive: true, force: true });
