@@ -11,8 +11,8 @@
  *     sequence                                   → the last sequence number given out (JSON number)
  *     version/<bucket>/<object key>␀␁<inverted>  → one version or delete marker (JSON ObjectVersion)
  *
- * Every change takes the next sequence number; `<inverted>` is Number.MAX_SAFE_INTEGER minus it,
- * as 16 decimal digits, so that a key's newest version comes first. `␀␁` (NUL, U+0001) ends the
+ * Every version or marker added takes the next sequence number; `<inverted>` is
+ * Number.MAX_SAFE_INTEGER minus it, as 16 decimal digits, so that a key's newest version comes first. `␀␁` (NUL, U+0001) ends the
  * object key: it sorts before any character a longer key can continue with, so every key's
  * versions are one range and keys follow S3's order. A NUL inside an object key is written `␀␂`
  * (NUL, U+0002) for the same reason.
@@ -133,7 +133,7 @@ export interface CurrentObjectsPage {
 type IndexDatabase = ClassicLevel<string, ObjectVersion | number>;
 
 export class VersionStore {
-  /** Changes are written one after the other, each taking the next sequence number. */
+  /** Changes are written one after the other: each addition takes the next sequence number. */
   private writes: Promise<unknown> = Promise.resolve();
 
   private constructor(
