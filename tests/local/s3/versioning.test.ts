@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { startLocalS3 } from '../../../local/s3';
+import { VERSION_INDEX_DIRECTORY } from '../../../local/s3/version-store';
 import {
   adminAccess,
   BUCKET,
@@ -390,6 +391,63 @@ describe('object versioning in a bucket whose template enables it', () => {
     expect(put.VersionId).toBeUndefined();
     expect(listed.Versions?.map((version) => version.VersionId)).toEqual(['null']);
     expect(record.s3.object.versionId).toBeUndefined();
+  });
+
+  it('serves the versions of a data directory whose index is a journal of the earlier format, then deletes the journal', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'local-s3-journal-'));
+    const before = await startHarness(dataDir);
+    const putOld = async (key: string, body: string) =>
+      (await before.client.send(new PutObjectCommand({ Bucket: VERSIONED_BUCKET, Key: key, Body: body })))
+        .VersionId;
+    const first = defined(await putOld('old/a.txt', 'one'));
+    await putOld('old/a.txt', 'two');
+    await before.client.send(new DeleteObjectCommand({ Bucket: VERSIONED_BUCKET, Key: 'old/b.txt' }));
+    const listedBefore = await before.client.send(
+      new ListObjectVersionsCommand({ Bucket: VERSIONED_BUCKET }),
+    );
+    before.client.destroy();
+    await before.s3.close();
+    // The same index as the journal an earlier local S3 kept: one `add` line per version, oldest first.
+    const adds = [
+      ...[...(listedBefore.Versions ?? [])].reverse().map((version) => ({
+        add: {
+          key: version.Key,
+          versionId: version.VersionId,
+          deleteMarker: false,
+          lastModified: version.LastModified?.toISOString(),
+          eTag: version.ETag,
+          size: version.Size,
+        },
+      })),
+      ...(listedBefore.DeleteMarkers ?? []).map((marker) => ({
+        add: {
+          key: marker.Key,
+          versionId: marker.VersionId,
+          deleteMarker: true,
+          lastModified: marker.LastModified?.toISOString(),
+        },
+      })),
+    ];
+    fs.rmSync(path.join(dataDir, VERSION_INDEX_DIRECTORY), { recursive: true });
+    const journal = path.join(dataDir, `${VERSIONED_BUCKET}.jsonl`);
+    fs.writeFileSync(journal, adds.map((line) => `${JSON.stringify(line)}\n`).join(''));
+
+    const after = await startHarness(dataDir);
+    try {
+      const listedAfter = await after.client.send(
+        new ListObjectVersionsCommand({ Bucket: VERSIONED_BUCKET }),
+      );
+      const old = await after.client.send(
+        new GetObjectCommand({ Bucket: VERSIONED_BUCKET, Key: 'old/a.txt', VersionId: first }),
+      );
+
+      expect(listedAfter.Versions).toEqual(listedBefore.Versions);
+      expect(listedAfter.DeleteMarkers).toEqual(listedBefore.DeleteMarkers);
+      expect(await bodyText(old)).toBe('one');
+      expect(fs.existsSync(journal)).toBe(false);
+    } finally {
+      await after.close();
+    }
   });
 
   it('keeps objects stored before the bucket was versioned as versions of their keys', async () => {
