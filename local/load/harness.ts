@@ -112,22 +112,29 @@ export async function startRuntimeProcess(options: RuntimeProcessOptions = {}): 
   };
 }
 
-/** glibc's heap in a process: memory its arenas hold, and how much of it is free (kept for reuse). */
+/**
+ * glibc's heap in a process: memory its arenas hold, how much of it is free (kept for reuse), and
+ * the large blocks it maps one by one (outside the arenas).
+ */
 export interface MallocState {
   systemMb: number;
   freeMb: number;
+  mmapMb: number;
 }
 
-/** The totals after the last arena of malloc_info's XML: free chunks (fast bins, the rest), arena size. */
+/**
+ * The totals after the last arena of malloc_info's XML: free chunks (fast bins, the rest), blocks
+ * mapped one by one, arena size.
+ */
 export function parseMallocInfo(xml: string): MallocState | undefined {
   const totals =
-    /<\/heap>\s*<total type="fast" count="\d+" size="(\d+)"\/>\s*<total type="rest" count="\d+" size="(\d+)"\/>[\s\S]*?<system type="current" size="(\d+)"\/>/.exec(
+    /<\/heap>\s*<total type="fast" count="\d+" size="(\d+)"\/>\s*<total type="rest" count="\d+" size="(\d+)"\/>\s*<total type="mmap" count="\d+" size="(\d+)"\/>\s*<system type="current" size="(\d+)"\/>/.exec(
       xml,
     );
   if (!totals) return undefined;
-  const [, fast, rest, system] = totals.map(Number) as [number, number, number, number];
+  const [, fast, rest, mmap, system] = totals.map(Number) as [number, number, number, number, number];
   const megabytes = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
-  return { systemMb: megabytes(system), freeMb: megabytes(fast + rest) };
+  return { systemMb: megabytes(system), freeMb: megabytes(fast + rest), mmapMb: megabytes(mmap) };
 }
 
 /**
@@ -169,7 +176,7 @@ export function trimMalloc(pid: number): MallocState | undefined {
     } catch {
       // fopen failed in the process: trimmed, but no report.
     }
-    return parseMallocInfo(xml) ?? { systemMb: Number.NaN, freeMb: Number.NaN };
+    return parseMallocInfo(xml) ?? { systemMb: Number.NaN, freeMb: Number.NaN, mmapMb: Number.NaN };
   } catch {
     return undefined;
   } finally {

@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import { startLocalApp } from '../runtime/app';
 import { DeclaredLabelsVisionEngine } from '../services/declared-labels';
 import type { StepFunctionsEngine } from '../stepfunctions';
@@ -30,6 +31,8 @@ export interface MemorySample {
   heapUsedMb: number;
   /** The V8 heap the process holds (used or not, e.g. the young generation grown under load). */
   heapTotalMb: number;
+  /** The part of the held V8 heap that is resident (pages V8 has touched and not given back). */
+  heapResidentMb: number;
   externalMb: number;
   arrayBuffersMb: number;
 }
@@ -83,6 +86,7 @@ async function sampleMemory(): Promise<MemorySample> {
     rssFileMb: megabytes(statusKilobytes(status, 'RssFile') * 1024),
     heapUsedMb: megabytes(usage.heapUsed),
     heapTotalMb: megabytes(usage.heapTotal),
+    heapResidentMb: megabytes(getHeapStatistics().total_physical_size),
     externalMb: megabytes(usage.external),
     arrayBuffersMb: megabytes(usage.arrayBuffers),
   };
