@@ -36,7 +36,13 @@ import {
   type S3Request,
   singleHeader,
 } from './s3-request';
-import { newVersionId, VERSION_BLOB_BUCKET, VersionStore, versionBlobKey } from './version-store';
+import {
+  newVersionId,
+  VERSION_BLOB_BUCKET,
+  VERSION_INDEX_DIRECTORY,
+  VersionStore,
+  versionBlobKey,
+} from './version-store';
 import {
   deleteHeaders,
   deleteOutcome,
@@ -48,6 +54,7 @@ import {
 } from './versioned-objects';
 import {
   deleteObjectsXml,
+  listBucketsXml,
   listObjectsXml,
   listVersionsXml,
   NULL_VERSION_ID,
@@ -104,6 +111,11 @@ export interface LocalS3 {
 }
 
 const OWNER = { id: 'local-s3-owner', displayName: 'local' };
+/**
+ * Folders of s3rver's directory that are not buckets of the app: the versions' data and the version
+ * index. No request reaches them and ListBuckets does not list them.
+ */
+const INTERNAL_BUCKETS: ReadonlySet<string> = new Set([VERSION_BLOB_BUCKET, VERSION_INDEX_DIRECTORY]);
 const MAX_XML_BODY_BYTES = 2 * 1024 * 1024;
 /** Object sub-resources the version index does not keep; refused on versioned buckets. */
 const VERSIONED_UNSUPPORTED_SUBRESOURCES = [
@@ -502,6 +514,19 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     response: http.ServerResponse,
     origin: RequestOrigin,
   ) => {
+    if (INTERNAL_BUCKETS.has(request.bucket)) throw noSuchBucket(request.bucket);
+    if (request.bucket === '' && request.method === 'GET') {
+      const buckets = await backend.store.listBuckets();
+      sendXml(
+        response,
+        200,
+        listBucketsXml(
+          buckets.filter((bucket) => !INTERNAL_BUCKETS.has(bucket.name)),
+          OWNER,
+        ),
+      );
+      return;
+    }
     const versioned = versions.isVersioned(request.bucket);
     if (isBucketOperation(request, 'GET', 'versions')) {
       await requireBucket(request.bucket);

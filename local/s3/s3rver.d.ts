@@ -17,6 +17,7 @@ declare module 's3rver' {
 
     interface S3rverStore {
       getBucket(bucket: string): Promise<unknown>;
+      listBuckets(): Promise<Array<{ name: string; creationDate: Date }>>;
       existsObject(bucket: string, key: string): Promise<boolean>;
       deleteObject(bucket: string, key: string): Promise<void>;
       getMetadata(bucket: string, key: string): Promise<Record<string, string>>;

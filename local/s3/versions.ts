@@ -1,7 +1,7 @@
 /**
- * The XML of ListObjectVersions, ListObjects(V2) for versioned buckets and DeleteObjects. Versioned
- * buckets answer from the version index; unversioned ones from s3rver, where every object is the
- * single version "null", latest, with no delete markers.
+ * The XML of ListBuckets, ListObjectVersions, ListObjects(V2) for versioned buckets and
+ * DeleteObjects. Versioned buckets answer from the version index; unversioned ones from s3rver,
+ * where every object is the single version "null", latest, with no delete markers.
  */
 import { XMLParser } from 'fast-xml-parser';
 import type S3rver from 's3rver';
@@ -113,6 +113,23 @@ function textOf(urlEncoded: boolean) {
 
 function ownerXml(owner: ObjectOwner): string {
   return `<Owner><ID>${escapeXml(owner.id)}</ID><DisplayName>${escapeXml(owner.displayName)}</DisplayName></Owner>`;
+}
+
+/** ListBuckets: the buckets' names and creation dates, in name order, as S3 lists them. */
+export function listBucketsXml(
+  buckets: Array<{ name: string; creationDate: Date }>,
+  owner: ObjectOwner,
+): string {
+  const listed = [...buckets]
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map(
+      (bucket) =>
+        `<Bucket><Name>${escapeXml(bucket.name)}</Name><CreationDate>${bucket.creationDate.toISOString()}</CreationDate></Bucket>`,
+    );
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    `<ListAllMyBucketsResult xmlns="${S3_XMLNS}">${ownerXml(owner)}<Buckets>${listed.join('')}</Buckets></ListAllMyBucketsResult>`
+  );
 }
 
 export function listVersionsXml(

@@ -8,6 +8,7 @@ import {
   GetBucketVersioningCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListBucketsCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
   PutObjectCommand,
@@ -15,11 +16,12 @@ import {
 } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { startLocalS3 } from '../../../local/s3';
-import { VERSION_INDEX_DIRECTORY } from '../../../local/s3/version-store';
+import { VERSION_BLOB_BUCKET, VERSION_INDEX_DIRECTORY } from '../../../local/s3/version-store';
 import {
   adminAccess,
   BUCKET,
   bodyText,
+  CORS_BUCKET,
   defined,
   type Harness,
   makeClient,
@@ -58,6 +60,27 @@ describe('object versioning in a bucket whose template enables it', () => {
     harness.client.send(new GetObjectCommand({ Bucket: VERSIONED_BUCKET, Key: key, VersionId: versionId }));
   const versionsOf = async (prefix: string) =>
     harness.client.send(new ListObjectVersionsCommand({ Bucket: VERSIONED_BUCKET, Prefix: prefix }));
+
+  it('lists only the buckets of the app and answers NoSuchBucket for the internal ones (version data, version index)', async () => {
+    await put('internal/a.txt', 'data');
+
+    const listed = await harness.client.send(new ListBucketsCommand({}));
+    const internal = await Promise.all(
+      [VERSION_BLOB_BUCKET, VERSION_INDEX_DIRECTORY].flatMap((bucket) => [
+        failure(harness.client.send(new ListObjectsV2Command({ Bucket: bucket }))),
+        failure(harness.client.send(new GetObjectCommand({ Bucket: bucket, Key: 'CURRENT' }))),
+        failure(harness.client.send(new PutObjectCommand({ Bucket: bucket, Key: 'CURRENT', Body: 'x' }))),
+      ]),
+    );
+
+    expect(listed.Buckets?.map((bucket) => bucket.Name)).toEqual(
+      [BUCKET, VERSIONED_BUCKET, CORS_BUCKET].sort(),
+    );
+    expect(listed.Buckets?.every((bucket) => bucket.CreationDate instanceof Date)).toBe(true);
+    expect(internal.map((error) => [error.name, error.$metadata.httpStatusCode])).toEqual(
+      Array.from({ length: 6 }, () => ['NoSuchBucket', 404]),
+    );
+  });
 
   it('reports its versioning status as Enabled', async () => {
     const status = await harness.client.send(new GetBucketVersioningCommand({ Bucket: VERSIONED_BUCKET }));
