@@ -271,6 +271,22 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     return stored ? describeStored(eventName, bucket, key, versionId) : undefined;
   };
 
+  /**
+   * Runs the write that `intentId` announced. If it fails before saying what it stored (a client
+   * gone mid-body, s3rver unreachable), the intent is settled at once, as the next start would
+   * settle it, instead of staying pending until then.
+   */
+  const announcedWrite = async (intentId: number, write: () => Promise<void>) => {
+    try {
+      await write();
+    } catch (error) {
+      await notifier.settle(intentId, resolveIntent).catch((settleError: Error) => {
+        log(`S3 write intent ${intentId} left pending for the next start: ${settleError.message}`);
+      });
+      throw error;
+    }
+  };
+
   const refuseUnversionedVersionId = (request: S3Request): Record<string, string> => {
     const versionId = request.params.get('versionId');
     if (versionId === undefined) return {};
@@ -320,20 +336,24 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       origin: { ...origin, accessKeyId: upload.accessKeyId },
     });
     const objectPath = encodeObjectPath(request.bucket, upload.key);
-    const stored = await backend.request({
-      method: 'PUT',
-      path: versionId === undefined ? objectPath : versionDataPath(request.bucket, versionId),
-      headers: { ...upload.objectHeaders, 'content-length': upload.size },
-      body: upload.read,
+    let created: CreatedObject | undefined;
+    await announcedWrite(intentId, async () => {
+      const stored = await backend.request({
+        method: 'PUT',
+        path: versionId === undefined ? objectPath : versionDataPath(request.bucket, versionId),
+        headers: { ...upload.objectHeaders, 'content-length': upload.size },
+        body: upload.read,
+      });
+      const storedBody = await readBody(stored, MAX_XML_BODY_BYTES);
+      if (stored.statusCode !== 200) {
+        await notifier.abandon(intentId);
+        sendXml(response, stored.statusCode ?? 500, storedBody.toString('utf8'));
+        return;
+      }
+      created = await describeStored(eventName, request.bucket, upload.key, versionId);
+      await notifier.created(intentId, created);
     });
-    const storedBody = await readBody(stored, MAX_XML_BODY_BYTES);
-    if (stored.statusCode !== 200) {
-      await notifier.abandon(intentId);
-      sendXml(response, stored.statusCode ?? 500, storedBody.toString('utf8'));
-      return;
-    }
-    const created = await describeStored(eventName, request.bucket, upload.key, versionId);
-    await notifier.created(intentId, created);
+    if (!created) return;
     const eTag = created.eTag;
     const versionHeader = versionId === undefined ? {} : { 'x-amz-version-id': versionId };
     const location = `http://${incoming.headers.host ?? '127.0.0.1'}${objectPath}`;
@@ -409,18 +429,22 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       ...(versionId === undefined ? {} : { versionId }),
       origin,
     });
-    await forwardToBackend(backend, request, incoming, response, {
-      ...(versionId === undefined ? {} : { path: versionDataPath(bucket, versionId) }),
-      headers: forwardHeaders,
-      beforeResponding: async (status) => {
-        if (status !== 200) {
-          await notifier.abandon(intentId);
-          return answerHeaders;
-        }
-        await notifier.created(intentId, await describeStored(eventName, bucket, key, versionId));
-        return versionId === undefined ? answerHeaders : { ...answerHeaders, 'x-amz-version-id': versionId };
-      },
-    });
+    await announcedWrite(intentId, () =>
+      forwardToBackend(backend, request, incoming, response, {
+        ...(versionId === undefined ? {} : { path: versionDataPath(bucket, versionId) }),
+        headers: forwardHeaders,
+        beforeResponding: async (status) => {
+          if (status !== 200) {
+            await notifier.abandon(intentId);
+            return answerHeaders;
+          }
+          await notifier.created(intentId, await describeStored(eventName, bucket, key, versionId));
+          return versionId === undefined
+            ? answerHeaders
+            : { ...answerHeaders, 'x-amz-version-id': versionId };
+        },
+      }),
+    );
   };
 
   const handleVersionedRead = async (

@@ -73,6 +73,15 @@ export interface Notifier {
   created(intentId: number, object: CreatedObject): Promise<void>;
   /** Records that an expected write stored nothing. */
   abandon(intentId: number): Promise<void>;
+  /**
+   * For a write that failed before it said what it stored: settles its intent now, as the next
+   * start would (`resolveIntent` tells whether the object landed); nothing when already settled.
+   * If `resolveIntent` fails, the intent stays pending in the journal for the next start.
+   */
+  settle(
+    intentId: number,
+    resolveIntent: (intent: WriteIntent) => Promise<CreatedObject | undefined>,
+  ): Promise<void>;
   /** Records and delivers a removal (delete marker created, version deleted). */
   removed(object: RemovedObject, origin: RequestOrigin): Promise<void>;
   /**
@@ -95,10 +104,21 @@ export function createNotifier(options: NotifierOptions): Notifier {
   let nextId = previous.lastId + 1;
   let closed = false;
   let stopping = false;
-  let wakeSleepers = () => {};
-  const stopped = new Promise<void>((resolve) => {
-    wakeSleepers = resolve;
-  });
+  /** Retry waits in progress; a stop ends them at once. */
+  const sleepers = new Set<() => void>();
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      sleepers.add(wake);
+    });
+  const wakeSleepers = () => {
+    for (const wake of [...sleepers]) wake();
+  };
   const deliveries = new Set<Promise<void>>();
   const intents = new Map<number, WriteIntent>();
 
@@ -145,9 +165,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
             return;
           }
           options.log(`S3 notification for ${where} failed, retrying: ${String(error)}`);
-          let timer: NodeJS.Timeout | undefined;
-          await Promise.race([stopped, new Promise((resolve) => (timer = setTimeout(resolve, delay)))]);
-          clearTimeout(timer);
+          await sleep(delay);
         }
       }
     })().finally(() => deliveries.delete(delivery));
@@ -175,6 +193,14 @@ export function createNotifier(options: NotifierOptions): Notifier {
     async abandon(intentId) {
       intents.delete(intentId);
       append({ id: intentId, done: true });
+    },
+    async settle(intentId, resolveIntent) {
+      const intent = intents.get(intentId);
+      if (!intent) return;
+      intents.delete(intentId);
+      const object = await resolveIntent(intent);
+      if (object) recordAndDeliver(intentId, buildRecord(object, intent.origin, options.now()));
+      else append({ id: intentId, done: true });
     },
     async removed(object, origin) {
       recordAndDeliver(nextId++, buildRecord(object, origin, options.now()));

@@ -53,4 +53,40 @@ describe('S3 notification journal recovery', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('settles the intent of a failed write at once: a landed object is notified now, a write that stored nothing is not left for the next start', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'notifier-'));
+    const journalPath = path.join(dir, 'notifications.jsonl');
+    try {
+      const delivered: string[] = [];
+      const notifier = notifierOn(journalPath, delivered);
+      const landed = await notifier.expect(intent('landed.txt'));
+      const lost = await notifier.expect(intent('lost.txt'));
+      const answered = await notifier.expect(intent('answered.txt'));
+      await notifier.created(answered, { ...intent('answered.txt'), size: 1, eTag: '"e"' });
+      const asked: string[] = [];
+      const resolveIntent = async (pending: WriteIntent) => {
+        asked.push(pending.key);
+        return pending.key === 'landed.txt' ? { ...pending, size: 1, eTag: '"e"' } : undefined;
+      };
+
+      await notifier.settle(landed, resolveIntent);
+      await notifier.settle(lost, resolveIntent);
+      await notifier.settle(answered, resolveIntent);
+      await notifier.close(1_000);
+      const next = notifierOn(journalPath, delivered);
+      const askedAtRestart: string[] = [];
+      await next.recover(async (pending) => {
+        askedAtRestart.push(pending.key);
+        return undefined;
+      });
+      await next.close(1_000);
+
+      expect(asked).toEqual(['landed.txt', 'lost.txt']);
+      expect(delivered).toEqual(['answered.txt', 'landed.txt']);
+      expect(askedAtRestart).toEqual([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
