@@ -167,13 +167,27 @@ export interface Runtime {
 type Properties = Record<string, unknown>;
 
 /**
- * A GetObject body as a Buffer over the bytes the SDK collected, without copying them: an image
- * read for Rekognition is a megabyte or more, and each copy is one more large allocation that
- * glibc keeps in its free lists afterwards.
+ * A GetObject body read into one buffer of the object's length as it arrives: an image read for
+ * Rekognition is a megabyte or more, and collecting its chunks first, then joining them (what the
+ * SDK's transformToByteArray does), holds it twice; memory glibc keeps in its free lists afterwards.
  */
-async function objectBytes(body: unknown): Promise<Buffer> {
-  const bytes = await (body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+async function objectBytes(object: { Body?: unknown; ContentLength?: number }): Promise<Buffer> {
+  const length = object.ContentLength;
+  if (length === undefined) {
+    const bytes = await (
+      object.Body as { transformToByteArray(): Promise<Uint8Array> }
+    ).transformToByteArray();
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  const bytes = Buffer.allocUnsafe(length);
+  let filled = 0;
+  for await (const chunk of object.Body as AsyncIterable<Uint8Array>) {
+    if (filled + chunk.byteLength > length) throw new Error(`the object is longer than its ${length} bytes`);
+    bytes.set(chunk, filled);
+    filled += chunk.byteLength;
+  }
+  if (filled !== length) throw new Error(`the object ended after ${filled} of its ${length} bytes`);
+  return bytes;
 }
 
 function resourcesOfType(stacks: readonly ResolvedStack[], ...types: string[]) {
@@ -632,7 +646,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       try {
         const object = await s3Client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
         return {
-          body: await objectBytes(object.Body),
+          body: await objectBytes(object),
           ...(object.ContentType ? { contentType: object.ContentType } : {}),
           ...(object.CacheControl ? { cacheControl: object.CacheControl } : {}),
           ...(object.ETag ? { etag: object.ETag } : {}),
@@ -670,7 +684,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       log,
       readObject: async (bucket, key) => {
         const object = await s3Client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        return objectBytes(object.Body);
+        return objectBytes(object);
       },
     });
     const cloudFront = createCloudFrontHandler({
