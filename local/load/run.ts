@@ -46,10 +46,9 @@ type Phase = (typeof PHASES)[number];
  * GC; native memory in use (anonymous RSS once glibc has given freed pages back, through gdb's call
  * of malloc_trim, less V8's resident heap: buffers, sockets, LevelDB with its 1 MB block caches and
  * 1 MB write buffers); and RSS as the OS counts it, which also holds glibc's free lists. Measured
- * over the default soak on a quiet 2-core machine: heap +1.1 MB (V8's optimized code; no data
- * object grows, by heap snapshots), glibc's memory in use +2.3 MB, native +5.8 MB, RSS +14.4 MB, of
- * which glibc's free memory +16.0 MB: it goes up and down from one sample to the next (RSS 186.5,
- * 199.8, 213.2, 196.7, 200.9 MB).
+ * over the default soak on a quiet 2-core machine: heap +1.0 and +1.1 MB (V8's optimized code; no
+ * data object grows, by heap snapshots), glibc's memory in use +2.3 MB, native +7.4 and +5.8 MB,
+ * RSS +21.7 and +14.4 MB, of which glibc's free memory +27.5 and +16.0 MB.
  */
 export const SOAK_BOUNDS = { heapMb: 4, nativeMb: 10, rssMb: 32 };
 
