@@ -105,6 +105,16 @@ function readJsonLines<T>(file: string): { lines: T[]; torn: boolean } {
   return { lines, torn };
 }
 
+/** A file's text; undefined when there is no such file. */
+function readIfExists(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
 /** Writes a whole file so that a kill leaves the old or the new content, never a mix. */
 function writeAtomically(file: string, content: string): void {
   const temporary = `${file}.${process.pid}.tmp`;
@@ -161,14 +171,8 @@ export class ExecutionStore {
   /** The whole record of a finished execution; undefined when none of that ARN has finished here. */
   readFinished(executionArn: string): ExecutionRecord | undefined {
     if (!this.directory) return undefined;
-    let text: string;
-    try {
-      text = readFileSync(this.pathOf(executionArn, 'json'), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
-    return JSON.parse(text) as ExecutionRecord;
+    const text = readIfExists(this.pathOf(executionArn, 'json'));
+    return text === undefined ? undefined : (JSON.parse(text) as ExecutionRecord);
   }
 
   hasFinished(executionArn: string): boolean {
@@ -197,16 +201,9 @@ export class ExecutionStore {
 
   /** The index's complete lines that pass `select` (a cheap test of the text before parsing). */
   private indexLines(select: (text: string) => boolean): IndexLine[] {
-    if (!this.directory) return [];
-    let text: string;
-    try {
-      text = readFileSync(join(this.directory, INDEX_FILE), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
+    const text = this.directory ? readIfExists(join(this.directory, INDEX_FILE)) : undefined;
     const lines: IndexLine[] = [];
-    for (const line of text.split('\n')) {
+    for (const line of text?.split('\n') ?? []) {
       if (line === '' || !select(line)) continue;
       try {
         lines.push(JSON.parse(line) as IndexLine);
