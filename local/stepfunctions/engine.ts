@@ -298,21 +298,7 @@ export class StepFunctionsEngine {
   }
 
   describeExecution(executionArn: string): ExecutionDescription {
-    const record = this.requireExecution(executionArn);
-    return {
-      executionArn: record.executionArn,
-      stateMachineArn: record.stateMachineArn,
-      name: record.name,
-      status: record.status,
-      startDate: new Date(record.startDate),
-      ...(record.stopDate !== undefined && { stopDate: new Date(record.stopDate) }),
-      input: record.input,
-      inputDetails: { included: true },
-      ...(record.output !== undefined && { output: record.output, outputDetails: { included: true } }),
-      ...(record.error !== undefined && { error: record.error }),
-      ...(record.cause !== undefined && { cause: record.cause }),
-      redriveCount: 0,
-    };
+    return this.descriptionOf(this.requireExecution(executionArn));
   }
 
   listExecutions(input: ListExecutionsInput): { executions: ExecutionListItem[]; nextToken?: string } {
@@ -382,7 +368,7 @@ export class StepFunctionsEngine {
     options: { timeoutMs?: number } = {},
   ): Promise<ExecutionDescription> {
     const record = this.requireExecution(executionArn);
-    if (record.status !== 'RUNNING') return Promise.resolve(this.describeExecution(executionArn));
+    if (record.status !== 'RUNNING') return Promise.resolve(this.descriptionOf(record));
     const timeoutMs = options.timeoutMs ?? 5000;
     return new Promise<ExecutionDescription>((resolve, reject) => {
       const onFinished = () => {
@@ -516,6 +502,23 @@ export class StepFunctionsEngine {
     if (!machine)
       throw new StepFunctionsApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
     return machine;
+  }
+
+  private descriptionOf(record: ExecutionRecord): ExecutionDescription {
+    return {
+      executionArn: record.executionArn,
+      stateMachineArn: record.stateMachineArn,
+      name: record.name,
+      status: record.status,
+      startDate: new Date(record.startDate),
+      ...(record.stopDate !== undefined && { stopDate: new Date(record.stopDate) }),
+      input: record.input,
+      inputDetails: { included: true },
+      ...(record.output !== undefined && { output: record.output, outputDetails: { included: true } }),
+      ...(record.error !== undefined && { error: record.error }),
+      ...(record.cause !== undefined && { cause: record.cause }),
+      redriveCount: 0,
+    };
   }
 
   private requireExecution(arn: string): ExecutionRecord {
