@@ -276,9 +276,9 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
    * gone mid-body, s3rver unreachable), the intent is settled at once, as the next start would
    * settle it, instead of staying pending until then.
    */
-  const announcedWrite = async (intentId: number, write: () => Promise<void>) => {
+  const announcedWrite = async <T>(intentId: number, write: () => Promise<T>): Promise<T> => {
     try {
-      await write();
+      return await write();
     } catch (error) {
       await notifier.settle(intentId, resolveIntent).catch((settleError: Error) => {
         log(`S3 write intent ${intentId} left pending for the next start: ${settleError.message}`);
@@ -336,8 +336,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       origin: { ...origin, accessKeyId: upload.accessKeyId },
     });
     const objectPath = encodeObjectPath(request.bucket, upload.key);
-    let created: CreatedObject | undefined;
-    await announcedWrite(intentId, async () => {
+    const created = await announcedWrite(intentId, async () => {
       const stored = await backend.request({
         method: 'PUT',
         path: versionId === undefined ? objectPath : versionDataPath(request.bucket, versionId),
@@ -348,10 +347,11 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       if (stored.statusCode !== 200) {
         await notifier.abandon(intentId);
         sendXml(response, stored.statusCode ?? 500, storedBody.toString('utf8'));
-        return;
+        return undefined;
       }
-      created = await describeStored(eventName, request.bucket, upload.key, versionId);
-      await notifier.created(intentId, created);
+      const object = await describeStored(eventName, request.bucket, upload.key, versionId);
+      await notifier.created(intentId, object);
+      return object;
     });
     if (!created) return;
     const eTag = created.eTag;
