@@ -7,7 +7,7 @@ import type { ExecutionRecord, ExecutionStatus, StateMachineType } from './execu
 import { type HistoryEvent, type StoredHistoryEvent, toHistoryEvent, withoutExecutionData } from './history';
 import { type Integrations, noIntegrations } from './integrations';
 import { parseResource, unsupportedReason } from './resources';
-import { ExecutionStore } from './store';
+import { ExecutionStore, type ExecutionSummary } from './store';
 import { TaskTokenRegistry } from './task-tokens';
 import { parseDefinition } from './validate';
 
@@ -163,6 +163,18 @@ function paginate<T>(items: T[], maxResults: number | undefined, nextToken: stri
   return { page, nextToken: next };
 }
 
+/** What ListExecutions shows of an execution; DescribeExecution shows these fields first. */
+function listItemOf(execution: ExecutionRecord | ExecutionSummary): ExecutionListItem {
+  return {
+    executionArn: execution.executionArn,
+    stateMachineArn: execution.stateMachineArn,
+    name: execution.name,
+    status: execution.status,
+    startDate: new Date(execution.startDate),
+    ...(execution.stopDate !== undefined && { stopDate: new Date(execution.stopDate) }),
+  };
+}
+
 export class StepFunctionsEngine {
   private readonly clock: Clock;
   private readonly integrations: Integrations;
@@ -314,14 +326,7 @@ export class StepFunctionsEngine {
       .filter((record) => input.statusFilter === undefined || record.status === input.statusFilter)
       .sort((a, b) => b.startDate - a.startDate);
     const { page, nextToken } = paginate(matching, input.maxResults, input.nextToken);
-    const executions = page.map((record) => ({
-      executionArn: record.executionArn,
-      stateMachineArn: record.stateMachineArn,
-      name: record.name,
-      status: record.status,
-      startDate: new Date(record.startDate),
-      ...(record.stopDate !== undefined && { stopDate: new Date(record.stopDate) }),
-    }));
+    const executions = page.map(listItemOf);
     return { executions, ...(nextToken !== undefined && { nextToken }) };
   }
 
@@ -506,12 +511,7 @@ export class StepFunctionsEngine {
 
   private descriptionOf(record: ExecutionRecord): ExecutionDescription {
     return {
-      executionArn: record.executionArn,
-      stateMachineArn: record.stateMachineArn,
-      name: record.name,
-      status: record.status,
-      startDate: new Date(record.startDate),
-      ...(record.stopDate !== undefined && { stopDate: new Date(record.stopDate) }),
+      ...listItemOf(record),
       input: record.input,
       inputDetails: { included: true },
       ...(record.output !== undefined && { output: record.output, outputDetails: { included: true } }),
