@@ -5,6 +5,7 @@ import type { LocalHttpApi } from '../api/server';
 import { type ConsoleOptions, type ConsoleServer, startConsole, withConsoleOrigin } from '../console';
 import type { VisionEngine } from '../services';
 import { parseTemplate } from '../template';
+import { type FreedMemoryReturn, startReturningFreedMemory } from './freed-memory';
 import { startHttpApis } from './http-api';
 import { assignParameterOverrides, type ParsedParameterOverrides } from './parameter-overrides';
 import { type Runtime, type RuntimeOptions, startRuntime } from './runtime';
@@ -48,6 +49,8 @@ export interface LocalApp {
   /** A JWT the local HTTP API accepts, for `userId`. */
   token(userId: string): string;
   console?: ConsoleServer;
+  /** The return of glibc's free memory to the OS while the app works (local/runtime/freed-memory.ts). */
+  freedMemory: FreedMemoryReturn;
   close(): Promise<void>;
 }
 
@@ -114,16 +117,23 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
       token: (userId, claims) =>
         signWithDevKeys(devKeys, { subject: userId, claims, ...jwtSettings(runtime) }),
     });
+    const freedMemory = startReturningFreedMemory();
+    if (!freedMemory.available && process.platform === 'linux')
+      log(
+        'memory: freed memory stays with glibc (the optional addon local/glibc-memory is not built; npm ci builds it with a C compiler, make and python3)',
+      );
     return {
       runtime,
       api,
       stacks,
       token,
       ...(webConsole ? { console: webConsole } : {}),
+      freedMemory,
       close: async () => {
         await webConsole?.close();
         await api.close();
         await runtime.close();
+        freedMemory.stop();
       },
     };
   } catch (error) {
