@@ -34,6 +34,8 @@ export interface RuntimeProcess {
     taskFailures: Map<string, number>;
     functionErrors: Map<string, number>;
     problems: string[];
+    /** The runtime's returns of freed memory to the OS: whether it can, how many, their time in all. */
+    freedMemory: { available: boolean; count: number; ms: number };
   }>;
   /** Stops the app (drained), waits for the process to exit and deletes its data directory. */
   close(): Promise<void>;
@@ -97,8 +99,13 @@ export async function startRuntimeProcess(options: RuntimeProcessOptions = {}): 
     report: async () => {
       const answer = next('report');
       child.send({ type: 'report' });
-      const { taskFailures, functionErrors, problems } = await answer;
-      return { taskFailures: new Map(taskFailures), functionErrors: new Map(functionErrors), problems };
+      const { taskFailures, functionErrors, problems, freedMemory } = await answer;
+      return {
+        taskFailures: new Map(taskFailures),
+        functionErrors: new Map(functionErrors),
+        problems,
+        freedMemory,
+      };
     },
     close: () => {
       closing ??= (async () => {

@@ -3,14 +3,15 @@
  * parent (local/load/harness.ts), so the memory and CPU measured here are the runtime's alone.
  * Started by `startRuntimeProcess` with `--expose-gc`; speaks over the IPC channel:
  *   → { type: 'ready', apiUrl, token }            once the app serves (token: a JWT for the load user)
- *   ← { type: 'memory' }   → { type: 'memory', sample }   memory after full collections
- *   ← { type: 'report' }   → { type: 'report', taskFailures, functionErrors }
+ *   ← { type: 'memory' }   → { type: 'memory', sample }   memory at rest, after full collections
+ *   ← { type: 'report' }   → { type: 'report', taskFailures, functionErrors, problems, freedMemory }
  *   ← { type: 'close' }    → the app closes (a drained stop) and the process exits 0
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { startLocalApp } from '../runtime/app';
+import { RETURN_INTERVAL_MS } from '../runtime/freed-memory';
 import { DeclaredLabelsVisionEngine } from '../services/declared-labels';
 import type { StepFunctionsEngine } from '../stepfunctions';
 
@@ -46,6 +47,8 @@ export type RuntimeMessage =
       functionErrors: Array<[string, number]>;
       /** The runtime's log lines that say an API request or a function invocation failed (the first 20). */
       problems: string[];
+      /** The runtime's returns of freed memory to the OS (malloc_trim): how many, and their time in all. */
+      freedMemory: { available: boolean; count: number; ms: number };
     };
 
 /** Log words that mean a function invocation went wrong, counted for the report. */
@@ -65,7 +68,11 @@ function statusKilobytes(status: string, field: string): number {
   return match ? Number(match[1]) : 0;
 }
 
-/** Memory after full collections (pending callbacks settle between them). */
+/**
+ * Memory at rest: after full collections (pending callbacks settle between them), then one interval
+ * of the runtime's return of freed memory (local/runtime/freed-memory.ts), which gives back what
+ * the collections freed, as it would after any burst of work.
+ */
 async function sampleMemory(): Promise<MemorySample> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('the runtime process needs --expose-gc');
@@ -73,6 +80,7 @@ async function sampleMemory(): Promise<MemorySample> {
     gc();
     await new Promise((settled) => setTimeout(settled, 50));
   }
+  await new Promise((settled) => setTimeout(settled, RETURN_INTERVAL_MS + 250));
   const usage = process.memoryUsage();
   let status = '';
   try {
@@ -156,6 +164,7 @@ async function main(): Promise<void> {
         taskFailures: [...countTaskFailures(app.runtime.engine)],
         functionErrors: [...functionErrors],
         problems,
+        freedMemory: { available: app.freedMemory.available, ...app.freedMemory.trims() },
       });
     } else if (message.type === 'close') {
       void app.close().then(
