@@ -8,8 +8,12 @@ import { escapeXml } from '../xml';
  * for the distributions of the templates. The local CDN stand-in caches nothing, so an
  * invalidation only has to be accepted, answered like CloudFront and logged. Invalidations with
  * the same CallerReference and paths are the same invalidation (idempotent retries); the same
- * reference with other paths is refused as CloudFront does.
+ * reference with other paths is refused as CloudFront does. Each distribution remembers its last
+ * REMEMBERED_INVALIDATIONS references (CloudFront remembers all), so memory does not grow with the
+ * GDPR purges run; a retry comes long before a thousand other invalidations.
  */
+
+export const REMEMBERED_INVALIDATIONS = 1000;
 
 const PATH = /^\/2020-05-31\/distribution\/([^/]+)\/invalidation\/?$/;
 
@@ -99,6 +103,9 @@ export function createCloudFrontHandler(options: {
         createTime: new Date().toISOString(),
       };
       byReference.set(callerReference, invalidation);
+      // A Map iterates in insertion order: the first key is the oldest reference.
+      if (byReference.size > REMEMBERED_INVALIDATIONS)
+        byReference.delete(byReference.keys().next().value as string);
       options.log(`cloudfront: invalidated ${paths.length} path(s) on ${distributionId}`);
     }
     response.writeHead(201, {

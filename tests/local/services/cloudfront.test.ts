@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
 import { createCloudFrontHandler, isCloudFrontRequest } from '../../../local/services';
+import { REMEMBERED_INVALIDATIONS } from '../../../local/services/cloudfront';
 
 describe('CloudFront CreateInvalidation stand-in', () => {
   let server: Server;
@@ -75,6 +76,23 @@ describe('CloudFront CreateInvalidation stand-in', () => {
     });
     await expect(invalidate('ENOPE', 'request-4-0', ['/tiles/b.jpg'])).rejects.toMatchObject({
       name: 'NoSuchDistribution',
+    });
+  });
+
+  it(`remembers the last ${REMEMBERED_INVALIDATIONS} caller references of a distribution, not every one`, async () => {
+    await invalidate('E2EXAMPLE', 'oldest', ['/tiles/old.jpg']);
+    for (let index = 0; index < REMEMBERED_INVALIDATIONS - 1; index++)
+      await invalidate('E2EXAMPLE', `later-${index}`, ['/tiles/later.jpg']);
+    await expect(invalidate('E2EXAMPLE', 'oldest', ['/tiles/other.jpg'])).rejects.toMatchObject({
+      name: 'InvalidationBatchAlreadyExists',
+    });
+
+    // Once a newer reference came, the oldest one is forgotten: its other batch is a new invalidation.
+    await invalidate('E2EXAMPLE', 'newest', ['/tiles/new.jpg']);
+    const reused = await invalidate('E2EXAMPLE', 'oldest', ['/tiles/other.jpg']);
+    expect(reused.Invalidation?.InvalidationBatch?.Paths?.Items).toEqual(['/tiles/other.jpg']);
+    await expect(invalidate('E2EXAMPLE', 'later-5', ['/tiles/other.jpg'])).rejects.toMatchObject({
+      name: 'InvalidationBatchAlreadyExists',
     });
   });
 });
