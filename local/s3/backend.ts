@@ -1,6 +1,11 @@
 /** The s3rver instance behind the verifying front server: storage on disk, reached over loopback HTTP. */
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import http from 'node:http';
-import type { Readable } from 'node:stream';
+import { dirname } from 'node:path';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import S3rver from 's3rver';
 
 type S3rverStore = S3rver.S3rverStore;
@@ -29,6 +34,7 @@ export async function startBackend(dataDir: string, bucketNames: string[]): Prom
     vhostBuckets: false,
     configureBuckets: bucketNames.map((name) => ({ name })),
   });
+  storeWholeObjectsOnly(s3rver.store);
   const { port } = await s3rver.run();
   // A fresh connection per request: a kept-alive socket that s3rver closed while this process was
   // busy (an event-loop stall under load) would fail the next request with ECONNRESET.
@@ -40,6 +46,44 @@ export async function startBackend(dataDir: string, bucketNames: string[]): Prom
       agent.destroy();
       await s3rver.close();
     },
+  };
+}
+
+/**
+ * s3rver 3.7 writes a streamed body straight into the object's file and waits for its end with
+ * `pipe`: when the sender goes away mid-body, the file stays truncated where a reader finds it, the
+ * object it replaced is lost, and the request never ends. Here a streamed body goes to a file
+ * beside the object, renamed over it once the whole body has arrived; a body that fails or ends
+ * early fails the write and leaves nothing behind. (Metadata is written after the rename, as
+ * s3rver does.)
+ */
+export function storeWholeObjectsOnly(store: S3rverStore): void {
+  const putInMemory = store.putObject.bind(store);
+  store.putObject = async (object) => {
+    if (Buffer.isBuffer(object.content)) return putInMemory(object);
+    const objectPath = store.getResourcePath(object.bucket, object.key, 'object');
+    // Not a name s3rver lists: only files ending in `._S3rver_object` are objects.
+    const partialPath = `${objectPath}.partial-${randomBytes(6).toString('hex')}`;
+    const md5 = createHash('md5');
+    let size = 0;
+    const measure = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        md5.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    await mkdir(dirname(objectPath), { recursive: true });
+    try {
+      await pipeline(object.content, measure, createWriteStream(partialPath));
+      await rename(partialPath, objectPath);
+    } catch (error) {
+      await rm(partialPath, { force: true });
+      throw error;
+    }
+    const digest = md5.digest('hex');
+    await store.putMetadata(object.bucket, object.key, object.metadata, digest);
+    return { size, md5: digest };
   };
 }
 

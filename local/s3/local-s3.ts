@@ -720,7 +720,11 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await withTimeout(Promise.all([...inFlight]), DRAIN_TIMEOUT_MS);
+      const unfinished = inFlight.size;
+      if (!(await withTimeout(Promise.all([...inFlight]), DRAIN_TIMEOUT_MS)))
+        log(
+          `stopping: ${inFlight.size} of ${unfinished} requests in flight did not finish within ${DRAIN_TIMEOUT_MS / 1000} s; their connections are closed`,
+        );
       server.closeAllConnections();
       await closed;
       await notifier.close(DRAIN_TIMEOUT_MS);
@@ -734,13 +738,15 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   };
 }
 
-async function withTimeout(promise: Promise<unknown>, timeoutMs: number): Promise<void> {
+/** True when `promise` settled within `timeoutMs`. */
+async function withTimeout(promise: Promise<unknown>, timeoutMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    promise.then(() => undefined),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
+  const settled = await Promise.race([
+    promise.then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
     }),
   ]);
   clearTimeout(timer);
+  return settled;
 }

@@ -1,7 +1,7 @@
 /** Forwards an authenticated request to s3rver and streams the answer back. */
 import type http from 'node:http';
-import { type Readable, Transform } from 'node:stream';
-import { AwsChunkedDecoder, decodedPayloadHeaders, isAwsChunked } from './aws-chunked';
+import { pipeline, type Readable, Transform } from 'node:stream';
+import { AwsChunkedDecoder, AwsChunkedFormatError, decodedPayloadHeaders, isAwsChunked } from './aws-chunked';
 import type { Backend } from './backend';
 import { S3RequestError } from './errors';
 import { type S3Request, singleHeader } from './s3-request';
@@ -132,6 +132,15 @@ export interface ForwardOptions {
  * back, applying a Range header the way S3 does (one range, clamped to the object; 416 InvalidRange
  * when it starts past the end, always for an empty object).
  */
+/**
+ * The payload of an aws-chunked body. A client gone mid-body fails the decoder too (pipe alone
+ * would leave it waiting), so the hop to s3rver ends at once instead of at s3rver's timeout.
+ */
+function decodedBody(incoming: http.IncomingMessage): Readable {
+  // The error reaches whoever reads the decoder; pipeline's callback has nothing to add.
+  return pipeline(incoming, new AwsChunkedDecoder(), () => undefined);
+}
+
 export async function forwardToBackend(
   backend: Backend,
   request: S3Request,
@@ -144,12 +153,24 @@ export async function forwardToBackend(
   const hasBody =
     incoming.headers['content-length'] !== undefined || incoming.headers['transfer-encoding'] !== undefined;
   const chunked = hasBody && isAwsChunked(incoming.headers);
-  const backendResponse = await backend.request({
-    method: request.method,
-    path: forwardedPath(request, options.path ?? request.rawPath),
-    headers: chunked ? decodedPayloadHeaders(headers) : headers,
-    body: !hasBody ? undefined : chunked ? incoming.pipe(new AwsChunkedDecoder()) : incoming,
-  });
+  const backendResponse = await backend
+    .request({
+      method: request.method,
+      path: forwardedPath(request, options.path ?? request.rawPath),
+      headers: chunked ? decodedPayloadHeaders(headers) : headers,
+      body: !hasBody ? undefined : chunked ? decodedBody(incoming) : incoming,
+    })
+    .catch((error: unknown) => {
+      // The body stopped short (the client went away, or its aws-chunked framing ended early):
+      // nothing was stored, and S3's answer is this 400, whether or not anyone is left to read it.
+      if (error instanceof AwsChunkedFormatError || incoming.errored)
+        throw new S3RequestError(
+          'IncompleteBody',
+          400,
+          'You did not provide the number of bytes specified by the Content-Length HTTP header.',
+        );
+      throw error;
+    });
   const status = backendResponse.statusCode ?? 500;
   const added = (await options.beforeResponding?.(status)) ?? {};
   const answerHeaders = { ...returnedHeaders(request, backendResponse), ...added };

@@ -15,7 +15,19 @@ declare module 's3rver' {
       delimiter?: string;
     }
 
+    /** What s3rver's controllers hand the store to write: the body in memory or as a stream. */
+    interface S3rverObjectToPut {
+      bucket: string;
+      key: string;
+      content: Buffer | NodeJS.ReadableStream;
+      metadata: Record<string, string>;
+    }
+
     interface S3rverStore {
+      /** `<directory>/<bucket>/<key>._S3rver_<resource>`: where a key's `object`, `metadata.json`, … live. */
+      getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+      putObject(object: S3rverObjectToPut): Promise<{ size: number; md5: string }>;
+      putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
       getBucket(bucket: string): Promise<unknown>;
       listBuckets(): Promise<Array<{ name: string; creationDate: Date }>>;
       existsObject(bucket: string, key: string): Promise<boolean>;

@@ -117,6 +117,36 @@ describe('AWS SDK operations against the local S3 endpoint', () => {
     expect(await bodyText(got)).toBe('first chunk, second chunk');
   });
 
+  it('keeps the object an aws-chunked PutObject was replacing when its client gives up mid-body, and leaves no request for the stop to wait for', async () => {
+    await harness.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'given-up.bin', Body: 'before' }));
+    const abort = new AbortController();
+    let sent = 0;
+    // 256 KB of the 1 MB announced, then the client waits and gives up.
+    const body = new Readable({
+      read() {
+        if (sent < 256 * 1024) {
+          sent += 64 * 1024;
+          this.push(Buffer.alloc(64 * 1024, 7));
+        } else setTimeout(() => abort.abort(), 200);
+      },
+    });
+
+    await expect(
+      harness.client.send(
+        new PutObjectCommand({ Bucket: BUCKET, Key: 'given-up.bin', Body: body, ContentLength: 1024 * 1024 }),
+        { abortSignal: abort.signal },
+      ),
+    ).rejects.toThrow(/abort/i);
+
+    const kept = await harness.client.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'given-up.bin' }));
+    expect(await bodyText(kept)).toBe('before');
+    await harness.restart();
+    expect(harness.logLines.filter((line) => /did not finish|internal error/.test(line))).toEqual([]);
+    expect(harness.logLines).toContainEqual(
+      expect.stringMatching(/PUT .*given-up\.bin\S* refused: 400 IncompleteBody/),
+    );
+  });
+
   it('stores a large body that the SDK sends with Expect: 100-continue', async () => {
     const body = Buffer.alloc(3 * 1024 * 1024, 42);
 
