@@ -9,7 +9,7 @@ import { escapeXml } from '../xml';
  * invalidation only has to be accepted, answered like CloudFront and logged. Invalidations with
  * the same CallerReference and paths are the same invalidation (idempotent retries); the same
  * reference with other paths is refused as CloudFront does. Each distribution remembers its last
- * REMEMBERED_INVALIDATIONS references (CloudFront remembers all), so memory does not grow with the
+ * REMEMBERED_INVALIDATIONS references by default (CloudFront remembers all), so memory does not grow with the
  * GDPR purges run; a retry comes long before a thousand other invalidations.
  */
 
@@ -53,7 +53,10 @@ function invalidationXml(invalidation: Invalidation): string {
 export function createCloudFrontHandler(options: {
   distributionIds: readonly string[];
   log: (line: string) => void;
+  /** Caller references remembered per distribution (default REMEMBERED_INVALIDATIONS). */
+  remembered?: number;
 }): (request: IncomingMessage, response: ServerResponse, body: string) => void {
+  const remembered = options.remembered ?? REMEMBERED_INVALIDATIONS;
   const invalidations = new Map<string, Map<string, Invalidation>>();
   const parser = new XMLParser({ isArray: (name) => name === 'Path' });
   return (request, response, body) => {
@@ -104,8 +107,7 @@ export function createCloudFrontHandler(options: {
       };
       byReference.set(callerReference, invalidation);
       // A Map iterates in insertion order: the first key is the oldest reference.
-      if (byReference.size > REMEMBERED_INVALIDATIONS)
-        byReference.delete(byReference.keys().next().value as string);
+      if (byReference.size > remembered) byReference.delete(byReference.keys().next().value as string);
       options.log(`cloudfront: invalidated ${paths.length} path(s) on ${distributionId}`);
     }
     response.writeHead(201, {

@@ -4,48 +4,59 @@ import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-clo
 import { createCloudFrontHandler, isCloudFrontRequest } from '../../../local/services';
 import { REMEMBERED_INVALIDATIONS } from '../../../local/services/cloudfront';
 
+/** The stand-in on a loopback port, and a CloudFront client for it. */
+async function serveStandIn(options: { logged: string[]; remembered?: number }) {
+  const handle = createCloudFrontHandler({
+    distributionIds: ['E2EXAMPLE'],
+    log: (line) => options.logged.push(line),
+    ...(options.remembered === undefined ? {} : { remembered: options.remembered }),
+  });
+  const server: Server = createServer((request, response) => {
+    if (!isCloudFrontRequest(request)) {
+      response.writeHead(404).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => handle(request, response, Buffer.concat(chunks).toString('utf8')));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = new CloudFrontClient({
+    region: 'us-east-1',
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
+  });
+  return {
+    invalidate: (distributionId: string, callerReference: string, paths: string[]) =>
+      client.send(
+        new CreateInvalidationCommand({
+          DistributionId: distributionId,
+          InvalidationBatch: {
+            CallerReference: callerReference,
+            Paths: { Quantity: paths.length, Items: paths },
+          },
+        }),
+      ),
+    close: async () => {
+      client.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
 describe('CloudFront CreateInvalidation stand-in', () => {
-  let server: Server;
-  let client: CloudFrontClient;
   const logged: string[] = [];
+  let standIn: Awaited<ReturnType<typeof serveStandIn>>;
 
   beforeAll(async () => {
-    const handle = createCloudFrontHandler({
-      distributionIds: ['E2EXAMPLE'],
-      log: (line) => logged.push(line),
-    });
-    server = createServer((request, response) => {
-      if (!isCloudFrontRequest(request)) {
-        response.writeHead(404).end();
-        return;
-      }
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => handle(request, response, Buffer.concat(chunks).toString('utf8')));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    client = new CloudFrontClient({
-      region: 'us-east-1',
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
-    });
+    standIn = await serveStandIn({ logged });
   });
 
   afterAll(async () => {
-    client.destroy();
-    await new Promise((resolve) => server.close(resolve));
+    await standIn.close();
   });
 
-  const invalidate = (distributionId: string, callerReference: string, paths: string[]) =>
-    client.send(
-      new CreateInvalidationCommand({
-        DistributionId: distributionId,
-        InvalidationBatch: {
-          CallerReference: callerReference,
-          Paths: { Quantity: paths.length, Items: paths },
-        },
-      }),
-    );
+  const invalidate: typeof standIn.invalidate = (...args) => standIn.invalidate(...args);
 
   it('accepts an invalidation of a distribution from the templates and answers like CloudFront', async () => {
     const answer = await invalidate('E2EXAMPLE', 'request-1-0', ['/tiles/p/u.jpg', '/photos/p/u.jpg']);
@@ -79,20 +90,24 @@ describe('CloudFront CreateInvalidation stand-in', () => {
     });
   });
 
-  it(`remembers the last ${REMEMBERED_INVALIDATIONS} caller references of a distribution, not every one`, async () => {
-    await invalidate('E2EXAMPLE', 'oldest', ['/tiles/old.jpg']);
-    for (let index = 0; index < REMEMBERED_INVALIDATIONS - 1; index++)
-      await invalidate('E2EXAMPLE', `later-${index}`, ['/tiles/later.jpg']);
-    await expect(invalidate('E2EXAMPLE', 'oldest', ['/tiles/other.jpg'])).rejects.toMatchObject({
-      name: 'InvalidationBatchAlreadyExists',
-    });
+  it(`forgets a distribution's oldest caller reference once it has more than its limit (${REMEMBERED_INVALIDATIONS} unless told), not before`, async () => {
+    const small = await serveStandIn({ logged: [], remembered: 3 });
+    try {
+      for (const reference of ['oldest', 'second', 'third'])
+        await small.invalidate('E2EXAMPLE', reference, [`/tiles/${reference}.jpg`]);
+      await expect(small.invalidate('E2EXAMPLE', 'oldest', ['/tiles/other.jpg'])).rejects.toMatchObject({
+        name: 'InvalidationBatchAlreadyExists',
+      });
 
-    // Once a newer reference came, the oldest one is forgotten: its other batch is a new invalidation.
-    await invalidate('E2EXAMPLE', 'newest', ['/tiles/new.jpg']);
-    const reused = await invalidate('E2EXAMPLE', 'oldest', ['/tiles/other.jpg']);
-    expect(reused.Invalidation?.InvalidationBatch?.Paths?.Items).toEqual(['/tiles/other.jpg']);
-    await expect(invalidate('E2EXAMPLE', 'later-5', ['/tiles/other.jpg'])).rejects.toMatchObject({
-      name: 'InvalidationBatchAlreadyExists',
-    });
+      // A fourth reference: the oldest is forgotten, so its other batch is a new invalidation.
+      await small.invalidate('E2EXAMPLE', 'fourth', ['/tiles/fourth.jpg']);
+      const reused = await small.invalidate('E2EXAMPLE', 'oldest', ['/tiles/other.jpg']);
+      expect(reused.Invalidation?.InvalidationBatch?.Paths?.Items).toEqual(['/tiles/other.jpg']);
+      await expect(small.invalidate('E2EXAMPLE', 'third', ['/tiles/other.jpg'])).rejects.toMatchObject({
+        name: 'InvalidationBatchAlreadyExists',
+      });
+    } finally {
+      await small.close();
+    }
   });
 });
