@@ -195,11 +195,22 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   // POST uploads are written here as they arrive, then streamed to s3rver once verified: a temporary
   // directory, not one in dataDir, where s3rver would list it as a bucket.
   const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'happy-path-s3-post-'));
-  const versions = await VersionStore.open(options.dataDir, versionedNames, log);
+  // A start that fails half-way closes what it had opened (the version index holds LevelDB's lock
+  // on the data directory), so that the same process can start on it again.
+  const opened: Array<() => Promise<void> | void> = [
+    () => fs.rmSync(spoolDir, { recursive: true, force: true }),
+  ];
+  const closeOpened = async (error: unknown): Promise<never> => {
+    for (const close of opened.reverse()) await Promise.resolve(close()).catch(() => undefined);
+    throw error;
+  };
+  const versions = await VersionStore.open(options.dataDir, versionedNames, log).catch(closeOpened);
+  opened.push(() => versions.close());
   const backend: Backend = await startBackend(options.dataDir, [
     ...options.buckets.map((bucket) => bucket.name),
     ...(versionedNames.length > 0 ? [VERSION_BLOB_BUCKET] : []),
-  ]);
+  ]).catch(closeOpened);
+  opened.push(() => backend.close());
   const objects = versionedObjects(versions, backend.store);
   const notifier = createNotifier({
     journalPath: path.join(options.dataDir, NOTIFICATION_JOURNAL),
@@ -209,6 +220,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     onObjectCreated: options.onObjectCreated,
     log,
   });
+  opened.push(() => notifier.close(0));
 
   const sendError = (response: http.ServerResponse, error: unknown, requestId: string) => {
     const s3Error =
@@ -692,7 +704,11 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     if (stored.length > 0)
       log(`kept ${stored.length} objects of ${bucket} stored before versioning as versions`);
   };
-  for (const bucket of versionedNames) await adoptUnversionedObjects(bucket);
+  try {
+    for (const bucket of versionedNames) await adoptUnversionedObjects(bucket);
+  } catch (error) {
+    await closeOpened(error);
+  }
 
   let recovery: Promise<void> | undefined;
   const inFlight = new Set<Promise<void>>();
@@ -707,7 +723,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       server.off('error', reject);
       resolve();
     });
-  });
+  }).catch(closeOpened);
   const endpoint = `http://${host}:${(server.address() as AddressInfo).port}`;
   log(`S3 endpoint listening on ${endpoint} (data in ${options.dataDir})`);
 
