@@ -128,11 +128,6 @@ export interface ForwardOptions {
 }
 
 /**
- * Sends the request to s3rver (auth stripped, aws-chunked bodies decoded) and streams the answer
- * back, applying a Range header the way S3 does (one range, clamped to the object; 416 InvalidRange
- * when it starts past the end, always for an empty object).
- */
-/**
  * The payload of an aws-chunked body. A client gone mid-body fails the decoder too (pipe alone
  * would leave it waiting), so the hop to s3rver ends at once instead of at s3rver's timeout.
  */
@@ -141,6 +136,11 @@ function decodedBody(incoming: http.IncomingMessage): Readable {
   return pipeline(incoming, new AwsChunkedDecoder(), () => undefined);
 }
 
+/**
+ * Sends the request to s3rver (auth stripped, aws-chunked bodies decoded) and streams the answer
+ * back, applying a Range header the way S3 does (one range, clamped to the object; 416 InvalidRange
+ * when it starts past the end, always for an empty object).
+ */
 export async function forwardToBackend(
   backend: Backend,
   request: S3Request,
