@@ -10,6 +10,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { smartphonePhoto } from '../../tests/bench/photo';
 import { photo } from '../demo/photos';
+import type { FreedMemoryReport } from '../runtime/freed-memory';
 import type { MemorySample, RuntimeMessage } from './runtime-process';
 
 export type { MemorySample } from './runtime-process';
@@ -34,8 +35,8 @@ export interface RuntimeProcess {
     taskFailures: Map<string, number>;
     functionErrors: Map<string, number>;
     problems: string[];
-    /** The runtime's returns of freed memory to the OS: whether it can, how many, their time in all. */
-    freedMemory: { available: boolean; count: number; ms: number };
+    /** The runtime's returns of freed memory to the OS. */
+    freedMemory: FreedMemoryReport;
   }>;
   /** Stops the app (drained), waits for the process to exit and deletes its data directory. */
   close(): Promise<void>;

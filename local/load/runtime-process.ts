@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { startLocalApp } from '../runtime/app';
-import { RETURN_INTERVAL_MS } from '../runtime/freed-memory';
+import { type FreedMemoryReport, RETURN_INTERVAL_MS } from '../runtime/freed-memory';
 import { DeclaredLabelsVisionEngine } from '../services/declared-labels';
 import type { StepFunctionsEngine } from '../stepfunctions';
 
@@ -47,8 +47,8 @@ export type RuntimeMessage =
       functionErrors: Array<[string, number]>;
       /** The runtime's log lines that say an API request or a function invocation failed (the first 20). */
       problems: string[];
-      /** The runtime's returns of freed memory to the OS (malloc_trim): how many, and their time in all. */
-      freedMemory: { available: boolean; count: number; ms: number };
+      /** The runtime's returns of freed memory to the OS (malloc_trim). */
+      freedMemory: FreedMemoryReport;
     };
 
 /** Log words that mean a function invocation went wrong, counted for the report. */
@@ -164,7 +164,7 @@ async function main(): Promise<void> {
         taskFailures: [...countTaskFailures(app.runtime.engine)],
         functionErrors: [...functionErrors],
         problems,
-        freedMemory: { available: app.freedMemory.available, ...app.freedMemory.trims() },
+        freedMemory: app.freedMemory.report(),
       });
     } else if (message.type === 'close') {
       void app.close().then(

@@ -36,11 +36,17 @@ function loadGlibcMemory(): GlibcMemory | undefined {
   }
 }
 
+/** Whether freed memory can be returned, the times malloc_trim ran, and the milliseconds they took in all. */
+export interface FreedMemoryReport {
+  available: boolean;
+  count: number;
+  ms: number;
+}
+
 export interface FreedMemoryReturn {
   /** False when the addon is missing: nothing is returned. */
   available: boolean;
-  /** Times malloc_trim ran, and the milliseconds they took in all. */
-  trims(): { count: number; ms: number };
+  report(): FreedMemoryReport;
   stop(): void;
 }
 
@@ -52,7 +58,9 @@ export function startReturningFreedMemory(intervalMs = RETURN_INTERVAL_MS): Free
   const glibc = loadGlibcMemory();
   let count = 0;
   let ms = 0;
-  if (!glibc) return { available: false, trims: () => ({ count, ms }), stop: () => undefined };
+  const available = glibc !== undefined;
+  const report = () => ({ available, count, ms });
+  if (!glibc) return { available, report, stop: () => undefined };
   let since = performance.eventLoopUtilization();
   const timer = setInterval(() => {
     const worked = performance.eventLoopUtilization(since).active;
@@ -66,5 +74,5 @@ export function startReturningFreedMemory(intervalMs = RETURN_INTERVAL_MS): Free
     since = performance.eventLoopUtilization();
   }, intervalMs);
   timer.unref();
-  return { available: true, trims: () => ({ count, ms }), stop: () => clearInterval(timer) };
+  return { available, report, stop: () => clearInterval(timer) };
 }

@@ -39,9 +39,9 @@ async function main(): Promise<void> {
   // The collections above were the event loop's work: the next interval returns what they freed.
   await sleep(350);
   const returned = rssMb();
-  const trimsWhileBusy = returning.trims().count;
+  const trimsWhileBusy = returning.report().count;
   await sleep(600);
-  const trimsWhileIdle = returning.trims().count - trimsWhileBusy;
+  const trimsWhileIdle = returning.report().count - trimsWhileBusy;
   returning.stop();
   console.log(
     JSON.stringify({ allocated, freed, returned, kept: buffers.length, trimsWhileBusy, trimsWhileIdle }),
